@@ -1,0 +1,88 @@
+"""The one output contract shared by the command line, the web app, the API and the evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    """What kind of reply an answer is."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    INVALID = "invalid"
+    SMALLTALK = "smalltalk"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The scores behind a passage's rank, for staff: dense cosine, BM25, and their fusion."""
+
+    dense: float
+    lexical: float
+    fused: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage quoted verbatim: ``article.source[start:end] == text``; ``highlight`` lies inside."""
+
+    rank: int
+    article: str
+    section: str
+    text: str
+    highlight: str
+    start: int
+    end: int
+    score: float
+    highlight_start: int
+    highlight_end: int
+    scores: Scores
+
+    def to_dict(self) -> dict:
+        """The contract's passage object."""
+        return {
+            "rank": self.rank, "article": self.article, "section": self.section, "text": self.text,
+            "highlight": self.highlight, "start": self.start, "end": self.end,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why the engine answered or declined: the signals, the thresholds and a sentence for staff."""
+
+    answerable: bool
+    reason: str
+    coverage: float
+    dense: float
+    confidence: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to one question."""
+
+    question: str
+    status: Status
+    message: str
+    passages: list[Citation] = field(default_factory=list)
+    decision: Decision | None = None
+
+    def to_dict(self, diagnostics: bool = False) -> dict:
+        """The JSON contract; with ``diagnostics``, also the scores and the decision (staff view)."""
+        out = {
+            "question": self.question,
+            "status": self.status.value,
+            "message": self.message,
+            "passages": [p.to_dict() for p in self.passages],
+        }
+        if diagnostics:
+            for passage, citation in zip(out["passages"], self.passages, strict=True):
+                passage["scores"] = asdict(citation.scores)
+                passage["highlight_start"] = citation.highlight_start
+                passage["highlight_end"] = citation.highlight_end
+            out["decision"] = asdict(self.decision) if self.decision else None
+        return out

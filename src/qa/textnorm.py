@@ -1,0 +1,115 @@
+"""French text normalisation for lexical matching: accents, elisions, stop words, stems, typos."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
+ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)")
+LONGEST_WORD = 40  # a longer "word" is noise (a URL, a key mash) and never matches anything
+
+# Function words of French and English questions: they carry no topic. English is listed because
+# some visitors ask in English; its content words then still meet the article's loanwords.
+STOP_WORDS = frozenset(
+    """
+    a ai aie aient aies ait alors as au aucun aucune aupres auquel aura aurai auraient aurais
+    aurait auras aurez auriez aurions aurons auront aussi autre autres aux auxquelles auxquels avaient
+    avais avait avant avec avez aviez avions avoir avons ayant ayez ayons c ca car ce ceci cela celle
+    celles celui cependant certain certaine certaines certains ces cet cette ceux chacun chaque chez
+    combien comme comment d dans de depuis des desquelles desquels dois doit donc dont du duquel
+    elle elles en encore entre es est et etaient etais etait etant ete etes etiez etions etre eu eue
+    eues eurent eus eusse eut eux faire fait faut font fut j je jusqu l la laquelle le lequel les
+    lesquelles lesquels leur leurs lui m ma mais me meme memes mes moi mon n ne ni non nos notre nous
+    on ont ou par parce pas peu peut peuvent plus pour pourquoi puis qu quand que quel quelle quelles
+    quels qui quoi s sa sans se sera serait ses si soi soient sois soit sommes son sont sous
+    suis sur t ta te tes toi ton tous tout toute toutes tres tu un une unes uns va vers voici voila
+    vont vos votre vous y dit dire parle parlent parler article texte fera feront ferait
+    feraient fais
+    about above after again all am an and any are as at be been being but by can could did do does
+    doing for from had has have having he her here how i if in into is it its me more most my no nor
+    not of on or other our out over own same she should so some such than that the their them then
+    there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your tell say said
+    """.split()
+)
+
+_STEMMER = snowballstemmer.stemmer("french")
+
+
+def fold(text: str) -> str:
+    """Lower-case, fold accents, ligatures and typographic apostrophes: ``L’Œuvre`` -> ``l'oeuvre``."""
+    text = text.translate(APOSTROPHES).translate(LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    """Split folded ``text`` into words, elisions removed and compounds split at hyphens."""
+    out = []
+    for match in WORD.finditer(fold(text)):
+        word = ELISION.sub("", match.group())
+        out.extend(part for part in word.split("'") if part and len(part) <= LONGEST_WORD)
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Words of ``text`` that carry meaning: no stop words, no single letters."""
+    return [w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball French stem of a folded word, trimmed of a final plural or feminine mark."""
+    stemmed = _STEMMER.stemWord(word)
+    return stemmed[:-1] if len(stemmed) > 4 and stemmed[-1] in "se" else stemmed
+
+
+def damerau_levenshtein(a: str, b: str, limit: int) -> int:
+    """Edit distance with transpositions, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def typo_budget(word: str) -> int:
+    """How many edits a word of this length may carry and still be recognised."""
+    if len(word) < 4:
+        return 0
+    return 1 if len(word) < 8 else 2
+
+
+def is_typo_of(query_word: str, known_word: str) -> bool:
+    """Whether ``query_word`` plausibly is a misspelling or variant of ``known_word``.
+
+    Two tests: a small edit distance scaled by length (``sien`` / ``sein``), or a long shared
+    beginning that covers nearly all of the query word (``metastatik`` / ``metastatiques``).
+    """
+    if query_word == known_word or query_word.isdigit() or known_word.isdigit():
+        return query_word == known_word
+    budget = typo_budget(query_word)
+    if budget and damerau_levenshtein(query_word, known_word, budget) <= budget:
+        return True
+    shared = 0
+    for ca, cb in zip(query_word, known_word, strict=False):
+        if ca != cb:
+            break
+        shared += 1
+    return shared >= 7 and shared >= len(query_word) - 2
