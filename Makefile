@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   - install everything, build the index, start the chat on http://127.0.0.1:7860
+#   make test  - install everything, build the index, run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install index browser eval bench clean
+
+run: index
+	$(BIN)/python app.py
+
+test: index browser
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: the CPU wheel; anything looser pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[app,test]"
+	touch $(STAMP)
+
+# Converts the bundled e5 model once (cached outside the repo) and builds index/ if stale.
+index: $(STAMP)
+	$(BIN)/qa index
+
+# Debian's Chromium for the browser tests (Playwright's own browser download is not reachable).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+eval: index
+	$(BIN)/qa eval ../shared/eval/dev.jsonl ../shared/eval/dev_oos.jsonl
+	$(BIN)/qa eval eval/extra.jsonl eval/extra_oos.jsonl
+
+clean:
+	rm -rf $(VENV) index/manifest.json index/units.faiss
