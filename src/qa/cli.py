@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", parents=[common], help="évaluer sur des fichiers de questions")
     evaluate.add_argument("files", type=Path, nargs="+")
     evaluate.add_argument("--json", action="store_true", help="les métriques en JSON")
+    commands.add_parser("bench", add_help=False,
+                        help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)")
     return parser
 
 
@@ -98,6 +100,11 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code. Errors print one French line on stderr."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from qa.bench import main as bench
+
+        return bench(argv[1:])
     args = _parser().parse_args(argv)
     from qa.engine import Engine
     from qa.index import IndexProblem
