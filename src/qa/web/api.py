@@ -1,0 +1,128 @@
+"""Plain HTTP routes beside the Gradio app: ``POST /api/ask``, ``/healthz``, articles, CSV export.
+
+Every error is a JSON object ``{"error": "<French message>"}`` with a 4xx status: a client mistake
+never shows up as a 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from qa.answer import Status
+from qa.web.config import MAX_BODY_BYTES
+from qa.web.security import RateLimiter
+from qa.web.service import Assistant
+
+WEB_COMPONENT = Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js"
+STATUSES = tuple(status.value for status in Status)
+
+
+class BadRequest(Exception):
+    """A client error to answer with ``status`` and a French ``message``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        """Keep the HTTP status and the message."""
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error(status: int, message: str) -> JSONResponse:
+    """The JSON error body used by every route."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def read_question(request: Request) -> str:
+    """The ``question`` string of a JSON body of at most :data:`MAX_BODY_BYTES`.
+
+    Raises:
+        BadRequest: 413 too large, 400 not JSON, 422 not an object with a string ``question``.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BadRequest(400, "Corps invalide : un objet JSON est attendu, "
+                              'par exemple {"question": "Qui a écrit l\'article ?"}.') from err
+    if not isinstance(payload, dict) or "question" not in payload:
+        raise BadRequest(422, 'Champ « question » manquant : envoyez {"question": "…"}.')
+    if not isinstance(payload["question"], str):
+        raise BadRequest(422, "Le champ « question » doit être une chaîne de caractères.")
+    return payload["question"]
+
+
+def client_key(request: Request) -> str:
+    """The rate-limit key: the client's address (kept in memory only, never logged)."""
+    return request.client.host if request.client else "inconnu"
+
+
+def build_router(assistant: Assistant, rate_limit: int) -> APIRouter:
+    """The routes, bound to ``assistant``; ``rate_limit`` is per client and minute on ``/api/ask``."""
+    router = APIRouter()
+    limiter = RateLimiter(rate_limit)
+
+    @router.post("/api/ask")
+    async def ask(request: Request) -> Response:
+        """Answer ``{"question": "..."}`` with the JSON contract."""
+        if not limiter.allow(client_key(request)):
+            return error(429, "Trop de questions en peu de temps : réessayez dans une minute.")
+        try:
+            question = await read_question(request)
+        except BadRequest as bad:
+            return error(bad.status, bad.message)
+        answer, _ = await run_in_threadpool(assistant.ask, question)
+        return JSONResponse(answer.to_dict())
+
+    @router.get("/healthz")
+    def healthz() -> dict:
+        """Index, model, article count, and whether feedback is stored."""
+        return assistant.health()
+
+    @router.get("/api/articles/{article_id}")
+    def article(article_id: str) -> Response:
+        """An article's metadata, source text and sections (offsets index ``source``)."""
+        found = assistant.articles.get(article_id)
+        if found is None:
+            return error(404, f"Article inconnu : {article_id}.")
+        sections = [{"title": s.title, "kind": s.kind, "start": s.start, "end": s.end}
+                    for s in found.sections]
+        return JSONResponse({
+            "id": found.id, "title": found.title, "author": found.author, "date": found.date,
+            "published": found.published, "credit": found.credit, "source": found.source,
+            "sections": sections,
+        })
+
+    @router.get("/staff/export.csv")
+    def export(status: str | None = None) -> Response:
+        """The question log as CSV, optionally one status only (protected with ``/staff``)."""
+        if status and status not in STATUSES:
+            return error(422, f"Statut inconnu : {status} (attendu : {', '.join(STATUSES)}).")
+        if assistant.store is None:
+            return error(409, "Journal indisponible : retours désactivés.")
+        csv_text = assistant.store.export_csv(status or None)
+        name = f"questions-{status}.csv" if status else "questions.csv"
+        return Response(
+            "\ufeff" + csv_text, media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"',
+                     "Cache-Control": "no-store"},
+        )
+
+    @router.get("/gradio.js")
+    def web_component() -> Response:
+        """Gradio's web-component loader, served by the app itself (no CDN)."""
+        return FileResponse(WEB_COMPONENT, media_type="text/javascript")
+
+    return router

@@ -1,0 +1,242 @@
+"""HTML for answers, articles and staff diagnostics; every piece of user or article text is escaped.
+
+The output is plain HTML on one line (no raw newline), so that the chat's Markdown renderer passes
+it through untouched. Citation links point at ``#p-<article>-<start>-<end>-h-<hs>-<he>``: the
+passage and its highlighted sentence, both as offsets into ``Article.source``; the page script
+(:mod:`qa.web.assets`) turns a click on one into the article tab with that passage highlighted.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+
+from qa.answer import Answer, Citation, Status
+from qa.article import CREDITED, Article, Section, Span
+
+ACRONYM_AS_WORD = 5  # French typography: an acronym read as a word, 5+ letters: "Inserm", not "INSERM"
+
+
+def esc(text: str) -> str:
+    """Escape text for HTML content or attributes; newlines become ``<br>``."""
+    return html.escape(text, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def organisation(name: str) -> str:
+    """Write an all-capitals organisation name read as a word with only its initial capital."""
+    name = name.strip()
+    if name.isupper() and name.isalpha() and len(name) >= ACRONYM_AS_WORD:
+        return name.capitalize()
+    return name
+
+
+def source_line(article: Article) -> str:
+    """"Inserm, publié le 4 février 2026": who signs the article and when, from its metadata."""
+    credited = CREDITED.search(article.credit or "")
+    who = organisation(credited.group("who")) if credited else (article.author or "")
+    when = article.published or article.date
+    if who and when:
+        return f"{who}, publié le {when}"
+    if when:
+        return f"Publié le {when}"
+    return who or article.title
+
+
+def anchor(citation: Citation) -> str:
+    """The fragment a citation link points at (passage and highlighted sentence offsets)."""
+    return (f"p-{citation.article}-{citation.start}-{citation.end}"
+            f"-h-{citation.highlight_start}-{citation.highlight_end}")
+
+
+def render_header(articles: list[Article]) -> str:
+    """The page title and the one line saying what the assistant answers."""
+    if len(articles) == 1:
+        article = articles[0]
+        scope = f"l'article « {esc(article.title)} » ({esc(source_line(article))})"
+    else:
+        titles = ", ".join(f"« {esc(a.title)} »" for a in articles)
+        scope = f"{len(articles)} articles : {titles}"
+    return (
+        '<header class="qa-header"><h1>Questions sur l\'article</h1>'
+        f'<p class="qa-tagline">Cet assistant répond à vos questions sur {scope}. '
+        "Chaque réponse est citée mot pour mot, avec le passage d'où elle vient.</p></header>"
+    )
+
+
+def render_question(question: str) -> str:
+    """A user's question, shown as text whatever it contains."""
+    return f'<p class="qa-user">{esc(question)}</p>'
+
+
+def render_answer(answer: Answer, articles: Mapping[str, Article]) -> str:
+    """The chat reply for an answer: quoted key sentence, cited passages, or the decline."""
+    if answer.status is Status.ANSWERED and answer.passages:
+        body = _answered(answer, articles)
+    elif answer.status is Status.NO_ANSWER:
+        body = _declined(answer, list(articles.values()))
+    else:
+        body = f"<p>{esc(answer.message)}</p>"
+    return f'<div class="qa-answer qa-{answer.status.value}">{body}</div>'
+
+
+def _cite_link(citation: Citation, label: str, extra: str = "") -> str:
+    title = f"Voir le passage {citation.rank} dans l'article"
+    return (f'<a class="qa-cite" href="#{esc(anchor(citation))}" title="{esc(title)}"'
+            f'{extra}>{label}</a>')
+
+
+def _answered(answer: Answer, articles: Mapping[str, Article]) -> str:
+    first = answer.passages[0]
+    numbers = " ".join(_cite_link(c, f"[{c.rank}]") for c in answer.passages)
+    # The engine's message repeats the key sentence and its section: both are shown below.
+    parts = [f'<blockquote class="qa-key"><p>« {esc(first.highlight)} » {numbers}</p></blockquote>']
+    items = "".join(_passage(c, articles.get(c.article)) for c in answer.passages)
+    parts.append(f'<p class="qa-cited-title">Passages cités</p><ol class="qa-passages">{items}</ol>')
+    return "".join(parts)
+
+
+def _passage(citation: Citation, article: Article | None) -> str:
+    start = _shown_start(citation, article)
+    text = article.source[start : citation.end] if article else citation.text
+    base = start if article else citation.start
+    marked = _marked(text, base, citation)
+    source = esc(source_line(article)) if article else esc(citation.article)
+    return (
+        f'<li class="qa-passage"><p class="qa-section-title">{_cite_link(citation, f"[{citation.rank}]")} '
+        f"<strong>{esc(citation.section)}</strong></p>"
+        f'<p class="qa-passage-text">{marked}</p>'
+        f'<p class="qa-source">{source} · {_cite_link(citation, "Voir dans l’article")}</p></li>'
+    )
+
+
+def _shown_start(citation: Citation, article: Article | None) -> int:
+    """Skip the section heading at the top of a passage: it is shown as the passage's title."""
+    if article is None:
+        return citation.start
+    for section in article.sections:
+        heading = section.heading
+        if heading and heading.start == citation.start and heading.end <= citation.highlight_start:
+            rest = article.source[heading.end : citation.end]
+            return heading.end + len(rest) - len(rest.lstrip())
+    return citation.start
+
+
+def _marked(text: str, base: int, citation: Citation) -> str:
+    """``text`` (which starts at ``base`` in the source) with the highlight in ``<mark>``."""
+    start, end = citation.highlight_start - base, citation.highlight_end - base
+    if not (0 <= start < end <= len(text)) or text[start:end] != citation.highlight:
+        found = text.find(citation.highlight) if citation.highlight else -1
+        if found < 0:
+            return esc(text)
+        start, end = found, found + len(citation.highlight)
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def covered_topics(articles: Iterable[Article]) -> list[str]:
+    """The headed section titles of the articles: what the assistant can answer about."""
+    return [s.title for a in articles for s in a.sections if s.kind == "section"]
+
+
+def _declined(answer: Answer, articles: list[Article]) -> str:
+    subject = "L'article ne traite pas de cette question." if len(articles) == 1 else (
+        "Les articles ne traitent pas de cette question.")
+    # The engine's message says the same in one line; the list below is easier to read.
+    parts = [f'<p class="qa-decline"><strong>{subject}</strong></p>']
+    topics = "".join(f"<li>{esc(t)}</li>" for t in covered_topics(articles))
+    if topics:
+        parts.append(f'<p>Vous pouvez l’interroger sur ces sujets :</p><ul class="qa-topics">{topics}</ul>')
+    return "".join(parts)
+
+
+def render_article(article: Article) -> str:
+    """The whole article, every sentence a ``span`` carrying its source offsets."""
+    header, *body = article.sections
+    title = header.sentences[0] if header.sentences else None
+    byline = "".join(f"<li>{_sentence(article, s)}</li>" for s in header.sentences[1:])
+    parts = [
+        f'<article class="qa-article" data-article="{esc(article.id)}" id="a-{esc(article.id)}">',
+        f'<section class="qa-section" {_span_attrs(header)} id="{_section_id(article, header)}">',
+        f"<h2>{_sentence(article, title) if title else esc(article.title)}</h2>",
+        f'<ul class="qa-byline">{byline}</ul></section>' if byline else "</section>",
+    ]
+    parts.extend(_section(article, section) for section in body)
+    parts.append(f'<p class="qa-source">Source : {esc(source_line(article))}</p></article>')
+    return "".join(parts)
+
+
+def _section_id(article: Article, section: Section) -> str:
+    return esc(f"p-{article.id}-{section.start}-{section.end}")
+
+
+def _span_attrs(span: Span | Section) -> str:
+    return f'data-start="{span.start}" data-end="{span.end}"'
+
+
+def _sentence(article: Article, span: Span) -> str:
+    return f'<span class="qa-sent" {_span_attrs(span)}>{esc(article.text(span))}</span>'
+
+
+def _section(article: Article, section: Section) -> str:
+    if section.heading:
+        heading = f'<h3 class="qa-sent" {_span_attrs(section.heading)}>{esc(article.text(section.heading))}</h3>'
+    else:
+        heading = f"<h3>{esc(section.title)}</h3>"
+    paragraphs = "".join(f"<p>{' '.join(_sentence(article, s) for s in line)}</p>"
+                         for line in _lines(article.source, section.sentences))
+    return (f'<section class="qa-section" tabindex="-1" {_span_attrs(section)} '
+            f'id="{_section_id(article, section)}">{heading}{paragraphs}</section>')
+
+
+def _lines(source: str, sentences: Iterable[Span]) -> list[list[Span]]:
+    """Group sentences by the source line (paragraph) they sit on."""
+    lines: dict[int, list[Span]] = {}
+    for span in sentences:
+        lines.setdefault(source.rfind("\n", 0, span.start), []).append(span)
+    return list(lines.values())
+
+
+def render_diagnostics(report: dict) -> str:
+    """Staff view of ``Answer.to_dict(diagnostics=True)``: decision, then each passage's scores."""
+    decision = report.get("decision") or {}
+    rows = "".join(
+        f"<tr><td>{p['rank']}</td><td>{esc(p['section'])}</td>"
+        f"<td>{p['scores']['dense']:.4f}</td><td>{p['scores']['lexical']:.4f}</td>"
+        f"<td>{p['scores']['fused']:.4f}</td><td>{esc(p['highlight'])}</td></tr>"
+        for p in report.get("passages", [])
+    )
+    facts = "".join(
+        f"<dt>{esc(label)}</dt><dd>{esc(_fmt(decision.get(key)))}</dd>"
+        for key, label in (("answerable", "Répondable"), ("reason", "Raison"),
+                           ("confidence", "Confiance"), ("threshold", "Seuil de non-réponse"),
+                           ("coverage", "Couverture"), ("dense", "Score dense"))
+    )
+    return (
+        f'<div class="qa-diagnostics"><p>Statut : <strong>{esc(report.get("status", ""))}</strong>'
+        f" — {esc(report.get('message', ''))}</p><dl class=\"qa-decision\">{facts}</dl>"
+        '<table class="qa-scores"><caption>Passages les mieux classés</caption>'
+        '<thead><tr><th scope="col">Rang</th><th scope="col">Section</th><th scope="col">Dense</th>'
+        '<th scope="col">Lexical</th><th scope="col">Fusionné</th><th scope="col">Phrase retenue</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "—" if value is None else str(value)
+
+
+_ANCHOR = re.compile(r"^p-(?P<article>.+?)-(?P<start>\d+)-(?P<end>\d+)(?:-h-(?P<hs>\d+)-(?P<he>\d+))?$")
+
+
+def parse_anchor(fragment: str) -> dict[str, str | int] | None:
+    """Read back an anchor made by :func:`anchor` (used by tests and mirrored by the page script)."""
+    match = _ANCHOR.match(fragment.lstrip("#"))
+    if not match:
+        return None
+    out: dict[str, str | int] = {"article": match["article"]}
+    out.update({k: int(v) for k, v in match.groupdict().items() if k != "article" and v is not None})
+    return out

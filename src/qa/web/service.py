@@ -1,0 +1,68 @@
+"""The one object the web layer talks to: the engine, plus the question log and feedback store."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from qa.answer import Answer
+from qa.article import Article
+from qa.feedback import FeedbackStore
+
+FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
+
+
+class Engine(Protocol):
+    """What the web layer needs from ``qa.engine.Engine``."""
+
+    articles: list[Article]
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question; never raises."""
+
+    def article_by_id(self, article_id: str) -> Article:
+        """The article with this id (``KeyError`` if none)."""
+
+    def health(self) -> dict:
+        """``index``, ``model`` and ``articles`` (a count)."""
+
+
+class Assistant:
+    """Asks the engine (thread-safe), logs each public question, records feedback."""
+
+    def __init__(self, engine: Engine, store: FeedbackStore | None) -> None:
+        """Serve ``engine``; ``store`` may be ``None`` (no log, feedback disabled)."""
+        self.engine = engine
+        self.store = store
+
+    @property
+    def articles(self) -> dict[str, Article]:
+        """The engine's articles by id, in order."""
+        return {article.id: article for article in self.engine.articles}
+
+    @property
+    def feedback_enabled(self) -> bool:
+        """Whether votes and the log can currently be written."""
+        return self.store is not None and self.store.available
+
+    def ask(self, question: object) -> tuple[Answer, int | None]:
+        """Answer and log a public question; returns the answer and its log id (``None`` if unlogged)."""
+        answer = self._answer(question)
+        log_id = self.store.log_question(answer.to_dict()) if self.store else None
+        return answer, log_id
+
+    def diagnose(self, question: object) -> dict:
+        """The contract with diagnostics, for staff; not logged."""
+        return self._answer(question).to_dict(diagnostics=True)
+
+    def _answer(self, question: object) -> Answer:
+        return self.engine.ask(question if isinstance(question, str) else "")
+
+    def record_feedback(self, log_id: int | None, answer: dict, liked: bool) -> bool:
+        """Store a thumbs up (``liked``) or down; ``True`` only once it is committed."""
+        if self.store is None:
+            return False
+        return self.store.record_feedback(log_id, answer, "up" if liked else "down")
+
+    def health(self) -> dict:
+        """The engine's health plus whether feedback is stored."""
+        return {**self.engine.health(), "feedback": self.feedback_enabled}
