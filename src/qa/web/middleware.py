@@ -62,8 +62,9 @@ class FrenchPage:
 
     Gradio's template says ``lang="en"`` and its front end then sets ``lang`` to the browser's
     language; the head script makes that language French before the front end starts, so both
-    the attribute and Gradio's own interface strings are French. Navigations (``Accept:
-    text/html``) are asked uncompressed so that the page can be rewritten.
+    the attribute and Gradio's own interface strings are French. Page requests (``Accept:
+    text/html`` or a path ending in ``/``) are asked uncompressed so that they can be rewritten;
+    any uncompressed HTML response is.
     """
 
     def __init__(self, app: ASGIApp, head: str) -> None:
@@ -73,12 +74,13 @@ class FrenchPage:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Rewrite HTML responses to page navigations; pass everything else through."""
-        request_headers = dict(scope.get("headers", []))
-        if scope["type"] != "http" or b"text/html" not in request_headers.get(b"accept", b""):
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        scope = dict(scope)
-        scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        accept = dict(scope.get("headers", [])).get(b"accept", b"")
+        if b"text/html" in accept or scope["path"].endswith("/"):
+            scope = dict(scope)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
         start: Message | None = None
         chunks: list[bytes] = []
 

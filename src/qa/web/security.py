@@ -34,7 +34,7 @@ def cors_options(settings: WebSettings) -> dict:
     """
     options: dict = {
         "allow_methods": ["GET", "POST", "OPTIONS"],
-        "allow_headers": ["Content-Type"],
+        "allow_headers": ["*"],
         "allow_credentials": False,
         "max_age": 600,
     }

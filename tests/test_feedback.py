@@ -1,0 +1,215 @@
+"""The SQLite question log and feedback store: round trips, durability, and failing safely."""
+
+from __future__ import annotations
+
+import csv
+import ctypes
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from qa.feedback import FeedbackStore, cited_passages
+
+ANSWER = {
+    "question": "Sur quel animal l'approche a-t-elle été testée ?",
+    "status": "answered",
+    "message": "D'après l'article …",
+    "passages": [{"rank": 1, "article": "a1", "section": "Immunothérapie", "text": "long texte",
+                  "highlight": "chez la souris", "start": 10, "end": 90, "score": 0.91}],
+}
+
+
+def other(status: str, question: str) -> dict:
+    return {"question": question, "status": status, "message": "", "passages": []}
+
+
+def rows_in(path: Path, table: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
+def test_creates_folder_and_file_with_wal(tmp_path: Path):
+    path = tmp_path / "data" / "deeper" / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    assert store.available and store.problem is None
+    assert path.is_file()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_log_and_feedback_round_trip(tmp_path: Path):
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    log_id = store.log_question(ANSWER)
+    assert isinstance(log_id, int)
+    assert store.record_feedback(log_id, ANSWER, "down")
+    assert store.record_feedback(log_id, ANSWER, "up")  # a second opinion: the latest counts
+    [row] = store.questions()
+    assert (row.id, row.question, row.status, row.feedback) == (log_id, ANSWER["question"], "answered", "up")
+    assert row.passages == cited_passages(ANSWER)
+    feedback = rows_in(path, "feedback")
+    assert [f[-1] for f in feedback] == ["down", "up"]
+    _, question_id, given_at, question, passages, status, _ = feedback[0]
+    assert question_id == log_id and question == ANSWER["question"] and status == "answered"
+    assert json.loads(passages)[0]["highlight"] == "chez la souris"
+    assert "T" in given_at and given_at.endswith("+00:00")
+
+
+def test_stores_nothing_personal(tmp_path: Path):
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    store.record_feedback(store.log_question(ANSWER), ANSWER, "up")
+    with sqlite3.connect(path) as conn:
+        columns = {c[1] for t in ("questions", "feedback")
+                   for c in conn.execute(f"PRAGMA table_info({t})")}
+    assert columns == {"id", "asked_at", "question", "status", "passages", "question_id",
+                       "given_at", "verdict"}
+    assert "long texte" not in path.read_bytes().decode("utf-8", "ignore")  # passages by reference
+
+
+def test_filter_by_status_newest_first(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    store.log_question(other("smalltalk", "Bonjour"))
+    store.log_question(ANSWER)
+    store.log_question(other("no_answer", "Quelle est la hauteur de la tour Eiffel ?"))
+    assert [r.question for r in store.questions()][0].startswith("Quelle est la hauteur")
+    assert [r.status for r in store.questions("no_answer")] == ["no_answer"]
+    assert store.questions("invalid") == []
+
+
+def test_rejects_unknown_verdict(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    with pytest.raises(ValueError, match="verdict inconnu"):
+        store.record_feedback(None, ANSWER, "maybe")
+
+
+def test_acknowledged_rows_survive_reopening(tmp_path: Path):
+    path = tmp_path / "f.sqlite3"
+    store = FeedbackStore(path)
+    log_id = store.log_question(ANSWER)
+    assert store.record_feedback(log_id, ANSWER, "up")
+    del store
+    assert [r.feedback for r in FeedbackStore(path).questions()] == ["up"]
+    assert len(rows_in(path, "feedback")) == 1  # visible to a plain, separate connection
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    second = FeedbackStore(tmp_path / "f.sqlite3")  # another process's view of the same file
+    ids: list[int | None] = []
+
+    def write(target: FeedbackStore) -> None:
+        for _ in range(25):
+            log_id = target.log_question(ANSWER)
+            ids.append(log_id)
+            assert target.record_feedback(log_id, ANSWER, "up")
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in (store, second) * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert None not in ids and len(set(ids)) == 150
+    assert len(store.questions(limit=1000)) == 150 and store.feedback_count() == 150
+
+
+def test_csv_export_filters_and_neutralises_formulas(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    store.record_feedback(store.log_question(ANSWER), ANSWER, "down")
+    store.log_question(other("no_answer", '=HYPERLINK("http://x","clic")'))
+    rows = list(csv.reader(io.StringIO(store.export_csv())))
+    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages"]
+    assert rows[1][2] == "'=HYPERLINK(\"http://x\",\"clic\")" and rows[1][3] == "no_answer"
+    assert rows[2][2] == ANSWER["question"] and rows[2][4] == "down"
+    only = list(csv.reader(io.StringIO(store.export_csv("answered"))))
+    assert len(only) == 2 and only[1][3] == "answered"
+
+
+def test_unusable_location_disables_without_raising(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    store = FeedbackStore(blocker / "feedback.sqlite3")
+    assert not store.available and store.problem
+    assert store.log_question(ANSWER) is None
+    assert store.record_feedback(None, ANSWER, "up") is False
+    assert store.questions() == [] and store.feedback_count() == 0
+    assert store.export_csv().splitlines() == ["id,asked_at,question,status,feedback,passages"]
+
+
+def test_not_a_database_disables_without_raising(tmp_path: Path):
+    path = tmp_path / "f.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    store = FeedbackStore(path)
+    assert not store.available
+    assert store.log_question(ANSWER) is None
+
+
+def test_locked_database_fails_softly_then_recovers(tmp_path: Path):
+    path = tmp_path / "f.sqlite3"
+    store = FeedbackStore(path, timeout=0.2)
+    blocker = sqlite3.connect(path)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert store.log_question(ANSWER) is None
+        assert store.record_feedback(None, ANSWER, "up") is False
+        assert not store.available and "locked" in (store.problem or "")
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert isinstance(store.log_question(ANSWER), int)
+    assert store.available
+    assert len(rows_in(path, "questions")) == 1  # the refused writes left nothing half-done
+
+
+def _drop_file_capabilities() -> None:
+    """In the child, before exec: drop CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2, 3):
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+READ_ONLY_PROBE = """
+import json, sys
+from pathlib import Path
+from qa.feedback import FeedbackStore
+store = FeedbackStore(Path(sys.argv[1]), timeout=0.2)
+print(json.dumps({"available": store.available, "log": store.log_question({"question": "q",
+    "status": "answered", "passages": []}), "vote": store.record_feedback(None, {}, "up"),
+    "rows": len(store.questions())}))
+"""
+
+
+def test_read_only_database_disables_without_raising():
+    folder = Path(tempfile.mkdtemp(prefix="qa-ro-"))
+    path = folder / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    assert store.log_question(ANSWER)
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        if os.geteuid() == 0:  # root ignores file modes: probe without the capabilities that allow it
+            probe = subprocess.run(
+                [sys.executable, "-c", READ_ONLY_PROBE, str(path)], capture_output=True, text=True,
+                preexec_fn=_drop_file_capabilities, timeout=60, check=False,
+            )
+            assert probe.returncode == 0, probe.stderr
+            result = json.loads(probe.stdout)
+        else:
+            ro = FeedbackStore(path, timeout=0.2)
+            result = {"available": ro.available, "log": ro.log_question(ANSWER),
+                      "vote": ro.record_feedback(None, ANSWER, "up"), "rows": len(ro.questions())}
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)
+    assert result["available"] is False
+    assert result["log"] is None and result["vote"] is False

@@ -1,0 +1,232 @@
+"""The assembled app without the model: routes, errors, headers, CORS, staff access, feedback off.
+
+The engine is the real one over the seed article with the fake encoder (``seed_engine`` from
+``conftest.py``), so statuses other than smalltalk and invalid are not asserted here.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from gradio_client import Client
+from test_web_support import LiveServer, free_port
+
+from qa.engine import Engine
+from qa.web.config import WebSettings
+from qa.web.server import create_app
+
+CONTRACT = {"question", "status", "message", "passages"}
+PASSAGE = {"rank", "article", "section", "text", "highlight", "start", "end", "score"}
+HTML = {"Accept": "text/html,application/xhtml+xml", "Accept-Encoding": "gzip, br"}
+
+
+def auth(password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"equipe:{password}".encode()).decode()}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app") / "feedback.sqlite3"
+
+
+def client_for(engine: Engine, settings: WebSettings) -> TestClient:
+    return TestClient(create_app(engine, settings), base_url="http://127.0.0.1:7860")
+
+
+@pytest.fixture(scope="module")
+def client(seed_engine: Engine, db: Path) -> Iterator[TestClient]:
+    with client_for(seed_engine, WebSettings(feedback_db=db, rate_limit=1000)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def guarded(seed_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = WebSettings(feedback_db=tmp_path_factory.mktemp("g") / "f.sqlite3", rate_limit=2,
+                           staff_password="s3cret", allowed_origins=("https://www.inserm.fr",))
+    with client_for(seed_engine, settings) as test_client:
+        yield test_client
+
+
+def assert_contract(body: dict, engine: Engine) -> None:
+    assert set(body) == CONTRACT
+    assert body["status"] in {"answered", "no_answer", "invalid", "smalltalk"}
+    for passage in body["passages"]:
+        assert set(passage) == PASSAGE
+        source = engine.article_by_id(passage["article"]).source
+        assert source[passage["start"] : passage["end"]] == passage["text"]
+        assert passage["highlight"] in passage["text"]
+
+
+def test_healthz(client: TestClient):
+    body = client.get("/healthz").json()
+    assert body["articles"] == 1 and body["index"] and body["model"] == "fake"
+    assert body["feedback"] is True
+
+
+def test_post_api_ask_returns_the_contract(client: TestClient, seed_engine: Engine):
+    response = client.post("/api/ask", json={"question": "Sur quel animal l'approche a-t-elle été testée ?"})
+    assert response.status_code == 200
+    assert_contract(response.json(), seed_engine)
+    assert client.post("/api/ask", json={"question": "Bonjour"}).json()["status"] == "smalltalk"
+    empty = client.post("/api/ask", json={"question": "   "}).json()
+    assert empty["status"] == "invalid" and "vide" in empty["message"]
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b"pas du json", 400),
+    (b"", 400),
+    (b"\xff\xfe{}", 400),
+    (b'["Qui ?"]', 422),
+    (b'"Qui ?"', 422),
+    (b'{"q": "Qui ?"}', 422),
+    (b'{"question": 12}', 422),
+    (b'{"question": null}', 422),
+    (b'{"question": ["a"]}', 422),
+    (b'{"question": "' + b"a" * (70 * 1024) + b'"}', 413),
+])
+def test_malformed_bodies_get_a_french_4xx(client: TestClient, body: bytes, status: int):
+    response = client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    message = response.json()["error"]
+    assert any(word in message for word in ("question", "JSON", "volumineuse"))
+
+
+def test_oversized_stream_without_length_is_refused(client: TestClient):
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "'
+        for _ in range(80):
+            yield b"a" * 1024
+        yield b'"}'
+
+    response = client.post("/api/ask", content=chunks())
+    assert response.status_code == 413
+
+
+def test_security_headers_everywhere(client: TestClient):
+    for method, path in (("GET", "/"), ("GET", "/healthz"), ("POST", "/api/ask"),
+                         ("GET", "/nulle-part"), ("GET", "/staff/"), ("GET", "/gradio.js"),
+                         ("GET", "/config")):
+        response = client.request(method, path, headers=HTML)
+        assert response.status_code < 500, path
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+        assert headers["content-security-policy"].startswith("frame-ancestors 'self' "), path
+        assert "http://localhost:*" in headers["content-security-policy"]
+        assert "x-frame-options" not in headers
+
+
+@pytest.mark.parametrize("headers", [HTML, {"Accept": "*/*"}, {}])
+def test_page_is_french(client: TestClient, headers: dict):
+    page = client.get("/", headers=headers)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    head = page.text[:2000]
+    assert 'lang="fr"' in head and 'lang="en"' not in head
+    assert '"fr-FR"' in head  # Gradio's own strings follow navigator.language: made French
+    assert "Questions sur l" in page.text and "Votre question" in page.text
+    assert "fonts.googleapis" not in page.text and "cdn." not in page.text
+
+
+def test_cors_allows_localhost_origins_only_by_default(client: TestClient):
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    ok = client.options("/api/ask", headers={"Origin": "http://localhost:5500", **preflight})
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "http://localhost:5500"
+    evil = client.options("/api/ask", headers={"Origin": "https://evil.example", **preflight})
+    assert evil.status_code == 400 and "access-control-allow-origin" not in evil.headers
+    simple = client.post("/api/ask", json={"question": "Bonjour"}, headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_configured_origins_replace_the_default(guarded: TestClient):
+    assert guarded.get("/healthz").headers["content-security-policy"] == (
+        "frame-ancestors 'self' https://www.inserm.fr")
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = guarded.options("/api/ask", headers={"Origin": "https://www.inserm.fr", **preflight})
+    assert allowed.headers["access-control-allow-origin"] == "https://www.inserm.fr"
+    local = guarded.options("/api/ask", headers={"Origin": "http://localhost:5500", **preflight})
+    assert "access-control-allow-origin" not in local.headers
+
+
+def test_staff_is_open_without_a_password(client: TestClient):
+    assert client.get("/staff/", headers=HTML).status_code == 200
+    assert client.get("/staff/export.csv").status_code == 200
+
+
+def test_staff_needs_the_password_when_set(guarded: TestClient):
+    for path in ("/staff", "/staff/", "/staff/export.csv", "/staff/config", "/staff/gradio_api/info"):
+        refused = guarded.get(path, follow_redirects=False)
+        assert refused.status_code == 401, path
+        assert refused.headers["www-authenticate"].startswith("Basic ")
+        assert "mot de passe" in refused.json()["error"]
+        assert guarded.get(path, headers=auth("faux"), follow_redirects=False).status_code == 401
+    assert guarded.get("/staff/", headers={**HTML, **auth("s3cret")}).status_code == 200
+    assert guarded.get("/staff/export.csv", headers=auth("s3cret")).status_code == 200
+    assert guarded.get("/", headers=HTML).status_code == 200  # the public page stays public
+
+
+def test_question_log_csv_export(client: TestClient):
+    client.post("/api/ask", json={"question": "Qui a rédigé l'article ?"})
+    client.post("/api/ask", json={"question": "Merci"})
+    response = client.get("/staff/export.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages"]
+    questions = [r[2] for r in rows[1:]]
+    assert "Qui a rédigé l'article ?" in questions and "Merci" in questions
+    smalltalk = list(csv.reader(io.StringIO(client.get("/staff/export.csv?status=smalltalk").text)))
+    assert {r[3] for r in smalltalk[1:]} == {"smalltalk"}
+    assert client.get("/staff/export.csv?status=autre").status_code == 422
+
+
+def test_rate_limit(guarded: TestClient):
+    codes = [guarded.post("/api/ask", json={"question": "Bonjour"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert "réessayez" in guarded.post("/api/ask", json={"question": "Bonjour"}).json()["error"]
+
+
+def test_article_route(client: TestClient, seed_engine: Engine):
+    article = seed_engine.articles[0]
+    body = client.get(f"/api/articles/{article.id}").json()
+    assert body["title"] == article.title and body["source"] == article.source
+    assert [s["title"] for s in body["sections"]] == [s.title for s in article.sections]
+    missing = client.get("/api/articles/inconnu")
+    assert missing.status_code == 404 and "inconnu" in missing.json()["error"]
+
+
+def test_web_component_script_is_served_locally(client: TestClient):
+    script = client.get("/gradio.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    target = script.text.split('"')[1]  # import("./assets/index-….js")
+    assert client.get(target.lstrip(".")).status_code == 200
+
+
+def test_unwritable_feedback_keeps_answering(seed_engine: Engine, tmp_path: Path):
+    blocker = tmp_path / "un-fichier"
+    blocker.write_text("pas un dossier")
+    settings = WebSettings(feedback_db=blocker / "feedback.sqlite3")
+    with client_for(seed_engine, settings) as broken:
+        assert broken.post("/api/ask", json={"question": "Bonjour"}).json()["status"] == "smalltalk"
+        assert broken.get("/healthz").json()["feedback"] is False
+        assert "Retours désactivés" in broken.get("/", headers=HTML).text
+        assert broken.get("/staff/export.csv").status_code == 200  # empty log, not an error
+
+
+def test_gradio_client_named_endpoint(seed_engine: Engine, db: Path):
+    port = free_port()
+    server = LiveServer(create_app(seed_engine, WebSettings(port=port, feedback_db=db)), port).start()
+    try:
+        client = Client(server.url, verbose=False)
+        assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        body = client.predict("Bonjour", api_name="/ask")
+        assert body["status"] == "smalltalk" and set(body) == CONTRACT
+        assert_contract(client.predict("Qui a rédigé l'article ?", api_name="/ask"), seed_engine)
+    finally:
+        server.stop()

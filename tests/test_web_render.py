@@ -1,0 +1,133 @@
+"""HTML rendering of answers and articles: escaping, marks, citations, source line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from html.parser import HTMLParser
+
+from test_web_support import answered, citation, seed_article  # noqa: F401 - fixture
+
+from qa.answer import Answer, Status
+from qa.article import Article
+from qa.web.render import (
+    anchor, esc, organisation, parse_anchor, render_answer, render_article, render_diagnostics,
+    render_header, render_question, source_line,
+)
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+class Collector(HTMLParser):
+    """Tags, attributes and text of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(fragment: str) -> Collector:
+    collector = Collector()
+    collector.feed(fragment)
+    return collector
+
+
+def test_source_line_comes_from_the_article_metadata(seed_article: Article):
+    assert source_line(seed_article) == "Inserm, publié le 4 février 2026"
+    other = replace(seed_article, credit="Article rédigé par CNRS - Publié le 3 mars 2025",
+                    published="3 mars 2025")
+    assert source_line(other) == "CNRS, publié le 3 mars 2025"
+    assert source_line(replace(seed_article, credit=None, published=None, date=None)) == "Jean Pierre Meo"
+    assert organisation("INSERM") == "Inserm" and organisation("CNRS") == "CNRS"
+
+
+def test_header_says_what_it_answers(seed_article: Article):
+    header = render_header([seed_article])
+    assert "Inserm, publié le 4 février 2026" in header
+    assert esc(seed_article.title) in header
+
+
+def test_answer_quotes_marks_and_cites(seed_article: Article):
+    answer = answered(seed_article)
+    html = render_answer(answer, {seed_article.id: seed_article})
+    assert "\n" not in html
+    first = answer.passages[0]
+    assert f"« {esc(first.highlight)} »" in html
+    assert html.count("<mark>") == 2
+    marked = re.findall(r"<mark>(.*?)</mark>", html)
+    assert marked == [esc(c.highlight) for c in answer.passages]
+    links = [a for tag, a in parse(html).tags if tag == "a"]
+    assert {a["href"] for a in links} == {"#" + anchor(c) for c in answer.passages}
+    assert "[1]" in html and "[2]" in html
+    assert html.count("Inserm, publié le 4 février 2026") == 2
+    assert "Voir dans l’article" in html
+    # The section heading is the passage's title, not repeated inside its text.
+    assert html.count(esc(first.section)) == 1
+
+
+def test_anchor_round_trip(seed_article: Article):
+    cited = citation(seed_article, 6, 1)
+    parsed = parse_anchor("#" + anchor(cited))
+    assert parsed == {"article": seed_article.id, "start": cited.start, "end": cited.end,
+                      "hs": cited.highlight_start, "he": cited.highlight_end}
+    assert parse_anchor("#p-some-id-with-dashes-12-40") == {"article": "some-id-with-dashes",
+                                                            "start": 12, "end": 40}
+    assert parse_anchor("#ailleurs") is None
+
+
+def test_no_answer_lists_the_covered_sections(seed_article: Article):
+    answer = Answer("Quelle est la hauteur de la tour Eiffel ?", Status.NO_ANSWER, "…",
+                    [citation(seed_article, 1, 0)])
+    html = render_answer(answer, {seed_article.id: seed_article})
+    assert "L'article ne traite pas de cette question." in html
+    titles = [s.title for s in seed_article.sections if s.kind == "section"]
+    assert all(esc(t) in html for t in titles)
+    assert "<mark>" not in html  # nearest passages are not presented as an answer
+
+
+def test_smalltalk_and_invalid_are_shown_as_is(seed_article: Article):
+    for status in (Status.SMALLTALK, Status.INVALID):
+        html = render_answer(Answer("Bonjour", status, "Bonjour ! <b>Posez</b> une question."), {})
+        assert "Bonjour ! &lt;b&gt;Posez&lt;/b&gt; une question." in html
+
+
+def test_everything_is_escaped(seed_article: Article):
+    assert render_question(XSS) == '<p class="qa-user">&lt;img src=x onerror=alert(1)&gt;</p>'
+    evil = replace(seed_article, title=XSS, source=seed_article.source)
+    assert "<img" not in render_header([evil])
+    cited = replace(citation(seed_article, 5, 1), section=XSS, highlight=XSS, text=XSS)
+    answer = Answer(XSS, Status.ANSWERED, XSS, [cited])
+    html = render_answer(answer, {})  # unknown article: falls back on the citation's own text
+    assert "<img" not in html and not any(tag == "img" for tag, _ in parse(html).tags)
+    assert "<img" not in render_answer(Answer(XSS, Status.NO_ANSWER, XSS), {evil.id: evil})
+
+
+def test_article_view_keeps_offsets(seed_article: Article):
+    html = render_article(seed_article)
+    spans = [(a, tag) for tag, a in parse(html).tags if "data-start" in a]
+    assert len(spans) >= sum(len(s.sentences) for s in seed_article.sections)
+    # Every sentence element holds exactly its slice of the source (escaped).
+    for attrs, tag in spans:
+        if tag == "section":
+            continue
+        start, end = int(attrs["data-start"]), int(attrs["data-end"])
+        piece = esc(seed_article.source[start:end])
+        assert f'data-start="{start}" data-end="{end}">{piece}</' in html
+    section_ids = {a["id"] for tag, a in parse(html).tags if tag == "section"}
+    assert {f"p-{seed_article.id}-{s.start}-{s.end}" for s in seed_article.sections} == section_ids
+    assert "Source : Inserm, publié le 4 février 2026" in html
+
+
+def test_diagnostics_show_scores_threshold_and_reason(seed_article: Article):
+    report = answered(seed_article).to_dict(diagnostics=True)
+    html = render_diagnostics(report)
+    for text in ("Dense", "Lexical", "Fusionné", "0.8800", "4.2000", "0.9100",
+                 "Seuil de non-réponse", "0.8200", "au-dessus du seuil"):
+        assert text in html
