@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer import Answer, Citation, Decision, Scores, Status
+from qa.answer_type import expected_type, has_evidence
 from qa.article import Article, Section, Span, find_articles, load_article
 from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
 from qa.index import PassageIndex, open_index
@@ -176,12 +177,12 @@ class Engine:
         query = self.encoder.encode_queries([text])[0]
         terms = self.lexical.analyse(text)
         ranked, dense, lexical, fused, unit_scores = self._rank(query, terms)
-        decision = self._decide(text, terms, float(unit_scores.max()))
         citations = [
             self._cite(rank, i, Scores(float(dense[i]), float(lexical[i]), float(fused[i])),
                        unit_scores, terms)
             for rank, i in enumerate(ranked[: self.settings.passages], 1)
         ]
+        decision = self._decide(text, terms, float(unit_scores.max()), citations[0].text)
         if decision.answerable:
             return Answer(text, Status.ANSWERED, self._answer_message(citations[0]), citations, decision)
         return Answer(text, Status.NO_ANSWER, self._no_answer_message(), citations, decision)
@@ -203,8 +204,10 @@ class Engine:
         order = sorted(candidates, key=lambda i: -fused[i])
         return np.array(order, dtype=int), dense, lexical, fused, unit_scores
 
-    def _decide(self, text: str, terms: list[QueryTerm], best_dense: float) -> Decision:
-        """Whether the article answers: a dense threshold that lexical coverage lowers."""
+    def _decide(self, text: str, terms: list[QueryTerm], best_dense: float,
+                top_passage: str) -> Decision:
+        """Whether the article answers: a dense threshold that lexical coverage lowers, and a
+        top passage that holds the kind of fact asked for (a date for "quand", a price...)."""
         t = self.tuning
         coverage = self.lexical.coverage(terms)
         if looks_english(text):
@@ -218,6 +221,10 @@ class Engine:
         verdict = "au-dessus" if answerable else "en dessous"
         reason = (f"{why} ({coverage:.0%} des mots de la question sont dans l'article) ; "
                   f"meilleur score dense {best_dense:.3f}, {verdict} du seuil {threshold:.3f}")
+        kind = expected_type(text)
+        if answerable and kind and not has_evidence(kind, top_passage):
+            answerable = False
+            reason += f" ; mais la question demande : {kind.value}, et le passage n'en contient pas"
         return Decision(answerable, reason, round(coverage, 4), round(best_dense, 4),
                         round(confidence, 4), round(threshold, 4))
 
