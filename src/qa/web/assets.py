@@ -81,7 +81,30 @@ CITATION_SCRIPT = r"""
       root.querySelectorAll('[aria-label*="<"]').forEach((el) => el.removeAttribute("aria-label"));
     }
   };
-  new MutationObserver(unlabel).observe(document.body, {subtree: true, childList: true});
+  // A new reply: scroll the chat so that its question and key sentence show, not its last line.
+  let latest = null;
+  const scrollToLatest = () => {
+    const answers = [], questions = [];
+    for (const root of roots()) {
+      answers.push(...root.querySelectorAll(".qa-answer"));
+      questions.push(...root.querySelectorAll(".qa-user"));
+    }
+    const last = answers[answers.length - 1];
+    if (!last || last === latest) return;
+    latest = last;
+    const asked = questions[questions.length - 1];
+    const target = (asked && (asked.closest('[class*="message-row"]') || asked)) || last;
+    let box = last.parentElement;
+    while (box && !(box.scrollHeight > box.clientHeight &&
+                    /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+    if (box) box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+  };
+  let pending = false;
+  new MutationObserver(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; unlabel(); scrollToLatest(); });
+  }).observe(document.body, {subtree: true, childList: true});
   document.addEventListener("click", (event) => {
     const link = event.composedPath().find((el) => el.tagName === "A" && el.getAttribute("href"));
     if (!link) return;

@@ -21,6 +21,8 @@ from qa.web.staff import build_staff
 from qa.web.ui import PAGE_TITLE, build_public
 
 log = logging.getLogger(__name__)
+# Gradio's French catalogue lacks these two strings of the chat's copy button.
+MISSING_FRENCH = {"chatbot.copy_message": "Copier le message", "chatbot.copied_message": "Message copié"}
 
 
 def make_theme() -> gr.themes.Base:
@@ -45,7 +47,7 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     app.state.assistant = assistant
     app.include_router(build_router(assistant, settings.rate_limit))
     common = {"theme": make_theme(), "css": CSS, "run_history": False, "ssr_mode": False,
-              "mcp_server": False, "max_file_size": "1mb",
+              "mcp_server": False, "max_file_size": "1mb", "i18n": gr.I18n(fr=MISSING_FRENCH),
               "server_name": settings.host, "server_port": settings.port}
     staff = build_staff(assistant).queue(default_concurrency_limit=2)
     gr.mount_gradio_app(app, staff, path="/staff", footer_links=[], **common)

@@ -11,9 +11,9 @@ from qa.web.service import FEEDBACK_OFF, Assistant
 
 PAGE_TITLE = "Questions sur l'article — assistant citant ses sources"
 EXAMPLES = (
-    "Qui a rédigé l'article ?",
-    "Sur quel animal l'approche des signaux d'alerte a-t-elle été testée ?",
-    "Quel élément catalyse la dégradation des membranes dans la ferroptose ?",
+    "Qui a écrit l'article ?",
+    "Quand l'article a-t-il été publié ?",
+    "Quel type de leucémie est concerné par la découverte ?",
     "Quel rôle joue l'indole-3-carbinol ?",
 )
 PLACEHOLDER = "Posez votre question sur l'article, puis appuyez sur Entrée…"
@@ -26,12 +26,19 @@ def feedback_note(assistant: Assistant) -> str:
     return f'<p class="qa-feedback-off" role="status">⚠ {esc(FEEDBACK_OFF)}</p>'
 
 
+def note_update(assistant: Assistant) -> gr.HTML:
+    """The feedback note as a component update: shown only while feedback is off."""
+    note = feedback_note(assistant)
+    return gr.HTML(note, visible=bool(note))
+
+
 def build_public(assistant: Assistant) -> gr.Blocks:
     """The public Blocks: title, chat with examples and votes, article tab, ``/ask`` endpoint."""
     articles = list(assistant.articles.values())
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         gr.HTML(render_header(articles), elem_id="qa-header")
-        note = gr.HTML(feedback_note(assistant), elem_id="qa-feedback-note")
+        note = gr.HTML(feedback_note(assistant), elem_id="qa-feedback-note",
+                       visible=not assistant.feedback_enabled)
         entries = gr.State([])  # per chat message: None (user) or {"log_id", "answer"} (assistant)
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
@@ -53,6 +60,7 @@ def build_public(assistant: Assistant) -> gr.Blocks:
 def _chat_panel(assistant: Assistant, note: gr.HTML, entries: gr.State) -> gr.Chatbot:
     chat = gr.Chatbot(
         label="Conversation", elem_id="qa-chat", height="68vh", min_height=360, latex_delimiters=[],
+        autoscroll=False,  # the page script scrolls to the new question instead of the bottom
         buttons=["copy"], feedback_options=("Like", "Dislike"),
         placeholder="Les réponses citent l'article mot pour mot. Essayez une question ci-dessous.",
     )
@@ -67,15 +75,15 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, entries: gr.State) -> gr.Ch
         examples = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
 
-    def respond(text: str, history: list, kept: list) -> tuple[str, list, list, str]:
+    def respond(text: str, history: list, kept: list) -> tuple[str, list, list, gr.HTML]:
         if not (text or "").strip():
-            return "", history, kept, feedback_note(assistant)
+            return "", history, kept, note_update(assistant)
         answer, log_id = assistant.ask(text)
         reply = render_answer(answer, assistant.articles)
         history = [*history, {"role": "user", "content": render_question(text)},
                    {"role": "assistant", "content": reply}]
         kept = [*kept, None, {"log_id": log_id, "answer": answer.to_dict()}]
-        return "", history, kept, feedback_note(assistant)
+        return "", history, kept, note_update(assistant)
 
     outputs = [question, chat, entries, note]
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
@@ -83,22 +91,22 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, entries: gr.State) -> gr.Ch
     send.click(respond, [question, chat, entries], outputs, **private)
     for button, text in zip(examples, EXAMPLES, strict=True):
         button.click(_preset(respond, text), [chat, entries], outputs, **private)
-    clear.click(lambda: ("", [], [], feedback_note(assistant)), None, outputs, **private)
+    clear.click(lambda: ("", [], [], note_update(assistant)), None, outputs, **private)
     return chat
 
 
 def _voting(assistant: Assistant, chat: gr.Chatbot, entries: gr.State, note: gr.HTML) -> None:
-    def vote(kept: list, data: gr.LikeData) -> str:
+    def vote(kept: list, data: gr.LikeData) -> gr.HTML:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         entry = kept[index] if isinstance(index, int) and 0 <= index < len(kept) else None
         if not entry or data.liked is None or data.liked == "":
-            return feedback_note(assistant)
+            return note_update(assistant)
         liked = data.liked is True or data.liked == "Like"
         if assistant.record_feedback(entry["log_id"], entry["answer"], liked):
             gr.Info("Merci, votre avis est enregistré.")
         else:
             gr.Warning("Votre avis n'a pas pu être enregistré : retours désactivés.")
-        return feedback_note(assistant)
+        return note_update(assistant)
 
     chat.like(vote, [entries], [note], api_visibility="private")
 
@@ -106,7 +114,7 @@ def _voting(assistant: Assistant, chat: gr.Chatbot, entries: gr.State, note: gr.
 def _preset(respond: Any, text: str) -> Any:
     """``respond`` with the question fixed (an example button)."""
 
-    def ask_example(history: list, kept: list) -> tuple[str, list, list, str]:
+    def ask_example(history: list, kept: list) -> tuple[str, list, list, gr.HTML]:
         return respond(text, history, kept)
 
     return ask_example

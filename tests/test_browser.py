@@ -1,0 +1,205 @@
+"""The real app in headless Chromium: cited answers, the article view, embedding, keyboard, XSS.
+
+Every request the browser makes is recorded; none may leave localhost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from test_web_support import (  # noqa: F401 - live_app is a fixture
+    CHROMIUM, CHROMIUM_ARGS, REPO, App, StaticServer, live_app,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [
+    pytest.mark.browser, pytest.mark.model,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
+]
+
+QUESTION = "Quel élément catalyse la dégradation des membranes dans la ferroptose ?"
+XSS = "<img src=x onerror=alert(1)>"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """A fresh page that records every request and every dialog."""
+
+    def __init__(self, browser: object) -> None:
+        # An English browser: the page must be French anyway.
+        self.context = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="en-US")
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT)
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests
+                if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(url).hostname not in LOCAL_HOSTS]
+
+
+@pytest.fixture
+def session(browser: object) -> Iterator[Session]:
+    opened = Session(browser)
+    yield opened
+    assert opened.foreign_requests() == []
+    opened.context.close()
+
+
+def ask(scope: object, question: str) -> object:
+    """Type a question in the chat of ``scope`` (page or frame), press Enter; the new reply."""
+    before = scope.locator(".qa-answer").count()
+    box = scope.locator("#qa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    reply = scope.locator(".qa-answer").nth(before)
+    reply.wait_for(state="visible")
+    return reply
+
+
+def check_cited_answer_and_article_view(scope: object) -> None:
+    reply = ask(scope, QUESTION)
+    key = reply.locator("blockquote.qa-key")
+    assert "fer" in key.inner_text()
+    marked = reply.locator("mark").first.inner_text()
+    assert marked and marked in reply.locator(".qa-passage-text").first.inner_text()
+    assert "Inserm, publié le 4 février 2026" in reply.locator(".qa-source").first.inner_text()
+    assert reply.locator("a.qa-cite", has_text="[1]").count() >= 1
+    reply.locator("a.qa-cite", has_text="Voir dans l’article").first.click()
+    highlighted = scope.locator(".qa-article .qa-hit-key").first
+    highlighted.wait_for(state="visible")
+    assert highlighted.inner_text().strip() == marked.strip()
+    assert scope.locator(".qa-article .qa-hit-section").count() == 1
+    assert highlighted.evaluate(
+        "el => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }")
+
+
+def test_page_is_french(session: Session, live_app: App):  # noqa: F811
+    session.page.goto(live_app.url)
+    session.page.locator("#qa-question textarea").wait_for()
+    assert session.page.evaluate("document.documentElement.lang") == "fr"
+    assert session.page.locator("#qa-question textarea").get_attribute("placeholder").startswith("Posez")
+    assert session.page.get_by_label("Votre question").count() == 1
+    assert "Inserm, publié le 4 février 2026" in session.page.locator(".qa-tagline").inner_text()
+
+
+def test_cited_answer_then_passage_in_article(session: Session, live_app: App):  # noqa: F811
+    session.page.goto(live_app.url)
+    check_cited_answer_and_article_view(session.page)
+
+
+def test_screenshot_of_a_real_answer(session: Session, live_app: App):  # noqa: F811
+    session.page.goto(live_app.url)
+    reply = ask(session.page, "Quel rôle joue l'indole-3-carbinol ?")
+    time.sleep(0.5)  # let the chat settle after scrolling to the new question
+    key = reply.locator("blockquote.qa-key")
+    assert key.evaluate("el => { const r = el.getBoundingClientRect(); return r.top > 0 && r.bottom < innerHeight; }")
+    session.page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
+
+
+def test_no_answer_and_smalltalk(session: Session, live_app: App):  # noqa: F811
+    session.page.goto(live_app.url)
+    declined = ask(session.page, "Quelle est la hauteur de la tour Eiffel ?")
+    assert "ne traite pas de cette question" in declined.inner_text()
+    assert declined.locator("ul.qa-topics li").count() >= 3
+    greeting = ask(session.page, "Bonjour")
+    assert greeting.inner_text().startswith("Bonjour")
+    session.page.get_by_role("button", name="Quand l'article a-t-il été publié ?").click()
+    session.page.locator(".qa-answer").nth(2).locator("mark").first.wait_for()
+    assert "4 février 2026" in session.page.locator(".qa-answer").nth(2).inner_text()
+    session.page.locator("#qa-clear").click()
+    session.page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
+
+
+def test_keyboard_only(session: Session, live_app: App):  # noqa: F811
+    page = session.page
+    page.goto(live_app.url)
+    page.locator("#qa-question textarea").wait_for()
+    page.locator("#qa-question textarea").focus()
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    page.locator(".qa-answer mark").first.wait_for()
+    for _ in range(60):  # the chat sits above the box: walk back to its citation links
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.matches('a.qa-cite')"):
+            break
+    else:
+        pytest.fail("Tab never reached a citation link")
+    page.keyboard.press("Enter")
+    page.locator(".qa-article .qa-hit-key").first.wait_for(state="visible")
+    assert page.evaluate("document.activeElement.closest('.qa-article') !== null")
+
+
+def test_question_with_html_is_shown_as_text(session: Session, live_app: App):  # noqa: F811
+    page = session.page
+    page.goto(live_app.url)
+    ask(page, XSS)
+    assert page.locator(".qa-user").last.inner_text() == XSS
+    assert page.locator("#qa-chat img[src='x']").count() == 0
+    time.sleep(0.5)
+    assert session.dialogs == []
+
+
+def test_thumbs_up_is_stored(session: Session, live_app: App):  # noqa: F811
+    page = session.page
+    page.goto(live_app.url)
+    ask(page, QUESTION)
+    page.locator("#qa-chat button[aria-label=\"J'aime\"]").last.click()
+    page.get_by_text("Merci, votre avis est enregistré.").wait_for()
+    with sqlite3.connect(live_app.settings.feedback_db) as conn:
+        rows = conn.execute("SELECT question, status, verdict, passages FROM feedback").fetchall()
+    assert (QUESTION, "answered", "up") in [row[:3] for row in rows]
+    assert page.locator(".qa-feedback-off").count() == 0
+
+
+def test_embedded_in_an_iframe_on_another_origin(session: Session, live_app: App):  # noqa: F811
+    with StaticServer(REPO / "examples") as static:
+        session.page.goto(f"{static.url}embed.html?app={quote(live_app.url)}")
+        assert urlsplit(static.url).port != urlsplit(live_app.url).port
+        frame = session.page.frame_locator("#qa-frame")
+        frame.locator("#qa-question textarea").wait_for()
+        check_cited_answer_and_article_view(frame)
+
+
+def test_embedded_as_a_web_component(session: Session, live_app: App):  # noqa: F811
+    with StaticServer(REPO / "examples") as static:
+        session.page.goto(f"{static.url}embed.html?mode=composant&app={quote(live_app.url)}")
+        session.page.locator("gradio-app #qa-question textarea").wait_for()
+        check_cited_answer_and_article_view(session.page)
+
+
+def test_staff_page_shows_scores_and_log(session: Session, live_app: App):  # noqa: F811
+    page = session.page
+    page.goto(live_app.url)
+    ask(page, "Bonjour")
+    page.goto(live_app.url + "staff/")
+    box = page.locator("#qa-staff-question textarea")
+    box.fill(QUESTION)
+    box.press("Enter")
+    report = page.locator("#qa-staff-report .qa-diagnostics")
+    report.wait_for()
+    text = report.inner_text()
+    for label in ("Dense", "Lexical", "Fusionné", "Seuil de non-réponse", "Raison"):
+        assert label in text
+    page.get_by_role("tab", name="Journal des questions").click()
+    page.locator("#qa-staff-log").get_by_text("Bonjour").first.wait_for()
+    href = page.get_by_role("link", name="Télécharger le journal (CSV)").get_attribute("href")
+    assert href.startswith("export.csv")

