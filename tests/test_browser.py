@@ -12,9 +12,9 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from test_web_support import (  # noqa: F401 - live_app is a fixture
-    CHROMIUM, CHROMIUM_ARGS, REPO, App, StaticServer, live_app,
-)
+from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, StaticServer
+
+pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -27,6 +27,8 @@ QUESTION = "Quel élément catalyse la dégradation des membranes dans la ferrop
 XSS = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TIMEOUT = 30_000
+IN_VIEW = ("el => { const r = el.getBoundingClientRect();"
+           " return r.top >= 0 && r.bottom <= innerHeight; }")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,11 @@ class Session:
         self.context.on("request", lambda request: self.requests.append(request.url))
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT)
-        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: object) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def foreign_requests(self) -> list[str]:
         return [url for url in self.requests
@@ -88,34 +94,34 @@ def check_cited_answer_and_article_view(scope: object) -> None:
     highlighted.wait_for(state="visible")
     assert highlighted.inner_text().strip() == marked.strip()
     assert scope.locator(".qa-article .qa-hit-section").count() == 1
-    assert highlighted.evaluate(
-        "el => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }")
+    assert highlighted.evaluate(IN_VIEW)
 
 
-def test_page_is_french(session: Session, live_app: App):  # noqa: F811
+def test_page_is_french(session: Session, live_app: App):
     session.page.goto(live_app.url)
     session.page.locator("#qa-question textarea").wait_for()
     assert session.page.evaluate("document.documentElement.lang") == "fr"
-    assert session.page.locator("#qa-question textarea").get_attribute("placeholder").startswith("Posez")
+    placeholder = session.page.locator("#qa-question textarea").get_attribute("placeholder")
+    assert placeholder.startswith("Posez")
     assert session.page.get_by_label("Votre question").count() == 1
     assert "Inserm, publié le 4 février 2026" in session.page.locator(".qa-tagline").inner_text()
 
 
-def test_cited_answer_then_passage_in_article(session: Session, live_app: App):  # noqa: F811
+def test_cited_answer_then_passage_in_article(session: Session, live_app: App):
     session.page.goto(live_app.url)
     check_cited_answer_and_article_view(session.page)
 
 
-def test_screenshot_of_a_real_answer(session: Session, live_app: App):  # noqa: F811
+def test_screenshot_of_a_real_answer(session: Session, live_app: App):
     session.page.goto(live_app.url)
     reply = ask(session.page, "Quel rôle joue l'indole-3-carbinol ?")
     time.sleep(0.5)  # let the chat settle after scrolling to the new question
     key = reply.locator("blockquote.qa-key")
-    assert key.evaluate("el => { const r = el.getBoundingClientRect(); return r.top > 0 && r.bottom < innerHeight; }")
+    assert key.evaluate(IN_VIEW)
     session.page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
 
 
-def test_no_answer_and_smalltalk(session: Session, live_app: App):  # noqa: F811
+def test_no_answer_and_smalltalk(session: Session, live_app: App):
     session.page.goto(live_app.url)
     declined = ask(session.page, "Quelle est la hauteur de la tour Eiffel ?")
     assert "ne traite pas de cette question" in declined.inner_text()
@@ -129,7 +135,7 @@ def test_no_answer_and_smalltalk(session: Session, live_app: App):  # noqa: F811
     session.page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
 
 
-def test_keyboard_only(session: Session, live_app: App):  # noqa: F811
+def test_keyboard_only(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     page.locator("#qa-question textarea").wait_for()
@@ -148,7 +154,7 @@ def test_keyboard_only(session: Session, live_app: App):  # noqa: F811
     assert page.evaluate("document.activeElement.closest('.qa-article') !== null")
 
 
-def test_question_with_html_is_shown_as_text(session: Session, live_app: App):  # noqa: F811
+def test_question_with_html_is_shown_as_text(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     ask(page, XSS)
@@ -158,7 +164,7 @@ def test_question_with_html_is_shown_as_text(session: Session, live_app: App):  
     assert session.dialogs == []
 
 
-def test_thumbs_up_is_stored(session: Session, live_app: App):  # noqa: F811
+def test_thumbs_up_is_stored(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     ask(page, QUESTION)
@@ -170,7 +176,7 @@ def test_thumbs_up_is_stored(session: Session, live_app: App):  # noqa: F811
     assert page.locator(".qa-feedback-off").count() == 0
 
 
-def test_embedded_in_an_iframe_on_another_origin(session: Session, live_app: App):  # noqa: F811
+def test_embedded_in_an_iframe_on_another_origin(session: Session, live_app: App):
     with StaticServer(REPO / "examples") as static:
         session.page.goto(f"{static.url}embed.html?app={quote(live_app.url)}")
         assert urlsplit(static.url).port != urlsplit(live_app.url).port
@@ -179,14 +185,14 @@ def test_embedded_in_an_iframe_on_another_origin(session: Session, live_app: App
         check_cited_answer_and_article_view(frame)
 
 
-def test_embedded_as_a_web_component(session: Session, live_app: App):  # noqa: F811
+def test_embedded_as_a_web_component(session: Session, live_app: App):
     with StaticServer(REPO / "examples") as static:
         session.page.goto(f"{static.url}embed.html?mode=composant&app={quote(live_app.url)}")
         session.page.locator("gradio-app #qa-question textarea").wait_for()
         check_cited_answer_and_article_view(session.page)
 
 
-def test_staff_page_shows_scores_and_log(session: Session, live_app: App):  # noqa: F811
+def test_staff_page_shows_scores_and_log(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     ask(page, "Bonjour")

@@ -70,7 +70,7 @@ def test_healthz(client: TestClient):
 
 
 def test_post_api_ask_returns_the_contract(client: TestClient, seed_engine: Engine):
-    response = client.post("/api/ask", json={"question": "Sur quel animal l'approche a-t-elle été testée ?"})
+    response = client.post("/api/ask", json={"question": "Sur quel animal a-t-on testé ?"})
     assert response.status_code == 200
     assert_contract(response.json(), seed_engine)
     assert client.post("/api/ask", json={"question": "Bonjour"}).json()["status"] == "smalltalk"
@@ -134,7 +134,8 @@ def test_page_is_french(client: TestClient, headers: dict):
 
 
 def test_cors_allows_localhost_origins_only_by_default(client: TestClient):
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"}
     ok = client.options("/api/ask", headers={"Origin": "http://localhost:5500", **preflight})
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "http://localhost:5500"
@@ -160,7 +161,8 @@ def test_staff_is_open_without_a_password(client: TestClient):
 
 
 def test_staff_needs_the_password_when_set(guarded: TestClient):
-    for path in ("/staff", "/staff/", "/staff/export.csv", "/staff/config", "/staff/gradio_api/info"):
+    for path in ("/staff", "/staff/", "/staff/export.csv", "/staff/config",
+                 "/staff/gradio_api/info"):
         refused = guarded.get(path, follow_redirects=False)
         assert refused.status_code == 401, path
         assert refused.headers["www-authenticate"].startswith("Basic ")
@@ -221,7 +223,8 @@ def test_unwritable_feedback_keeps_answering(seed_engine: Engine, tmp_path: Path
 
 def test_gradio_client_named_endpoint(seed_engine: Engine, db: Path):
     port = free_port()
-    server = LiveServer(create_app(seed_engine, WebSettings(port=port, feedback_db=db)), port).start()
+    app = create_app(seed_engine, WebSettings(port=port, feedback_db=db))
+    server = LiveServer(app, port).start()
     try:
         client = Client(server.url, verbose=False)
         assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]

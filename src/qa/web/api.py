@@ -34,15 +34,16 @@ class BadRequest(Exception):
 
 
 def error(status: int, message: str) -> JSONResponse:
-    """The JSON error body used by every route."""
+    """Build the JSON error body used by every route."""
     return JSONResponse({"error": message}, status_code=status)
 
 
 async def read_question(request: Request) -> str:
-    """The ``question`` string of a JSON body of at most :data:`MAX_BODY_BYTES`.
+    """Read the ``question`` string of a JSON body of at most :data:`MAX_BODY_BYTES`.
 
     Raises:
         BadRequest: 413 too large, 400 not JSON, 422 not an object with a string ``question``.
+
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -65,15 +66,20 @@ async def read_question(request: Request) -> str:
 
 
 def client_key(request: Request) -> str:
-    """The rate-limit key: the client's address (kept in memory only, never logged)."""
+    """Return the rate-limit key: the client's address (kept in memory only, never logged)."""
     return request.client.host if request.client else "inconnu"
 
 
 def build_router(assistant: Assistant, rate_limit: int) -> APIRouter:
-    """The routes, bound to ``assistant``; ``rate_limit`` is per client and minute on ``/api/ask``."""
+    """Build the routes for ``assistant``; ``rate_limit`` is per client and minute on /api/ask."""
     router = APIRouter()
-    limiter = RateLimiter(rate_limit)
+    _ask_route(router, assistant, RateLimiter(rate_limit))
+    _info_routes(router, assistant)
+    _staff_routes(router, assistant)
+    return router
 
+
+def _ask_route(router: APIRouter, assistant: Assistant, limiter: RateLimiter) -> None:
     @router.post("/api/ask")
     async def ask(request: Request) -> Response:
         """Answer ``{"question": "..."}`` with the JSON contract."""
@@ -86,14 +92,16 @@ def build_router(assistant: Assistant, rate_limit: int) -> APIRouter:
         answer, _ = await run_in_threadpool(assistant.ask, question)
         return JSONResponse(answer.to_dict())
 
+
+def _info_routes(router: APIRouter, assistant: Assistant) -> None:
     @router.get("/healthz")
     def healthz() -> dict:
-        """Index, model, article count, and whether feedback is stored."""
+        """Report index, model, article count, and whether feedback is stored."""
         return assistant.health()
 
     @router.get("/api/articles/{article_id}")
     def article(article_id: str) -> Response:
-        """An article's metadata, source text and sections (offsets index ``source``)."""
+        """Return an article's metadata, source text and sections (offsets index ``source``)."""
         found = assistant.articles.get(article_id)
         if found is None:
             return error(404, f"Article inconnu : {article_id}.")
@@ -105,9 +113,16 @@ def build_router(assistant: Assistant, rate_limit: int) -> APIRouter:
             "sections": sections,
         })
 
+    @router.get("/gradio.js")
+    def web_component() -> Response:
+        """Serve Gradio's web-component loader from the app itself (no CDN)."""
+        return FileResponse(WEB_COMPONENT, media_type="text/javascript")
+
+
+def _staff_routes(router: APIRouter, assistant: Assistant) -> None:
     @router.get("/staff/export.csv")
     def export(status: str | None = None) -> Response:
-        """The question log as CSV, optionally one status only (protected with ``/staff``)."""
+        """Download the question log as CSV, optionally one status only (guarded with /staff)."""
         if status and status not in STATUSES:
             return error(422, f"Statut inconnu : {status} (attendu : {', '.join(STATUSES)}).")
         if assistant.store is None:
@@ -119,10 +134,3 @@ def build_router(assistant: Assistant, rate_limit: int) -> APIRouter:
             headers={"Content-Disposition": f'attachment; filename="{name}"',
                      "Cache-Control": "no-store"},
         )
-
-    @router.get("/gradio.js")
-    def web_component() -> Response:
-        """Gradio's web-component loader, served by the app itself (no CDN)."""
-        return FileResponse(WEB_COMPONENT, media_type="text/javascript")
-
-    return router

@@ -12,12 +12,13 @@ SYSTEM_MONO_FONTS = ("ui-monospace", "DejaVu Sans Mono", "Liberation Mono", "Con
 # navigator.language, so make that French whatever the browser says.
 FRENCH_HEAD_SCRIPT = """<script>(function(){try{
 Object.defineProperty(navigator,"language",{get:function(){return "fr-FR";},configurable:true});
-Object.defineProperty(navigator,"languages",{get:function(){return ["fr-FR","fr"];},configurable:true});
+Object.defineProperty(navigator,"languages",
+{get:function(){return ["fr-FR","fr"];},configurable:true});
 }catch(e){}document.documentElement.lang="fr";})();</script>"""
 
 
 def head_html(title: str) -> str:
-    """What :class:`qa.web.middleware.FrenchPage` inserts after ``<head>``."""
+    """Return what :class:`qa.web.middleware.FrenchPage` inserts after ``<head>``."""
     return (f'{FRENCH_HEAD_SCRIPT}<title>{esc(title)}</title>'
             '<meta name="description" content="Questions et réponses citées sur un article.">')
 
@@ -69,8 +70,8 @@ CITATION_SCRIPT = r"""
     if (tab) tab.click();
     let tries = 0;
     const attempt = () => {
-      const ok = highlight(article, Number(start), Number(end),
-                           hs === undefined ? null : Number(hs), he === undefined ? null : Number(he));
+      const number = (value) => (value === undefined ? null : Number(value));
+      const ok = highlight(article, Number(start), Number(end), number(hs), number(he));
       if (!ok && tries++ < 100) setTimeout(attempt, 50);
     };
     setTimeout(attempt, 0);
@@ -97,7 +98,8 @@ CITATION_SCRIPT = r"""
     let box = last.parentElement;
     while (box && !(box.scrollHeight > box.clientHeight &&
                     /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
-    if (box) box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+    if (!box) return;
+    box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
   };
   let pending = false;
   new MutationObserver(() => {

@@ -37,12 +37,15 @@ class WebSettings:
         host: str | None = None,
         port: int | None = None,
     ) -> WebSettings:
-        """Read ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
-        ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB`` and ``QA_RATE_LIMIT``; flags win over them.
+        """Read the settings from the environment; ``host``/``port`` (flags) win over it.
+
+        Variables: ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
+        ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB`` and ``QA_RATE_LIMIT``.
 
         Raises:
             ValueError: for a port or rate limit that is not a positive integer, or an origin
                 that is not ``http(s)://host[:port]``.
+
         """
         env = os.environ if environ is None else environ
         return cls(
@@ -69,6 +72,7 @@ def parse_origins(raw: str) -> tuple[str, ...]:
 
     Raises:
         ValueError: for an entry that is not an http(s) origin (a path or query is refused).
+
     """
     origins = []
     for item in (part.strip() for part in raw.split(",")):

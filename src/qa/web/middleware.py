@@ -50,7 +50,8 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names]
+                headers = message.get("headers", [])
+                kept = [(k, v) for k, v in headers if k.lower() not in self.names]
                 message["headers"] = kept + self.extra
             await send(message)
 
@@ -80,7 +81,8 @@ class FrenchPage:
         accept = dict(scope.get("headers", [])).get(b"accept", b"")
         if b"text/html" in accept or scope["path"].endswith("/"):
             scope = dict(scope)
-            scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+            scope["headers"] = [(k, v) for k, v in scope["headers"]
+                                if k.lower() != b"accept-encoding"]
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -96,7 +98,8 @@ class FrenchPage:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body") and sum(map(len, chunks)) < MAX_PAGE_BYTES:
                     return
-                await self._send_page(send, start, b"".join(chunks), message.get("more_body", False))
+                more = message.get("more_body", False)
+                await self._send_page(send, start, b"".join(chunks), more)
                 start = None
                 return
             await send(message)

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from qa.answer import Answer, Citation, Status
 from qa.article import CREDITED, Article, Section, Span
 
-ACRONYM_AS_WORD = 5  # French typography: an acronym read as a word, 5+ letters: "Inserm", not "INSERM"
+# French typography: an acronym read as a word, of 5+ letters, is written "Inserm", not "INSERM".
+ACRONYM_AS_WORD = 5
 
 
 def esc(text: str) -> str:
@@ -44,13 +45,13 @@ def source_line(article: Article) -> str:
 
 
 def anchor(citation: Citation) -> str:
-    """The fragment a citation link points at (passage and highlighted sentence offsets)."""
+    """Return the fragment a citation link points at (passage and highlight offsets)."""
     return (f"p-{citation.article}-{citation.start}-{citation.end}"
             f"-h-{citation.highlight_start}-{citation.highlight_end}")
 
 
 def render_header(articles: list[Article]) -> str:
-    """The page title and the one line saying what the assistant answers."""
+    """Render the page title and the one line saying what the assistant answers."""
     if len(articles) == 1:
         article = articles[0]
         scope = f"l'article « {esc(article.title)} » ({esc(source_line(article))})"
@@ -65,12 +66,12 @@ def render_header(articles: list[Article]) -> str:
 
 
 def render_question(question: str) -> str:
-    """A user's question, shown as text whatever it contains."""
+    """Render a user's question as text, whatever it contains."""
     return f'<p class="qa-user">{esc(question)}</p>'
 
 
 def render_answer(answer: Answer, articles: Mapping[str, Article]) -> str:
-    """The chat reply for an answer: quoted key sentence, cited passages, or the decline."""
+    """Render the chat reply: quoted key sentence and cited passages, or the decline."""
     if answer.status is Status.ANSWERED and answer.passages:
         body = _answered(answer, articles)
     elif answer.status is Status.NO_ANSWER:
@@ -92,7 +93,8 @@ def _answered(answer: Answer, articles: Mapping[str, Article]) -> str:
     # The engine's message repeats the key sentence and its section: both are shown below.
     parts = [f'<blockquote class="qa-key"><p>« {esc(first.highlight)} » {numbers}</p></blockquote>']
     items = "".join(_passage(c, articles.get(c.article)) for c in answer.passages)
-    parts.append(f'<p class="qa-cited-title">Passages cités</p><ol class="qa-passages">{items}</ol>')
+    parts.append('<p class="qa-cited-title">Passages cités</p>'
+                 f'<ol class="qa-passages">{items}</ol>')
     return "".join(parts)
 
 
@@ -103,7 +105,8 @@ def _passage(citation: Citation, article: Article | None) -> str:
     marked = _marked(text, base, citation)
     source = esc(source_line(article)) if article else esc(citation.article)
     return (
-        f'<li class="qa-passage"><p class="qa-section-title">{_cite_link(citation, f"[{citation.rank}]")} '
+        '<li class="qa-passage"><p class="qa-section-title">'
+        f'{_cite_link(citation, f"[{citation.rank}]")} '
         f"<strong>{esc(citation.section)}</strong></p>"
         f'<p class="qa-passage-text">{marked}</p>'
         f'<p class="qa-source">{source} · {_cite_link(citation, "Voir dans l’article")}</p></li>'
@@ -134,7 +137,7 @@ def _marked(text: str, base: int, citation: Citation) -> str:
 
 
 def covered_topics(articles: Iterable[Article]) -> list[str]:
-    """The headed section titles of the articles: what the assistant can answer about."""
+    """List the headed section titles of the articles: what the assistant answers about."""
     return [s.title for a in articles for s in a.sections if s.kind == "section"]
 
 
@@ -145,12 +148,13 @@ def _declined(answer: Answer, articles: list[Article]) -> str:
     parts = [f'<p class="qa-decline"><strong>{subject}</strong></p>']
     topics = "".join(f"<li>{esc(t)}</li>" for t in covered_topics(articles))
     if topics:
-        parts.append(f'<p>Vous pouvez l’interroger sur ces sujets :</p><ul class="qa-topics">{topics}</ul>')
+        parts.append("<p>Vous pouvez l’interroger sur ces sujets :</p>"
+                     f'<ul class="qa-topics">{topics}</ul>')
     return "".join(parts)
 
 
 def render_article(article: Article) -> str:
-    """The whole article, every sentence a ``span`` carrying its source offsets."""
+    """Render the whole article, every sentence a ``span`` carrying its source offsets."""
     header, *body = article.sections
     title = header.sentences[0] if header.sentences else None
     byline = "".join(f"<li>{_sentence(article, s)}</li>" for s in header.sentences[1:])
@@ -179,7 +183,8 @@ def _sentence(article: Article, span: Span) -> str:
 
 def _section(article: Article, section: Section) -> str:
     if section.heading:
-        heading = f'<h3 class="qa-sent" {_span_attrs(section.heading)}>{esc(article.text(section.heading))}</h3>'
+        text = esc(article.text(section.heading))
+        heading = f'<h3 class="qa-sent" {_span_attrs(section.heading)}>{text}</h3>'
     else:
         heading = f"<h3>{esc(section.title)}</h3>"
     paragraphs = "".join(f"<p>{' '.join(_sentence(article, s) for s in line)}</p>"
@@ -216,7 +221,8 @@ def render_diagnostics(report: dict) -> str:
         f" — {esc(report.get('message', ''))}</p><dl class=\"qa-decision\">{facts}</dl>"
         '<table class="qa-scores"><caption>Passages les mieux classés</caption>'
         '<thead><tr><th scope="col">Rang</th><th scope="col">Section</th><th scope="col">Dense</th>'
-        '<th scope="col">Lexical</th><th scope="col">Fusionné</th><th scope="col">Phrase retenue</th>'
+        '<th scope="col">Lexical</th><th scope="col">Fusionné</th>'
+        '<th scope="col">Phrase retenue</th>'
         f"</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
@@ -229,14 +235,17 @@ def _fmt(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-_ANCHOR = re.compile(r"^p-(?P<article>.+?)-(?P<start>\d+)-(?P<end>\d+)(?:-h-(?P<hs>\d+)-(?P<he>\d+))?$")
+_ANCHOR = re.compile(
+    r"^p-(?P<article>.+?)-(?P<start>\d+)-(?P<end>\d+)(?:-h-(?P<hs>\d+)-(?P<he>\d+))?$"
+)
 
 
 def parse_anchor(fragment: str) -> dict[str, str | int] | None:
-    """Read back an anchor made by :func:`anchor` (used by tests and mirrored by the page script)."""
+    """Read back an anchor made by :func:`anchor` (the page script does the same in JS)."""
     match = _ANCHOR.match(fragment.lstrip("#"))
     if not match:
         return None
     out: dict[str, str | int] = {"article": match["article"]}
-    out.update({k: int(v) for k, v in match.groupdict().items() if k != "article" and v is not None})
+    numbers = {k: v for k, v in match.groupdict().items() if k != "article" and v is not None}
+    out.update({k: int(v) for k, v in numbers.items()})
     return out

@@ -20,7 +20,7 @@ STAFF_REALM = "Espace equipe"  # ASCII: browsers show a realm with accents incon
 
 
 def frame_ancestors(settings: WebSettings) -> str:
-    """The ``Content-Security-Policy`` value: which pages may show the app in a frame."""
+    """Return the ``Content-Security-Policy`` value: which pages may frame the app."""
     if "*" in settings.allowed_origins:
         return "frame-ancestors *"
     sources = settings.allowed_origins or LOCALHOST_FRAME_SOURCES
@@ -46,7 +46,7 @@ def cors_options(settings: WebSettings) -> dict:
 
 
 def basic_password(header: str | None) -> str | None:
-    """The password of an HTTP Basic ``Authorization`` header (any user name), or ``None``."""
+    """Return the password of an HTTP Basic ``Authorization`` header (any user), or ``None``."""
     if not header or not header.lower().startswith("basic "):
         return None
     try:
@@ -67,10 +67,10 @@ def password_matches(given: str | None, expected: str | None) -> bool:
 
 
 class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds and key (a client address, kept in memory only)."""
+    """At most ``limit`` hits per ``window`` seconds and key (a client address, in memory only)."""
 
     def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
-        """Allow ``limit`` hits per ``window`` seconds; forget everyone past ``max_keys`` clients."""
+        """Allow ``limit`` hits per ``window`` seconds; forget all past ``max_keys`` clients."""
         self.limit = limit
         self.window = window
         self.max_keys = max_keys

@@ -22,7 +22,8 @@ from qa.web.ui import PAGE_TITLE, build_public
 
 log = logging.getLogger(__name__)
 # Gradio's French catalogue lacks these two strings of the chat's copy button.
-MISSING_FRENCH = {"chatbot.copy_message": "Copier le message", "chatbot.copied_message": "Message copié"}
+MISSING_FRENCH = {"chatbot.copy_message": "Copier le message",
+                  "chatbot.copied_message": "Message copié"}
 
 
 def make_theme() -> gr.themes.Base:
@@ -38,7 +39,7 @@ def make_theme() -> gr.themes.Base:
 
 
 def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
-    """The whole app: JSON routes, staff Blocks at ``/staff``, public Blocks at ``/``."""
+    """Build the whole app: JSON routes, staff Blocks at ``/staff``, public Blocks at ``/``."""
     store = FeedbackStore(settings.feedback_db)
     if not store.available:
         log.warning("retours désactivés : %s (%s)", store.problem, settings.feedback_db)
@@ -64,8 +65,9 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """``--host`` and ``--port``; the environment gives the defaults."""
-    parser = argparse.ArgumentParser(description="Assistant de questions-réponses : application web.")
-    parser.add_argument("--host", help="adresse d'écoute (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
+    parser = argparse.ArgumentParser(description="Assistant questions-réponses : application web.")
+    parser.add_argument("--host",
+                        help="adresse d'écoute (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (défaut : GRADIO_SERVER_PORT ou 7860)")
     return parser.parse_args(argv)
 

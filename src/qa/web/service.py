@@ -20,7 +20,7 @@ class Engine(Protocol):
         """Answer a question; never raises."""
 
     def article_by_id(self, article_id: str) -> Article:
-        """The article with this id (``KeyError`` if none)."""
+        """Return the article with this id (``KeyError`` if none)."""
 
     def health(self) -> dict:
         """``index``, ``model`` and ``articles`` (a count)."""
@@ -45,13 +45,13 @@ class Assistant:
         return self.store is not None and self.store.available
 
     def ask(self, question: object) -> tuple[Answer, int | None]:
-        """Answer and log a public question; returns the answer and its log id (``None`` if unlogged)."""
+        """Answer and log a public question; return the answer and its log id (or ``None``)."""
         answer = self._answer(question)
         log_id = self.store.log_question(answer.to_dict()) if self.store else None
         return answer, log_id
 
     def diagnose(self, question: object) -> dict:
-        """The contract with diagnostics, for staff; not logged."""
+        """Answer with diagnostics, for staff; not logged."""
         return self._answer(question).to_dict(diagnostics=True)
 
     def _answer(self, question: object) -> Answer:
@@ -64,5 +64,5 @@ class Assistant:
         return self.store.record_feedback(log_id, answer, "up" if liked else "down")
 
     def health(self) -> dict:
-        """The engine's health plus whether feedback is stored."""
+        """Return the engine's health plus whether feedback is stored."""
         return {**self.engine.health(), "feedback": self.feedback_enabled}

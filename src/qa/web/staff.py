@@ -17,20 +17,21 @@ VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
 
 def log_rows(rows: list[LoggedQuestion]) -> list[list[str]]:
-    """The log as table rows (plain text cells)."""
+    """Turn the log into table rows (plain text cells)."""
     return [[r.asked_at, r.question, r.status, VERDICT_LABELS.get(r.feedback, "")] for r in rows]
 
 
 def export_link(status: str) -> str:
-    """A link to the CSV export of the log, with the current filter."""
+    """Render a link to the CSV export of the log, with the current filter."""
     query = f"?{urlencode({'status': status})}" if status else ""
     return (f'<p><a class="qa-cite" href="export.csv{esc(query)}" download>'
             "Télécharger le journal (CSV)</a></p>")
 
 
 def build_staff(assistant: Assistant) -> gr.Blocks:
-    """The staff Blocks; access control is HTTP Basic on ``/staff`` (see ``qa.web.middleware``)."""
-    with gr.Blocks(title="Espace équipe — questions sur l'article", analytics_enabled=False) as blocks:
+    """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.middleware``)."""
+    title = "Espace équipe — questions sur l'article"
+    with gr.Blocks(title=title, analytics_enabled=False) as blocks:
         gr.HTML('<header class="qa-header"><h1>Espace équipe</h1><p class="qa-tagline">'
                 "Scores des passages, seuil de non-réponse et raison de chaque décision ; "
                 "journal des questions posées.</p></header>")
@@ -48,7 +49,8 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
                 status = gr.Dropdown(STATUS_CHOICES, value="", label="Filtrer par statut", scale=3)
                 refresh = gr.Button("Actualiser", scale=1)
             link = gr.HTML(export_link(""))
-            table = gr.Dataframe(headers=LOG_HEADERS, value=[], label="Questions (les plus récentes d'abord)",
+            table = gr.Dataframe(headers=LOG_HEADERS, value=[],
+                                 label="Questions (les plus récentes d'abord)",
                                  interactive=False, wrap=True, elem_id="qa-staff-log")
 
         def diagnose(text: str) -> tuple[str, dict]:

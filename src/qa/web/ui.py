@@ -20,20 +20,20 @@ PLACEHOLDER = "Posez votre question sur l'article, puis appuyez sur Entrée…"
 
 
 def feedback_note(assistant: Assistant) -> str:
-    """The visible warning shown while votes and the log cannot be stored (empty otherwise)."""
+    """Render the warning shown while votes and the log cannot be stored (else empty)."""
     if assistant.feedback_enabled:
         return ""
     return f'<p class="qa-feedback-off" role="status">⚠ {esc(FEEDBACK_OFF)}</p>'
 
 
 def note_update(assistant: Assistant) -> gr.HTML:
-    """The feedback note as a component update: shown only while feedback is off."""
+    """Update the feedback note: shown only while feedback is off."""
     note = feedback_note(assistant)
     return gr.HTML(note, visible=bool(note))
 
 
 def build_public(assistant: Assistant) -> gr.Blocks:
-    """The public Blocks: title, chat with examples and votes, article tab, ``/ask`` endpoint."""
+    """Build the public Blocks: title, chat, examples, votes, article tab, ``/ask`` endpoint."""
     articles = list(assistant.articles.values())
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         gr.HTML(render_header(articles), elem_id="qa-header")
@@ -49,7 +49,7 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         _voting(assistant, chat, entries, note)
 
         def ask(question: str) -> dict:
-            """Answer a question about the article with the JSON contract (status, message, passages)."""
+            """Answer a question about the article with the JSON contract."""
             answer, _ = assistant.ask(question)
             return answer.to_dict()
 
