@@ -154,6 +154,32 @@ def test_keyboard_only(session: Session, live_app: App):
     assert page.evaluate("document.activeElement.closest('.qa-article') !== null")
 
 
+CONTRAST = """el => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let bg = null;
+  for (let node = el; node && !bg; node = node.parentElement) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) bg = c.slice(0, 3);
+  }
+  const fg = lum(rgb(getComputedStyle(el).color)), back = lum(bg || [255, 255, 255]);
+  return (Math.max(fg, back) + 0.05) / (Math.min(fg, back) + 0.05);
+}"""
+
+
+def test_readable_contrast(session: Session, live_app: App):
+    page = session.page
+    page.goto(live_app.url)
+    ask(page, QUESTION)
+    for selector in (".qa-tagline", ".qa-key p", ".qa-answer mark", "a.qa-cite", ".qa-source",
+                     ".qa-passage-text", "#qa-send", "#qa-question label span"):
+        ratio = page.locator(selector).first.evaluate(CONTRAST)
+        assert ratio >= 4.5, (selector, ratio)
+
+
 def test_question_with_html_is_shown_as_text(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)

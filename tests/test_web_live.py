@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
 from gradio_client import Client
-from test_web_support import App
+from test_web_support import REPO, App, free_port
 
 pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
@@ -73,3 +78,31 @@ def test_questions_are_logged(live_app: App):
     export = httpx.get(live_app.url + "staff/export.csv?status=no_answer").text
     rows = list(csv.reader(io.StringIO(export)))
     assert OUT_OF_SCOPE in [row[2] for row in rows[1:]]
+
+
+def test_app_py_serves_on_the_configured_address(tmp_path: Path):
+    """``python app.py``: the environment gives the host, ``--port`` wins over its port."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": "1",
+           "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3")}
+    log = tmp_path / "app.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO,
+                                   env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"app.py did not start: {log.read_text()[-2000:]}")
+        assert health.json()["articles"] == 1
+        page = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": "text/html"})
+        assert 'lang="fr"' in page.text[:500]
+        assert (tmp_path / "f.sqlite3").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
