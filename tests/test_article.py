@@ -139,13 +139,6 @@ def test_split_sentences(text: str, expected: list[str]) -> None:
     assert [source[s.start : s.end] for s in spans] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "article.py SENTENCE_END: a sentence opening with a French guillemet followed by its usual "
-        "space ('« Bonjour') is not split off, although the pattern means to split before '«'"
-    ),
-)
 def test_split_sentences_before_spaced_guillemet() -> None:
     source = "Il arrive. « Bonjour », dit-il."
     spans = split_sentences(source, 0, len(source))
@@ -197,13 +190,6 @@ def test_html_article() -> None:
     assert_well_formed(article)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "article.py html_blocks/_header_section: <li> items met before the <h1> (e.g. breadcrumbs) "
-        "become byline spans that start before the header section, so they lie outside it"
-    ),
-)
 def test_html_list_before_title_stays_inside_header(tmp_path: Path) -> None:
     page = tmp_path / "fil.html"
     page.write_text(

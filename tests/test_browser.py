@@ -222,6 +222,7 @@ def test_staff_page_shows_scores_and_log(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     ask(page, "Bonjour")
+    ask(page, XSS)
     page.goto(live_app.url + "staff/")
     box = page.locator("#qa-staff-question textarea")
     box.fill(QUESTION)
@@ -233,5 +234,7 @@ def test_staff_page_shows_scores_and_log(session: Session, live_app: App):
         assert label in text
     page.get_by_role("tab", name="Journal des questions").click()
     page.locator("#qa-staff-log").get_by_text("Bonjour").first.wait_for()
+    page.locator("#qa-staff-log").get_by_text(XSS).filter(visible=True).first.wait_for()
+    assert page.locator("#qa-staff-log img").count() == 0 and session.dialogs == []
     href = page.get_by_role("link", name="Télécharger le journal (CSV)").get_attribute("href")
     assert href.startswith("export.csv")

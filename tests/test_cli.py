@@ -226,14 +226,6 @@ def test_eval_bad_file(
     assert "ligne invalide" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine.py Engine.ask echoes an invalid question raw: an argument that is not UTF-8 "
-        "reaches Python as a lone surrogate ('\\udcff'), and printing the JSON answer fails with a "
-        "codec error (exit 2) instead of printing the 'invalid' answer"
-    ),
-)
 def test_undecodable_argument_gets_an_invalid_answer(
     capsys: pytest.CaptureFixture[str], where: list[str]
 ) -> None:

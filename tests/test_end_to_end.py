@@ -113,15 +113,6 @@ def test_questions_asking_for_a_fact_the_article_gives(real_engine: Engine, ques
     assert real_engine.ask(question).status == Status.ANSWERED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "answer_type.py: the answer-type check refuses in-scope questions: 'quand' as a "
-        "conjunction "
-        "is taken for a date question, and a name given in lower case (indole-3-carbinol, "
-        "ferroptose) is not seen as a name, so the top passage is vetoed"
-    ),
-)
 @pytest.mark.parametrize(
     "question",
     [

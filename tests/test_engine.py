@@ -341,13 +341,6 @@ def test_lone_surrogate_is_invalid(seed_engine: Engine) -> None:
         assert "caractères invalides" in answer.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine.py Engine.ask: an invalid question is echoed raw in Answer.question, so a lone "
-        "surrogate makes the answer's JSON impossible to encode as UTF-8"
-    ),
-)
 def test_lone_surrogate_answer_encodes_as_utf8(seed_engine: Engine) -> None:
     json.dumps(seed_engine.ask("\ud800").to_dict(), ensure_ascii=False).encode("utf-8")
 
@@ -454,14 +447,6 @@ def test_engine_is_reused_across_loads(tmp_path: Path) -> None:
     assert encoder.passage_calls == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "article.py html_blocks/_header_section: <li> items before the <h1> become header "
-        "'sentences' outside the header section, so Engine._highlight can quote text that is not "
-        "in the passage"
-    ),
-)
 def test_html_breadcrumbs_never_highlight_outside_the_passage(tmp_path: Path) -> None:
     page = tmp_path / "fil.html"
     page.write_text(
@@ -489,8 +474,10 @@ def test_html_breadcrumbs_never_highlight_outside_the_passage(tmp_path: Path) ->
         ("Combien de patientes ?", AnswerType.QUANTITY),
         ("Quelle proportion des tumeurs a diminué ?", AnswerType.QUANTITY),
         ("How many patients?", AnswerType.QUANTITY),
-        ("Quel est le nom de l'anticorps ?", AnswerType.NAME),
-        ("Comment s'appelle la molécule ?", AnswerType.NAME),
+        ("Quel est le nom de l'anticorps ?", None),
+        ("Comment s'appelle la molécule ?", None),
+        ("Quand la molécule manque, que deviennent les traitements ?", None),
+        ("When did the study start?", AnswerType.DATE),
         ("Qui est l'auteur ?", None),
         ("leucemie fer", None),
         ("Comment agit la tri-thérapie ?", None),
@@ -513,21 +500,12 @@ def test_expected_type(question: str, kind: AnswerType | None) -> None:
         (AnswerType.QUANTITY, "Plus de la moitié d'entre elles.", True),
         (AnswerType.QUANTITY, "40 % des patientes.", True),
         (AnswerType.QUANTITY, "Les résultats sont prometteurs.", False),
-        (AnswerType.NAME, "Une étude de l'Inserm montre ceci.", True),
-        (AnswerType.NAME, "Les résultats sont prometteurs. Des chercheurs ont vu.", False),
     ],
 )
 def test_has_evidence(kind: AnswerType, passage: str, expected: bool) -> None:
     assert has_evidence(kind, passage) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "answer_type.py _QUESTION_CUES: 'quand' / 'when' used as a conjunction ('... quand la "
-        "molécule manque ?') is read as asking for a date, so answerable questions are refused"
-    ),
-)
 @pytest.mark.parametrize(
     "question",
     [

@@ -167,14 +167,6 @@ def test_refuses_bad_manifest(saved: Path, articles: list[Article], content: byt
     refused(saved, articles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "index.py load(): a manifest that is valid JSON with format 1 but a damaged unit entry "
-        "(here a mangled key) raises TypeError from Unit(**u) instead of IndexProblem, so "
-        "open_index neither rebuilds nor reports the index"
-    ),
-)
 def test_refuses_manifest_with_damaged_unit(saved: Path, articles: list[Article]) -> None:
     path = saved / MANIFEST
     path.write_text(

@@ -147,15 +147,6 @@ def test_damerau_levenshtein_limit_keeps_the_verdict(a: str, b: str, limit: int)
     assert full == damerau_levenshtein(b, a, 100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "textnorm.py damerau_levenshtein: the docstring promises limit + 1 once the distance must "
-        "exceed the limit, but when no row's minimum passes the limit the full distance is "
-        "returned "
-        "(harmless for is_typo_of, which only compares with <= budget)"
-    ),
-)
 def test_damerau_levenshtein_returns_limit_plus_one_when_over() -> None:
     assert damerau_levenshtein("11", "00000", 3) == 4
 

@@ -1,10 +1,11 @@
-"""Expected answer types: a question asking *when*, *how much* or *what name* needs a passage that
-holds a date, a quantity, a price or a name.
+"""Expected answer types: a question asking *when*, *how long*, *how much* or *how many* needs a
+passage that holds a date or duration, a price or a quantity.
 
 This is the answer-type check of classic question answering. It catches questions on the
 article's topic that ask for a fact the article does not give ("Quand sera-t-il disponible ?",
-"Combien coûte … ?", "Quel est le nom du médicament ?"): the nearest passage is on topic, but has
-no date, price or name in it, so showing it as an answer would mislead.
+"Combien coûte … ?"): the nearest passage is on topic, but has no date, price or number in it, so
+showing it as an answer would mislead. Names are not checked: a name may be any word
+("ferroptose"), so no test on the passage can tell whether it holds one.
 """
 
 from __future__ import annotations
@@ -21,20 +22,20 @@ class AnswerType(str, Enum):
     DATE = "date ou durée"
     PRICE = "prix"
     QUANTITY = "quantité"
-    NAME = "nom"
 
 
-# Checked in this order: "combien coûte" is a price before it is a quantity.
+# Checked in this order: "combien coûte" is a price before it is a quantity. "quand" and "when"
+# ask for a date only where they open or close the question ("Quand sortira-t-il ?", "C'est pour
+# quand ?", "When did it start?"); inside it, or opening a clause ("Quand la molécule manque, que
+# deviennent-ils ?", "When cells die, does…"), they are conjunctions.
 _QUESTION_CUES = (
-    (AnswerType.PRICE, r"\b(combien (?:ca |ça )?(?:coute|coutent|vaut|valent)|quel (?:est le )?(?:prix|cout|tarif)"
+    (AnswerType.PRICE, r"\b(combien (?:ca )?(?:coute|coutent|vaut|valent)|quel (?:est le )?(?:prix|cout|tarif)"
                        r"|prix|tarif|how much (?:does|do|is|are)\b.*\b(?:cost|price)|what does .* cost)\b"),
-    (AnswerType.DATE, r"\b(quand|a quelle date|quelle date|en quelle annee|quelle annee|depuis quand"
-                      r"|a partir de quand|combien de temps|quelle duree|pendant combien"
-                      r"|when|what year|what date|how long)\b"),
+    (AnswerType.DATE, r"(^\W*(?:et |mais )?quand\b[^,]*$|^\W*when (?:did|does|do|is|was|were|will|can|could|are|has|have|should|would)\b|\bquand\W*$|\b(?:depuis|jusqu'a|a partir de) quand\b"
+                      r"|\b(?:a quelle date|quelle date|en quelle annee|quelle annee|combien de temps"
+                      r"|quelle duree|pendant combien|what year|what date|how long)\b)"),
     (AnswerType.QUANTITY, r"\b(combien|quel nombre|quelle proportion|quel pourcentage|quel taux|taux"
                           r"|how many|how much|what percentage|what proportion)\b"),
-    (AnswerType.NAME, r"\b(quel est le nom|quels sont les noms|comment s'appelle|comment s'appellent"
-                      r"|comment se nomme|what is the name|what's the name|what is it called)\b"),
 )
 _QUESTION_PATTERNS = [(kind, re.compile(pattern)) for kind, pattern in _QUESTION_CUES]
 
@@ -49,11 +50,10 @@ _EVIDENCE = {
     AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuit|gratuite|rembourse|remboursee|prix|cout)\b)"),
     AnswerType.QUANTITY: re.compile(rf"(\d|%|\b({_NUMBER_WORDS})\b)"),
 }
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:]\s+|\n)\W*$")
 
 
 def expected_type(question: str) -> AnswerType | None:
-    """The kind of fact ``question`` asks for, if it asks for a date, price, quantity or name."""
+    """The kind of fact ``question`` asks for, if it asks for a date, a price or a quantity."""
     text = fold(question)
     for kind, pattern in _QUESTION_PATTERNS:
         if pattern.search(text):
@@ -61,16 +61,6 @@ def expected_type(question: str) -> AnswerType | None:
     return None
 
 
-def _has_name(text: str) -> bool:
-    """A capitalised word that does not start a sentence or line: a proper name or an acronym."""
-    for match in re.finditer(r"\b[A-ZÀ-Ý][\w-]+", text):
-        if not _SENTENCE_START.search(text[: match.start()]):
-            return True
-    return False
-
-
 def has_evidence(kind: AnswerType, passage: str) -> bool:
     """Whether ``passage`` holds something of the expected kind."""
-    if kind == AnswerType.NAME:
-        return _has_name(passage)
     return bool(_EVIDENCE[kind].search(fold(passage)))

@@ -26,7 +26,7 @@ PAGE_RESIDUE = frozenset(
     {"commentaires", "commentaire", "partager", "imprimer", "lire aussi", "a lire aussi",
      "publicite", "newsletter", "s'abonner", "abonnez-vous", "sur le meme sujet"}
 )
-SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]?\s+(?=[\"«“(]?[A-ZÀ-ÖØ-Þ0-9])")
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]?\s+(?=(?:[\"“(]|«\s?)?[A-ZÀ-ÖØ-Þ0-9])")
 ABBREVIATION = re.compile(r"(?:\b(?:M|Mme|Dr|Pr|St|etc|cf|ex|vol|no|p)\.|\b[A-Z]\.)$")
 
 
@@ -247,10 +247,13 @@ def html_blocks(markup: str) -> tuple[str, list[Block]]:
     pieces: list[str] = []
     blocks: list[Block] = []
     offset = 0
-    seen_paragraph = False
+    seen_paragraph = seen_title = False
     for kind, text in parser.items:
         if _is_residue(text):
             continue
+        seen_title = seen_title or kind == BlockKind.TITLE
+        if kind == BlockKind.BYLINE and not seen_title:
+            continue  # list items before the title: breadcrumbs and menus
         if kind == BlockKind.BYLINE and seen_paragraph:
             kind = BlockKind.PARAGRAPH
         if kind == BlockKind.PARAGRAPH and CREDIT_LINE.search(text) and len(text) <= HEADING_MAX_CHARS:

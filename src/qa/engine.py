@@ -170,7 +170,8 @@ class Engine:
         """Answer ``question``; never raises for bad input, which gets ``Status.INVALID``."""
         checked = check_question(question, self.settings.max_question_chars)
         if checked.problem:
-            return Answer(question if isinstance(question, str) else "", Status.INVALID, checked.problem)
+            shown = question.encode("utf-8", "replace").decode() if isinstance(question, str) else ""
+            return Answer(shown, Status.INVALID, checked.problem)
         text = checked.text
         if reply := smalltalk_reply(text):
             return Answer(text, Status.SMALLTALK, reply)

@@ -169,7 +169,10 @@ def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageInde
         raise IndexProblem(f"index {folder} : le modèle {encoder.name!r} a changé depuis sa construction")
     if manifest.get("sources") != source_records(articles):
         raise IndexProblem(f"index {folder} : les articles ont changé depuis sa construction")
-    units = [Unit(**u) for u in manifest.get("units", [])]
+    try:
+        units = [Unit(**u) for u in manifest.get("units", [])]
+    except TypeError as error:
+        raise IndexProblem(f"index {folder} : table des unités illisible ({error})") from error
     if units != units_of(articles):
         raise IndexProblem(f"index {folder} : découpage des passages périmé")
     try:

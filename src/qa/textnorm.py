@@ -86,7 +86,7 @@ def damerau_levenshtein(a: str, b: str, limit: int) -> int:
         if min(current) > limit:
             return limit + 1
         previous2, previous = previous, current
-    return previous[-1]
+    return min(previous[-1], limit + 1)
 
 
 def typo_budget(word: str) -> int:

@@ -18,7 +18,8 @@ VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
 def log_rows(rows: list[LoggedQuestion]) -> list[list[str]]:
     """Turn the log into table rows (plain text cells)."""
-    return [[r.asked_at, r.question, r.status, VERDICT_LABELS.get(r.feedback, "")] for r in rows]
+    return [[r.asked_at[:19].replace("T", " "), r.question, r.status,
+             VERDICT_LABELS.get(r.feedback, "")] for r in rows]
 
 
 def export_link(status: str) -> str:
@@ -49,8 +50,9 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
                 status = gr.Dropdown(STATUS_CHOICES, value="", label="Filtrer par statut", scale=3)
                 refresh = gr.Button("Actualiser", scale=1)
             link = gr.HTML(export_link(""))
-            table = gr.Dataframe(headers=LOG_HEADERS, value=[],
+            table = gr.Dataframe(headers=LOG_HEADERS, value=[], datatype="str",
                                  label="Questions (les plus récentes d'abord)",
+                                 column_widths=["20%", "52%", "14%", "14%"], show_search="search",
                                  interactive=False, wrap=True, elem_id="qa-staff-log")
 
         def diagnose(text: str) -> tuple[str, dict]:
