@@ -12,7 +12,18 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, StaticServer
+from test_web_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    App,
+    LiveServer,
+    StaticServer,
+    free_port,
+)
+
+from qa.web.config import WebSettings
+from qa.web.server import create_app
 
 pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
@@ -238,3 +249,28 @@ def test_staff_page_shows_scores_and_log(session: Session, live_app: App):
     assert page.locator("#qa-staff-log img").count() == 0 and session.dialogs == []
     href = page.get_by_role("link", name="Télécharger le journal (CSV)").get_attribute("href")
     assert href.startswith("export.csv")
+
+
+def test_staff_page_behind_a_password(browser: object, real_engine: object, tmp_path: Path):
+    port = free_port()
+    settings = WebSettings(port=port, staff_password="s3cret", feedback_db=tmp_path / "f.sqlite3")
+    server = LiveServer(create_app(real_engine, settings), port).start()
+    try:
+        anonymous = browser.new_context()
+        with pytest.raises(playwright_api.Error, match="AUTH"):
+            anonymous.new_page().goto(server.url + "staff/")
+        anonymous.close()
+        staff = browser.new_context(http_credentials={"username": "equipe", "password": "s3cret"})
+        page = staff.new_page()
+        page.set_default_timeout(TIMEOUT)
+        assert page.goto(server.url + "staff/").status == 200
+        page.locator("#qa-staff-question textarea").fill(QUESTION)
+        page.locator("#qa-staff-question textarea").press("Enter")
+        page.locator("#qa-staff-report .qa-diagnostics").wait_for()
+        page.get_by_role("tab", name="Journal des questions").click()
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Télécharger le journal (CSV)").click()
+        assert download.value.suggested_filename == "questions.csv"
+        staff.close()
+    finally:
+        server.stop()
