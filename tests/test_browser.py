@@ -5,6 +5,7 @@ Every request the browser makes is recorded; none may leave localhost.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -123,13 +124,16 @@ def test_cited_answer_then_passage_in_article(session: Session, live_app: App):
     check_cited_answer_and_article_view(session.page)
 
 
-def test_screenshot_of_a_real_answer(session: Session, live_app: App):
+def test_screenshot_of_a_real_answer(session: Session, live_app: App, tmp_path: Path):
+    """Saved to docs/screenshot.png with QA_UPDATE_SCREENSHOT=1 (else to a temporary folder)."""
     session.page.goto(live_app.url)
     reply = ask(session.page, "Quel rôle joue l'indole-3-carbinol ?")
     time.sleep(0.5)  # let the chat settle after scrolling to the new question
     key = reply.locator("blockquote.qa-key")
     assert key.evaluate(IN_VIEW)
-    session.page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
+    folder = REPO / "docs" if os.environ.get("QA_UPDATE_SCREENSHOT") else tmp_path
+    session.page.screenshot(path=str(folder / "screenshot.png"))
+    assert (folder / "screenshot.png").stat().st_size > 10_000
 
 
 def test_no_answer_and_smalltalk(session: Session, live_app: App):
