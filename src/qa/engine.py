@@ -72,7 +72,11 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from ``QA_ARTICLES`` (``:``-separated), ``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_MAX_CHARS``."""
+        """Settings from ``QA_ARTICLES`` (``:``-separated), ``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_MAX_CHARS``.
+
+        Raises:
+            ValueError: when ``QA_MAX_CHARS`` is not a whole number.
+        """
         env = os.environ
         articles = tuple(Path(p) for p in env.get("QA_ARTICLES", "articles").split(os.pathsep) if p)
         return cls(
@@ -207,8 +211,11 @@ class Engine:
 
     def _decide(self, text: str, terms: list[QueryTerm], best_dense: float,
                 top_passage: str) -> Decision:
-        """Whether the article answers: a dense threshold that lexical coverage lowers, and a
-        top passage that holds the kind of fact asked for (a date for "quand", a price...)."""
+        """Whether the article answers the question.
+
+        Two conditions: the best dense score clears a threshold that lexical coverage lowers, and
+        the top passage holds the kind of fact asked for (a date for "quand", a price...).
+        """
         t = self.tuning
         coverage = self.lexical.coverage(terms)
         if looks_english(text):

@@ -143,7 +143,8 @@ def evaluate(answerer: Answerer, questions: list[Question]) -> Report:
         by_kind[question.kind].add(question, answer)
         rank = answer_rank(answer, question.gold) if question.answerable else None
         if question.answerable and (rank != 1 or answer.status != Status.ANSWERED):
-            misses.append(f"{question.id} [{question.kind}] rang {rank} {answer.status.value} : {question.text}")
+            status = answer.status.value
+            misses.append(f"{question.id} [{question.kind}] rang {rank} {status} : {question.text}")
         elif not question.answerable and answer.status == Status.ANSWERED:
             misses.append(f"{question.id} [{question.kind}] répondu à tort : {question.text}")
     return Report(overall, dict(sorted(by_kind.items())), misses)
