@@ -66,7 +66,7 @@ def content_words(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball French stem of a folded word, trimmed of a final plural or feminine mark."""
-    stemmed = _STEMMER.stemWord(word)
+    stemmed = snowballstemmer.stemmer("french").stemWord(word)  # a stemmer keeps state: one per call
     return stemmed[:-1] if len(stemmed) > 4 and stemmed[-1] in "se" else stemmed
 
 
