@@ -1,22 +1,23 @@
 """Plain HTTP routes beside the Gradio app: ``POST /api/ask``, ``/healthz``, articles, CSV export.
 
 Every error is a JSON object ``{"error": "<French message>"}`` with a 4xx status: a client mistake
-never shows up as a 5xx.
+never shows up as a 5xx. Only an overloaded server answers 503 (busy) or 504 (too slow). The rate
+limit is applied before these routes (:class:`qa.web.limits.RateLimit`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import gradio
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from qa.answer import Status
 from qa.web.config import MAX_BODY_BYTES
-from qa.web.security import RateLimiter
+from qa.web.limits import Busy
 from qa.web.service import Assistant
 
 WEB_COMPONENT = Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js"
@@ -33,9 +34,9 @@ class BadRequest(Exception):
         self.message = message
 
 
-def error(status: int, message: str) -> JSONResponse:
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """Build the JSON error body used by every route."""
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 async def read_question(request: Request) -> str:
@@ -55,7 +56,7 @@ async def read_question(request: Request) -> str:
             raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")
     try:
         payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: [[[[…]]]]
         raise BadRequest(400, "Corps invalide : un objet JSON est attendu, "
                               'par exemple {"question": "Qui a écrit l\'article ?"}.') from err
     if not isinstance(payload, dict) or "question" not in payload:
@@ -65,31 +66,30 @@ async def read_question(request: Request) -> str:
     return payload["question"]
 
 
-def client_key(request: Request) -> str:
-    """Return the rate-limit key: the client's address (kept in memory only, never logged)."""
-    return request.client.host if request.client else "inconnu"
-
-
-def build_router(assistant: Assistant, rate_limit: int) -> APIRouter:
-    """Build the routes for ``assistant``; ``rate_limit`` is per client and minute on /api/ask."""
+def build_router(assistant: Assistant, read_timeout: float = 30) -> APIRouter:
+    """Build the routes for ``assistant``; a body must arrive within ``read_timeout`` seconds."""
     router = APIRouter()
-    _ask_route(router, assistant, RateLimiter(rate_limit))
+    _ask_route(router, assistant, read_timeout)
     _info_routes(router, assistant)
     _staff_routes(router, assistant)
     return router
 
 
-def _ask_route(router: APIRouter, assistant: Assistant, limiter: RateLimiter) -> None:
+def _ask_route(router: APIRouter, assistant: Assistant, read_timeout: float) -> None:
     @router.post("/api/ask")
     async def ask(request: Request) -> Response:
         """Answer ``{"question": "..."}`` with the JSON contract."""
-        if not limiter.allow(client_key(request)):
-            return error(429, "Trop de questions en peu de temps : réessayez dans une minute.")
         try:
-            question = await read_question(request)
+            async with asyncio.timeout(read_timeout):
+                question = await read_question(request)
         except BadRequest as bad:
             return error(bad.status, bad.message)
-        answer, _ = await run_in_threadpool(assistant.ask, question)
+        except TimeoutError:
+            return error(408, "Requête trop lente : le corps n'est pas arrivé à temps.")
+        try:
+            answer, _ = await assistant.ask_async(question)
+        except Busy as busy:
+            return error(busy.status, busy.message, {"Retry-After": "5"})
         return JSONResponse(answer.to_dict())
 
 

@@ -11,7 +11,11 @@ from urllib.parse import urlsplit
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 DEFAULT_FEEDBACK_DB = Path("data/feedback.sqlite3")
-DEFAULT_RATE_LIMIT = 60  # requests per minute and client on POST /api/ask
+DEFAULT_RATE_LIMIT = 60  # questions and votes per minute and client, all endpoints together
+DEFAULT_CONCURRENCY = 4  # engine calls at once per endpoint; the encoder runs one at a time anyway
+DEFAULT_QUEUE_SIZE = 64  # requests waiting for the engine before "busy" (503)
+DEFAULT_REQUEST_TIMEOUT = 30  # seconds to read a question and answer it on the API endpoints
+DEFAULT_MAX_CONNECTIONS = 1000  # open connections (each browser tab holds one) before uvicorn's 503
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -29,6 +33,10 @@ class WebSettings:
     staff_password: str | None = None
     feedback_db: Path = DEFAULT_FEEDBACK_DB
     rate_limit: int = DEFAULT_RATE_LIMIT
+    concurrency: int = DEFAULT_CONCURRENCY
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    request_timeout: int = DEFAULT_REQUEST_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @classmethod
     def from_env(
@@ -40,10 +48,11 @@ class WebSettings:
         """Read the settings from the environment; ``host``/``port`` (flags) win over it.
 
         Variables: ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
-        ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB`` and ``QA_RATE_LIMIT``.
+        ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_RATE_LIMIT``, ``QA_CONCURRENCY``,
+        ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT`` and ``QA_MAX_CONNECTIONS``.
 
         Raises:
-            ValueError: for a port or rate limit that is not a positive integer, or an origin
+            ValueError: for a port or limit that is not a positive integer, or an origin
                 that is not ``http(s)://host[:port]``.
 
         """
@@ -55,6 +64,10 @@ class WebSettings:
             staff_password=env.get("QA_STAFF_PASSWORD") or None,
             feedback_db=Path(env.get("QA_FEEDBACK_DB") or DEFAULT_FEEDBACK_DB),
             rate_limit=_positive(env, "QA_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+            concurrency=_positive(env, "QA_CONCURRENCY", DEFAULT_CONCURRENCY),
+            queue_size=_positive(env, "QA_QUEUE_SIZE", DEFAULT_QUEUE_SIZE),
+            request_timeout=_positive(env, "QA_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
+            max_connections=_positive(env, "QA_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
         )
 
 

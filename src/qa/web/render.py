@@ -66,8 +66,8 @@ def render_header(articles: list[Article]) -> str:
 
 
 def render_question(question: str) -> str:
-    """Render a user's question as text, whatever it contains."""
-    return f'<p class="qa-user">{esc(question)}</p>'
+    """Render a user's question as text, whatever it contains (a lone surrogate becomes "?")."""
+    return f'<p class="qa-user">{esc(question.encode("utf-8", "replace").decode("utf-8"))}</p>'
 
 
 def render_answer(answer: Answer, articles: Mapping[str, Article]) -> str:

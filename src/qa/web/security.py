@@ -90,3 +90,12 @@ class RateLimiter:
                 return False
             hits.append(now)
             return True
+
+    def retry_after(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may be counted again (0 when it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            if not hits or len(hits) < self.limit:
+                return 0.0
+            return max(hits[0] + self.window - now, 0.0)

@@ -7,6 +7,7 @@ from typing import Protocol
 from qa.answer import Answer
 from qa.article import Article
 from qa.feedback import FeedbackStore
+from qa.web.limits import Gate
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
 
@@ -29,10 +30,14 @@ class Engine(Protocol):
 class Assistant:
     """Asks the engine (thread-safe), logs each public question, records feedback."""
 
-    def __init__(self, engine: Engine, store: FeedbackStore | None) -> None:
-        """Serve ``engine``; ``store`` may be ``None`` (no log, feedback disabled)."""
+    def __init__(self, engine: Engine, store: FeedbackStore | None, gate: Gate | None = None) -> None:
+        """Serve ``engine``; ``store`` may be ``None`` (no log, feedback disabled).
+
+        ``gate`` bounds the calls made through :meth:`ask_async` (the API endpoints).
+        """
         self.engine = engine
         self.store = store
+        self.gate = gate or Gate(concurrency=4, waiting=64, timeout=30)
 
     @property
     def articles(self) -> dict[str, Article]:
@@ -49,6 +54,15 @@ class Assistant:
         answer = self._answer(question)
         log_id = self.store.log_question(answer.to_dict()) if self.store else None
         return answer, log_id
+
+    async def ask_async(self, question: object) -> tuple[Answer, int | None]:
+        """:meth:`ask` in a worker thread, within the gate's limits.
+
+        Raises:
+            qa.web.limits.Busy: when the gate refuses or the answer takes too long.
+
+        """
+        return await self.gate.run(self.ask, question)
 
     def diagnose(self, question: object) -> dict:
         """Answer with diagnostics, for staff; not logged."""

@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.web.limits import Busy
 from qa.web.render import esc, render_answer, render_article, render_header, render_question
 from qa.web.service import FEEDBACK_OFF, Assistant
 
@@ -48,9 +49,12 @@ def build_public(assistant: Assistant) -> gr.Blocks:
                     gr.HTML(render_article(article), elem_classes=["qa-article-view"])
         _voting(assistant, chat, entries, note)
 
-        def ask(question: str) -> dict:
+        async def ask(question: str) -> dict:
             """Answer a question about the article with the JSON contract."""
-            answer, _ = assistant.ask(question)
+            try:
+                answer, _ = await assistant.ask_async(question)
+            except Busy as busy:
+                raise gr.Error(busy.message) from busy
             return answer.to_dict()
 
         gr.api(ask, api_name="ask")
@@ -80,7 +84,7 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, entries: gr.State) -> gr.Ch
             return "", history, kept, note_update(assistant)
         answer, log_id = assistant.ask(text)
         reply = render_answer(answer, assistant.articles)
-        history = [*history, {"role": "user", "content": render_question(text)},
+        history = [*history, {"role": "user", "content": render_question(answer.question)},
                    {"role": "assistant", "content": reply}]
         kept = [*kept, None, {"log_id": log_id, "answer": answer.to_dict()}]
         return "", history, kept, note_update(assistant)
