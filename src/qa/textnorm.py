@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -39,7 +40,7 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
-_STEMMER = snowballstemmer.stemmer("french")
+_STEMMERS = threading.local()  # a Snowball stemmer keeps the word in its state: one per thread
 
 
 def fold(text: str) -> str:
@@ -66,7 +67,10 @@ def content_words(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball French stem of a folded word, trimmed of a final plural or feminine mark."""
-    stemmed = snowballstemmer.stemmer("french").stemWord(word)  # a stemmer keeps state: one per call
+    stemmer = getattr(_STEMMERS, "french", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.french = snowballstemmer.stemmer("french")
+    stemmed = stemmer.stemWord(word)
     return stemmed[:-1] if len(stemmed) > 4 and stemmed[-1] in "se" else stemmed
 
 
