@@ -23,7 +23,9 @@ from qa.encoder import Encoder
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
-HNSW_THRESHOLD = 50_000  # exact search below this many units (sub-millisecond); HNSW above
+APPROXIMATE_THRESHOLD = 50_000  # exact search below this many units; IVF from there (qa bench)
+IVF_PROBES = 64  # lists visited per query: recall@10 >= 0.98 on 100k synthetic units (qa bench)
+SEARCH_THREADS = 1  # one query at a time: a second OpenMP thread makes exact search 3-7x slower
 
 
 class IndexProblem(Exception):
@@ -58,17 +60,51 @@ def units_of(articles: list[Article]) -> list[Unit]:
     return units
 
 
-def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search for small corpora, HNSW past :data:`HNSW_THRESHOLD` units."""
-    dimension = vectors.shape[1]
-    if len(vectors) < HNSW_THRESHOLD:
-        index = faiss.IndexFlatIP(dimension)
-    else:
-        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
+def exact_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner-product search over ``vectors``."""
+    index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def approximate_index(vectors: np.ndarray) -> faiss.Index:
+    """Inverted lists (IVF, 4·√n k-means lists, :data:`IVF_PROBES` visited per query).
+
+    Chosen over HNSW on the synthetic corpora of ``qa bench``: at 100k units it builds in a
+    fraction of HNSW's time and keeps recall@10 above 0.95 where HNSW(32) at efSearch 128 did not.
+    The direct map lets :meth:`PassageIndex.vectors` read the vectors back.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dimension = vectors.shape[1]
+    lists = max(1, int(4 * np.sqrt(len(vectors))))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists,
+                               faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.add(vectors)
+    index.nprobe = min(IVF_PROBES, lists)
+    index.make_direct_map()
+    return index
+
+
+def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact search below :data:`APPROXIMATE_THRESHOLD` units, the approximate index from there."""
+    if len(vectors) < APPROXIMATE_THRESHOLD:
+        return exact_index(vectors)
+    return approximate_index(vectors)
+
+
+def search_one(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` of ``index`` for one query vector, on :data:`SEARCH_THREADS` OpenMP threads.
+
+    The thread count is the calling thread's own OpenMP setting (shared with torch), so it is
+    restored afterwards: encoding a batch of passages later still gets every core.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(SEARCH_THREADS)
+    try:
+        return index.search(query.reshape(1, -1).astype(np.float32), k)
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 @dataclass
@@ -84,12 +120,12 @@ class PassageIndex:
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
         k = min(k, len(self.units))
-        scores, ids = self.faiss_index.search(query.reshape(1, -1).astype(np.float32), k)
+        scores, ids = search_one(self.faiss_index, query, k)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
     def vectors(self) -> np.ndarray:
-        """All unit vectors, in unit order (exact indexes only)."""
+        """All unit vectors, in unit order."""
         return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
 
 
