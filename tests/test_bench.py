@@ -1,0 +1,204 @@
+"""``qa bench``: its helpers (fast, no model) and one quick end-to-end run (``model``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import bench
+from qa.index import exact_index, search_one
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("q", [0, 5, 25, 50, 90, 95, 99, 100])
+def test_percentile_matches_numpy(q: float) -> None:
+    samples = list(np.random.default_rng(1).exponential(size=37))
+    assert bench.percentile(samples, q) == pytest.approx(np.percentile(samples, q))
+
+
+def test_percentile_edges() -> None:
+    assert bench.percentile([3.0], 95) == 3.0
+    assert bench.percentile([1.0, 2.0], 50) == 1.5
+    with pytest.raises(ValueError):
+        bench.percentile([], 50)
+    with pytest.raises(ValueError):
+        bench.percentile([1.0], 101)
+
+
+def test_summary_is_in_milliseconds() -> None:
+    summary = bench.Summary.of([0.010, 0.020, 0.030, 0.040, 1.0])
+    assert summary.p50 == pytest.approx(30.0)
+    assert summary.p95 == pytest.approx(808.0)
+    assert summary.count == 5
+    assert str(summary) == "30.0 / 808.0"
+    assert str(bench.Summary(0.123, 4.5, 2)) == "0.12 / 4.50"
+
+
+def test_timed_counts_every_call() -> None:
+    calls = []
+    durations = bench.timed(lambda: calls.append(1), 4)
+    assert len(durations) == 4 == len(calls)
+    assert all(d >= 0 for d in durations)
+
+
+def test_render_text_aligns_and_marks_targets() -> None:
+    rows = [bench.Row("answer", "ratio", "1.10x", "<= 1.5x", True),
+            bench.Row("cold", "a longer measure", "9.0"),
+            bench.Row("cold", "ratio", "1.60x", "<= 1.5x", False)]
+    text = bench.render_text(rows, ["header"]).splitlines()
+    assert text[0] == "header"
+    assert text[1].split() == ["part", "measure", "value", "target", "holds"]
+    assert text[3].endswith("yes") and text[5].endswith("NO")
+    assert len({line.index("value") if "value" in line else None for line in text[1:2]}) == 1
+    assert text[3].index("1.10x") == text[4].index("9.0")  # values in one column
+
+
+def test_render_markdown_is_a_table() -> None:
+    markdown = bench.render_markdown([bench.Row("x", "m", "1", "<= 2", True)], ["h"])
+    assert "| x | m | 1 | <= 2 | yes |" in markdown.splitlines()
+    assert markdown.splitlines()[0] == "h  "
+
+
+def test_recall_counts_shared_ids() -> None:
+    found = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    exact = np.array([[4, 3, 2, 1], [5, 6, 9, 10]])
+    assert bench.recall_at(found, exact) == pytest.approx(0.75)
+
+
+def test_synthetic_corpus_is_unit_vectors_with_near_questions() -> None:
+    data, near, random = bench.synthetic_corpus(2_000, np.random.default_rng(0))
+    assert data.shape == (2_000, bench.DIMENSION) and data.dtype == np.float32
+    for vectors in (data, near, random):
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    best = (near @ data.T).max(axis=1)
+    assert np.median(best) > 0.85  # a near question has a passage close to it
+    assert np.median((random @ data.T).max(axis=1)) < 0.5  # a random direction has none
+
+
+def test_stage_clock_times_and_restores() -> None:
+    class Thing:
+        def work(self, x: int) -> int:
+            time.sleep(0.002)
+            return x * 2
+
+    thing = Thing()
+    clock = bench.StageClock()
+    clock.wrap(thing, "work", "stage")
+    assert thing.work(3) == 6
+    assert clock.seconds["stage"] >= 0.002
+    clock.restore()
+    assert "work" not in vars(thing)
+    assert thing.work(2) == 4
+
+
+def test_search_one_restores_the_thread_setting() -> None:
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    vectors = np.eye(8, dtype=np.float32)
+    scores, ids = search_one(exact_index(vectors), vectors[3], 2)
+    assert ids[0][0] == 3 and scores[0][0] == pytest.approx(1.0)
+    assert faiss.omp_get_max_threads() == before
+
+
+def test_run_measured_reports_time_and_memory() -> None:
+    seconds, peak = bench.run_measured([sys.executable, "-c", "x = bytearray(50_000_000)"])
+    assert seconds > 0
+    assert peak >= 45  # MiB: its own peak, not the test process's
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        bench.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
+
+
+def test_free_port_is_bindable() -> None:
+    import socket
+
+    port = bench.free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+
+
+def test_run_load_counts_failures() -> None:
+    def connect():
+        def ask(question: str) -> bool:
+            if question.startswith("Qui"):
+                raise ConnectionError("refused")
+            return True
+        return ask
+
+    load = bench.run_load(connect, clients=2, per_client=len(bench.SAMPLE_QUESTIONS))
+    assert len(load.durations) == 2 * len(bench.SAMPLE_QUESTIONS)
+    assert load.failures == 2  # each client goes once through the questions, "Qui..." among them
+    assert load.wall > 0
+    row = load.row("server", "POST /api/ask", 2)
+    assert row.measure.startswith("POST /api/ask, 2 clients")
+    assert row.value.endswith("; 2")
+
+
+def test_parse_quick_defaults() -> None:
+    quick = bench.parse(["--quick"])
+    assert quick.sizes == [1_000, 10_000] and quick.clients == [1, 4]
+    assert "workers" not in quick.only
+    full = bench.parse(["--workers", "2"])
+    assert full.sizes == [1_000, 10_000, 100_000] and full.clients == [1, 4, 16]
+    assert "workers" in full.only
+    assert bench.parse(["--only", "workers"]).workers == 2
+
+
+@pytest.mark.model
+def test_quick_bench_runs_end_to_end() -> None:
+    """The documented command, shortened: every part runs, including the app in a subprocess."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", "import sys; from qa.cli import run; "
+                           "sys.exit(run(['bench', '--quick', '--format', 'json']))"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    parts = {row["part"] for row in report["rows"]}
+    assert parts == {"answer", "cold", "scaling", "server"}
+    measures = " ".join(row["measure"] for row in report["rows"])
+    for expected in ("warm answer", "naive card", "bare `import sentence_transformers`",
+                     "POST /api/ask, 4 clients", "Gradio /ask, 1 client", "recall@10"):
+        assert expected in measures
+    failed = [r for r in report["rows"] if "failed" in r["measure"] and not r["value"].endswith("; 0")]
+    assert not failed
+    assert elapsed < 150, f"qa bench --quick took {elapsed:.0f} s"
+
+
+def test_approximate_index_finds_neighbours_and_reads_vectors_back(monkeypatch, tmp_path) -> None:
+    import faiss
+
+    from qa import index as index_module
+
+    data, near, _ = bench.synthetic_corpus(3_000, np.random.default_rng(2))
+    with bench.quiet_stderr():  # k-means warns that 3,000 points are few for 219 lists
+        approximate = index_module.approximate_index(data)
+    assert isinstance(approximate, faiss.IndexIVFFlat)
+    assert approximate.nprobe == index_module.IVF_PROBES
+    exact = index_module.exact_index(data)
+    assert bench.recall_at(approximate.search(near, 10)[1], exact.search(near, 10)[1]) >= 0.95
+    copy = faiss.deserialize_index(faiss.serialize_index(approximate))
+    assert copy.nprobe == index_module.IVF_PROBES
+    assert np.array_equal(copy.reconstruct_n(0, copy.ntotal), data)  # PassageIndex.vectors()
+    monkeypatch.setattr(index_module, "APPROXIMATE_THRESHOLD", 2_000)
+    with bench.quiet_stderr():
+        assert isinstance(index_module.make_faiss_index(data), faiss.IndexIVFFlat)
+    assert isinstance(index_module.make_faiss_index(data[:1_999]), faiss.IndexFlatIP)
+
+
+@pytest.mark.model
+def test_one_question_encodes_on_one_thread_and_restores(real_encoder) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    single = real_encoder.encode_queries(["Qui est l'auteur ?"])
+    assert torch.get_num_threads() == before
+    batch = real_encoder.encode_queries(["Qui est l'auteur ?", "leucemie fer"])
+    assert float(single[0] @ batch[0]) > 0.99999  # same vector up to float rounding
