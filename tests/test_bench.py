@@ -109,9 +109,12 @@ def test_search_one_restores_the_thread_setting() -> None:
 
 
 def test_run_measured_reports_time_and_memory() -> None:
-    seconds, peak = bench.run_measured([sys.executable, "-c", "x = bytearray(50_000_000)"])
-    assert seconds > 0
-    assert peak >= 45  # MiB: its own peak, not the test process's
+    ballast = bytearray(300 * 1024**2)  # the parent's peak must not show up as the child's
+    code = "import time; x = bytearray(50 * 1024**2); time.sleep(0.3)"
+    seconds, peak = bench.run_measured([sys.executable, "-c", code])
+    assert seconds >= 0.3
+    assert 50 <= peak < 200, peak  # MiB
+    del ballast
     with pytest.raises(RuntimeError, match="exited with 3"):
         bench.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
 
