@@ -141,7 +141,18 @@ def test_run_load_counts_failures() -> None:
     assert load.wall > 0
     row = load.row("server", "POST /api/ask", 2)
     assert row.measure.startswith("POST /api/ask, 2 clients")
-    assert row.value.endswith("; 2")
+    assert row.value.endswith("; 0; 2")  # no server CPU measured here, 2 failures
+
+
+def test_cpu_seconds_of_this_process() -> None:
+    import os
+
+    before = bench.cpu_seconds([os.getpid()])
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:
+        pass
+    assert bench.cpu_seconds([os.getpid()]) - before >= 0.03
+    assert bench.cpu_seconds([2**22 + 12345]) == 0  # no such process
 
 
 def test_parse_quick_defaults() -> None:

@@ -526,10 +526,13 @@ class Server:
         self.stop()
         raise RuntimeError(f"server not ready after {timeout:.0f} s: {self.tail()}")
 
+    def pids(self) -> list[int]:
+        """The process that answers, or each of its workers."""
+        return children(self.process.pid) if self.workers > 1 else [self.process.pid]
+
     def peak_rss(self) -> list[float]:
         """Peak RSS in MiB of the server, or of each of its workers."""
-        pids = children(self.process.pid) if self.workers > 1 else [self.process.pid]
-        return [peak_rss_mib(pid) for pid in pids]
+        return [peak_rss_mib(pid) for pid in self.pids()]
 
     def tail(self) -> str:
         """The end of the server's output."""
@@ -564,13 +567,26 @@ class Load:
     durations: list[float] = field(default_factory=list)
     failures: int = 0
     wall: float = 0.0
+    server_cpu: float = 0.0  # seconds of CPU the server's processes spent during the level
 
     def row(self, part: str, endpoint: str, clients: int) -> Row:
-        """``p50 / p95 (ms); req/s; failures``."""
+        """``p50 / p95 (ms); req/s; server CPU ms per request; failures``."""
         summary = Summary.of(self.durations) if self.durations else Summary(0, 0, 0)
         rate = len(self.durations) / self.wall if self.wall else 0.0
+        cpu = self.server_cpu * 1000 / len(self.durations) if self.durations else 0.0
         return Row(part, f"{endpoint}, {clients} client{'s' * (clients > 1)}: p50 / p95 (ms); "
-                   "req/s; failed", f"{summary}; {rate:.1f}; {self.failures}")
+                   "req/s; server CPU per request (ms); failed",
+                   f"{summary}; {rate:.1f}; {cpu:.0f}; {self.failures}")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User plus system CPU time of running processes, in seconds (Linux)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_load(connect: Callable[[], Callable[[str], bool]], clients: int, per_client: int) -> Load:
@@ -657,15 +673,17 @@ def gradio_affinity_probe(url: str, tries: int = 6) -> int:
     return answered
 
 
-def load_rows(part: str, url: str, levels: Sequence[int], requests: int,
+def load_rows(part: str, server: Server, levels: Sequence[int], requests: int,
               endpoints: Sequence[str]) -> tuple[list[Row], dict[str, float]]:
     """Both endpoints at each concurrency level; about ``requests`` requests per level."""
-    factories = {"POST /api/ask": api_client(url), "Gradio /ask": gradio_client(url)}
+    factories = {"POST /api/ask": api_client(server.url), "Gradio /ask": gradio_client(server.url)}
     rows, medians = [], {}
     for endpoint in endpoints:
         run_load(factories[endpoint], 1, 3)  # warm-up
         for clients in levels:
+            before = cpu_seconds(server.pids())
             load = run_load(factories[endpoint], clients, max(2, requests // clients))
+            load.server_cpu = cpu_seconds(server.pids()) - before
             rows.append(load.row(part, endpoint, clients))
             if load.durations:
                 medians[f"{endpoint} {clients}"] = percentile(load.durations, 50) * 1000
@@ -692,7 +710,7 @@ def server_rows(options: argparse.Namespace, answer_p50: float | None) -> list[R
         server = Server(app_command(port), port, server_env(Path(scratch) / "feedback.sqlite3"))
         server.start()
         try:
-            rows, medians = load_rows("server", server.url, options.clients, options.requests,
+            rows, medians = load_rows("server", server, options.clients, options.requests,
                                       ("POST /api/ask", "Gradio /ask"))
             peak = max(server.peak_rss())
         finally:
@@ -719,7 +737,7 @@ def worker_rows(options: argparse.Namespace) -> list[Row]:
                         server_env(Path(scratch) / "feedback.sqlite3", threads), workers)
         server.start()
         try:
-            rows, _ = load_rows(part, server.url, options.clients, options.requests,
+            rows, _ = load_rows(part, server, options.clients, options.requests,
                                 ("POST /api/ask",))
             answered = gradio_affinity_probe(server.url)
             peaks = server.peak_rss()
