@@ -7,6 +7,7 @@ from typing import Protocol
 from qa.answer import Answer
 from qa.article import Article
 from qa.feedback import FeedbackStore
+from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
 from qa.web.limits import Gate
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
@@ -37,7 +38,7 @@ class Assistant:
         """
         self.engine = engine
         self.store = store
-        self.gate = gate or Gate(concurrency=4, waiting=64, timeout=30)
+        self.gate = gate or Gate(DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT)
 
     @property
     def articles(self) -> dict[str, Article]:
