@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from qa import bench
+from qa.bench import figures, inprocess, processes, scaling
+from qa.bench import server as bench_server
 from qa.index import exact_index, search_one
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,39 +22,39 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("q", [0, 5, 25, 50, 90, 95, 99, 100])
 def test_percentile_matches_numpy(q: float) -> None:
     samples = list(np.random.default_rng(1).exponential(size=37))
-    assert bench.percentile(samples, q) == pytest.approx(np.percentile(samples, q))
+    assert figures.percentile(samples, q) == pytest.approx(np.percentile(samples, q))
 
 
 def test_percentile_edges() -> None:
-    assert bench.percentile([3.0], 95) == 3.0
-    assert bench.percentile([1.0, 2.0], 50) == 1.5
+    assert figures.percentile([3.0], 95) == 3.0
+    assert figures.percentile([1.0, 2.0], 50) == 1.5
     with pytest.raises(ValueError):
-        bench.percentile([], 50)
+        figures.percentile([], 50)
     with pytest.raises(ValueError):
-        bench.percentile([1.0], 101)
+        figures.percentile([1.0], 101)
 
 
 def test_summary_is_in_milliseconds() -> None:
-    summary = bench.Summary.of([0.010, 0.020, 0.030, 0.040, 1.0])
+    summary = figures.Summary.of([0.010, 0.020, 0.030, 0.040, 1.0])
     assert summary.p50 == pytest.approx(30.0)
     assert summary.p95 == pytest.approx(808.0)
     assert summary.count == 5
     assert str(summary) == "30.0 / 808.0"
-    assert str(bench.Summary(0.123, 4.5, 2)) == "0.12 / 4.50"
+    assert str(figures.Summary(0.123, 4.5, 2)) == "0.12 / 4.50"
 
 
 def test_timed_counts_every_call() -> None:
     calls = []
-    durations = bench.timed(lambda: calls.append(1), 4)
+    durations = figures.timed(lambda: calls.append(1), 4)
     assert len(durations) == 4 == len(calls)
     assert all(d >= 0 for d in durations)
 
 
 def test_render_text_aligns_and_marks_targets() -> None:
-    rows = [bench.Row("answer", "ratio", "1.10x", "<= 1.5x", True),
-            bench.Row("cold", "a longer measure", "9.0"),
-            bench.Row("cold", "ratio", "1.60x", "<= 1.5x", False)]
-    text = bench.render_text(rows, ["header"]).splitlines()
+    rows = [figures.Row("answer", "ratio", "1.10x", "<= 1.5x", True),
+            figures.Row("cold", "a longer measure", "9.0"),
+            figures.Row("cold", "ratio", "1.60x", "<= 1.5x", False)]
+    text = figures.render_text(rows, ["header"]).splitlines()
     assert text[0] == "header"
     assert text[1].split() == ["part", "measure", "value", "target", "holds"]
     assert text[3].endswith("yes") and text[5].endswith("NO")
@@ -61,7 +63,7 @@ def test_render_text_aligns_and_marks_targets() -> None:
 
 
 def test_render_markdown_is_a_table() -> None:
-    markdown = bench.render_markdown([bench.Row("x", "m", "1", "<= 2", True)], ["h"])
+    markdown = figures.render_markdown([figures.Row("x", "m", "1", "<= 2", True)], ["h"])
     assert "| x | m | 1 | <= 2 | yes |" in markdown.splitlines()
     assert markdown.splitlines()[0] == "h  "
 
@@ -69,12 +71,12 @@ def test_render_markdown_is_a_table() -> None:
 def test_recall_counts_shared_ids() -> None:
     found = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
     exact = np.array([[4, 3, 2, 1], [5, 6, 9, 10]])
-    assert bench.recall_at(found, exact) == pytest.approx(0.75)
+    assert scaling.recall_at(found, exact) == pytest.approx(0.75)
 
 
 def test_synthetic_corpus_is_unit_vectors_with_near_questions() -> None:
-    data, near, random = bench.synthetic_corpus(2_000, np.random.default_rng(0))
-    assert data.shape == (2_000, bench.DIMENSION) and data.dtype == np.float32
+    data, near, random = scaling.synthetic_corpus(2_000, np.random.default_rng(0))
+    assert data.shape == (2_000, figures.DIMENSION) and data.dtype == np.float32
     for vectors in (data, near, random):
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     best = (near @ data.T).max(axis=1)
@@ -89,7 +91,7 @@ def test_stage_clock_times_and_restores() -> None:
             return x * 2
 
     thing = Thing()
-    clock = bench.StageClock()
+    clock = inprocess.StageClock()
     clock.wrap(thing, "work", "stage")
     assert thing.work(3) == 6
     assert clock.seconds["stage"] >= 0.002
@@ -111,18 +113,18 @@ def test_search_one_restores_the_thread_setting() -> None:
 def test_run_measured_reports_time_and_memory() -> None:
     ballast = bytearray(300 * 1024**2)  # the parent's peak must not show up as the child's
     code = "import time; x = bytearray(50 * 1024**2); time.sleep(0.3)"
-    seconds, peak = bench.run_measured([sys.executable, "-c", code])
+    seconds, peak = processes.run_measured([sys.executable, "-c", code])
     assert seconds >= 0.3
     assert 50 <= peak < 200, peak  # MiB
     del ballast
     with pytest.raises(RuntimeError, match="exited with 3"):
-        bench.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
+        processes.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
 
 
 def test_free_port_is_bindable() -> None:
     import socket
 
-    port = bench.free_port()
+    port = processes.free_port()
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))
 
@@ -135,8 +137,8 @@ def test_run_load_counts_failures() -> None:
             return True
         return ask
 
-    load = bench.run_load(connect, clients=2, per_client=len(bench.SAMPLE_QUESTIONS))
-    assert len(load.durations) == 2 * len(bench.SAMPLE_QUESTIONS)
+    load = bench_server.run_load(connect, clients=2, per_client=len(figures.SAMPLE_QUESTIONS))
+    assert len(load.durations) == 2 * len(figures.SAMPLE_QUESTIONS)
     assert load.failures == 2  # each client goes once through the questions, "Qui..." among them
     assert load.wall > 0
     row = load.row("server", "POST /api/ask", 2)
@@ -147,12 +149,12 @@ def test_run_load_counts_failures() -> None:
 def test_cpu_seconds_of_this_process() -> None:
     import os
 
-    before = bench.cpu_seconds([os.getpid()])
+    before = processes.cpu_seconds([os.getpid()])
     deadline = time.process_time() + 0.05
     while time.process_time() < deadline:
         pass
-    assert bench.cpu_seconds([os.getpid()]) - before >= 0.03
-    assert bench.cpu_seconds([2**22 + 12345]) == 0  # no such process
+    assert processes.cpu_seconds([os.getpid()]) - before >= 0.03
+    assert processes.cpu_seconds([2**22 + 12345]) == 0  # no such process
 
 
 def test_parse_quick_defaults() -> None:
@@ -191,18 +193,18 @@ def test_approximate_index_finds_neighbours_and_reads_vectors_back(monkeypatch, 
 
     from qa import index as index_module
 
-    data, near, _ = bench.synthetic_corpus(3_000, np.random.default_rng(2))
-    with bench.quiet_stderr():  # k-means warns that 3,000 points are few for 219 lists
+    data, near, _ = scaling.synthetic_corpus(3_000, np.random.default_rng(2))
+    with processes.quiet_stderr():  # k-means warns that 3,000 points are few for 219 lists
         approximate = index_module.approximate_index(data)
     assert isinstance(approximate, faiss.IndexIVFFlat)
     assert approximate.nprobe == index_module.IVF_PROBES
     exact = index_module.exact_index(data)
-    assert bench.recall_at(approximate.search(near, 10)[1], exact.search(near, 10)[1]) >= 0.95
+    assert scaling.recall_at(approximate.search(near, 10)[1], exact.search(near, 10)[1]) >= 0.95
     copy = faiss.deserialize_index(faiss.serialize_index(approximate))
     assert copy.nprobe == index_module.IVF_PROBES
     assert np.array_equal(copy.reconstruct_n(0, copy.ntotal), data)  # PassageIndex.vectors()
     monkeypatch.setattr(index_module, "APPROXIMATE_THRESHOLD", 2_000)
-    with bench.quiet_stderr():
+    with processes.quiet_stderr():
         assert isinstance(index_module.make_faiss_index(data), faiss.IndexIVFFlat)
     assert isinstance(index_module.make_faiss_index(data[:1_999]), faiss.IndexFlatIP)
 

@@ -1,0 +1,120 @@
+"""``qa bench``: latency, start-up, memory, HTTP and scaling figures, printed as one table.
+
+Everything runs on this machine in one go, so the ratios compare like with like:
+
+- ``answer``: a warm answer in process against encoding the same question alone, where the rest
+  of the time goes (BM25, FAISS, MaxP, decision, highlight), and the naive design card (e5 over
+  whole sections, nothing else) side by side;
+- ``cold``: ``qa ask`` from process start to its printed answer, against a bare
+  ``import sentence_transformers``, and its peak RSS;
+- ``scaling``: synthetic corpora of 1k-100k unit vectors, exact search against the approximate
+  index (:func:`qa.index.approximate_index`) with its recall@10;
+- ``server``: the app (``app.py``) started in a subprocess on a free port: start to ready, peak
+  RSS, ``POST /api/ask`` and Gradio ``/ask`` at 1, 4 and 16 concurrent clients;
+- ``workers`` (with ``--workers N``): the same API load on ``uvicorn --workers N``.
+
+All HTTP traffic goes to 127.0.0.1, in bounded loops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+
+from qa.bench.figures import (
+    SAMPLE_QUESTIONS,
+    Row,
+    Summary,
+    percentile,
+    render_markdown,
+    render_text,
+    timed,
+)
+from qa.bench.inprocess import answer_rows, build_rows, cold_rows
+from qa.bench.processes import machine, run_measured
+from qa.bench.scaling import scaling_rows
+from qa.bench.server import server_rows, worker_rows
+
+__all__ = ["SAMPLE_QUESTIONS", "Row", "Summary", "main", "percentile", "run_measured", "timed"]
+
+PARTS = ("answer", "cold", "scaling", "server", "workers")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Options; ``--quick`` shrinks every part so that the whole run takes about a minute."""
+    parser = argparse.ArgumentParser(
+        prog="qa bench", description="Latency, start-up, memory, HTTP and scaling figures, one table.")
+    parser.add_argument("--quick", action="store_true",
+                        help="small run (~1 min): fewer repeats, 1k/10k units, 1 and 4 clients")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="parts to run (default: all but "
+                        "workers; workers also when --workers is given)")
+    parser.add_argument("--repeats", type=int, help="rounds over the 8 sample questions (5)")
+    parser.add_argument("--cold-runs", type=int, help="cold starts of each command (3)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="synthetic corpus sizes (1k 10k 100k)")
+    parser.add_argument("--clients", type=int, nargs="+", help="concurrency levels (1 4 16)")
+    parser.add_argument("--requests", type=int, help="requests per level and endpoint (48)")
+    parser.add_argument("--workers", type=int, help="also measure `uvicorn --workers N`")
+    parser.add_argument("--worker-threads", type=int, help="torch threads per worker (cores / N)")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    options = parser.parse_args(argv)
+    quick = options.quick
+    defaults = {"repeats": (2, 5), "cold_runs": (1, 3), "sizes": ([1_000, 10_000],
+                [1_000, 10_000, 100_000]), "clients": ([1, 4], [1, 4, 16]), "requests": (8, 48)}
+    for name, (small, full) in defaults.items():
+        if getattr(options, name) is None:
+            setattr(options, name, small if quick else full)
+    if options.only is None:
+        options.only = [p for p in PARTS if p != "workers" or options.workers]
+    if "workers" in options.only and not options.workers:
+        options.workers = 2
+    return options
+
+
+def collect(options: argparse.Namespace) -> list[Row]:
+    """Run the chosen parts in order, in process first (it also builds a stale index)."""
+    rows: list[Row] = []
+    figures: dict[str, float] = {}
+    if "answer" in options.only:
+        from qa.engine import Engine, Settings
+
+        engine = Engine.load(Settings.from_env())
+        answer, figures = answer_rows(engine, options.repeats)
+        rows += answer + build_rows(engine)
+        del engine
+    if "cold" in options.only:
+        rows += cold_rows(options.cold_runs)
+    if "scaling" in options.only:
+        rows += scaling_rows(options.sizes, figures.get("encode_p50"))
+    if "server" in options.only:
+        rows += server_rows(options, figures.get("answer_p50"))
+    if "workers" in options.only:
+        rows += worker_rows(options)
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark and print the table; 2 and one line on stderr if a part fails."""
+    options = parse(argv)
+    before = machine()
+    try:
+        rows = collect(options)
+    except (RuntimeError, OSError, ValueError) as error:
+        print(f"qa bench : erreur : {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    after = os.getloadavg()
+    header = [f"qa bench{' --quick' if options.quick else ''}, {before['date']}",
+              f"{before['machine']}, Python {before['python']}",
+              f"load average (1, 5, 15 min) at start {before['load_average']}, at end "
+              + " ".join(f"{v:.2f}" for v in after)]
+    if options.format == "json":
+        report = {**before, "load_average_end": " ".join(f"{v:.2f}" for v in after),
+                  "rows": [asdict(r) for r in rows]}
+        print(json.dumps(report, ensure_ascii=False, indent=1))  # noqa: T201
+    elif options.format == "markdown":
+        print(render_markdown(rows, header))  # noqa: T201
+    else:
+        print(render_text(rows, header))  # noqa: T201
+    return 0

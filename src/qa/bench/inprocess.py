@@ -1,0 +1,179 @@
+"""The answer in process (its parts, the naive card, the index build) and the cold ``qa ask``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.bench.figures import (
+    ANSWER_OVER_ENCODE,
+    CLI_PEAK_MIB,
+    COLD_OVER_IMPORT,
+    COLD_QUESTION,
+    SAMPLE_QUESTIONS,
+    Row,
+    Summary,
+    format_ms,
+    percentile,
+    timed,
+)
+from qa.bench.processes import run_measured
+
+
+class StageClock:
+    """Times calls of chosen methods of live objects, by stage name, then puts them back."""
+
+    def __init__(self) -> None:
+        """Start with no stage timed."""
+        self.seconds: dict[str, float] = {}
+        self._patched: list[tuple[object, str]] = []
+
+    def wrap(self, owner: object, method: str, stage: str) -> None:
+        """Time every call of ``owner.method`` under ``stage`` (an instance attribute shadows it)."""
+        original = getattr(owner, method)
+        self.seconds.setdefault(stage, 0.0)
+
+        def timed_call(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - start
+
+        setattr(owner, method, timed_call)
+        self._patched.append((owner, method))
+
+    def restore(self) -> None:
+        """Remove every wrapper."""
+        for owner, method in reversed(self._patched):
+            delattr(owner, method)
+        self._patched.clear()
+
+
+def answer_breakdown(engine: object, questions: Sequence[str]) -> dict[str, float]:
+    """Mean milliseconds per answer spent in each stage of ``Engine.ask``."""
+    clock = StageClock()
+    for owner, method, stage in (
+        (engine.encoder, "encode_queries", "encode"), (engine.lexical, "analyse", "analyse"),
+        (engine.lexical, "scores", "bm25"), (engine.lexical, "coverage", "coverage"),
+        (engine.index, "search", "search"), (engine, "_rank", "rank"),
+        (engine, "_decide", "decide"), (engine, "_cite", "cite"),
+    ):
+        clock.wrap(owner, method, stage)
+    try:
+        total = sum(timed(lambda q=q: engine.ask(q), 1)[0] for q in questions)
+    finally:
+        clock.restore()
+    s = {k: v * 1000 / len(questions) for k, v in clock.seconds.items()}
+    stages = {
+        "e5 encoding of the question": s["encode"],
+        "BM25 (analysis, scores, coverage)": s["analyse"] + s["bm25"] + s["coverage"],
+        "FAISS search (256 units)": s["search"],
+        "MaxP rescoring and fusion": s["rank"] - s["search"] - s["bm25"],
+        "no-answer decision": s["decide"] - s["coverage"],
+        "highlight and citations": s["cite"],
+    }
+    stages["validation, smalltalk, answer object"] = total * 1000 / len(questions) - sum(
+        stages.values())
+    stages["all of the above: the mean answer"] = total * 1000 / len(questions)
+    return stages
+
+
+def naive_card(engine: object) -> Callable[[str], list[str]]:
+    """The design card's naive answer: e5 over whole sections, the three nearest, nothing else."""
+    units = engine.index.units
+    whole = [i for i, u in enumerate(units) if u.kind == "passage"]
+    sections = np.ascontiguousarray(engine.vectors[whole])
+    texts = [engine.articles[units[i].article].source[units[i].start:units[i].end] for i in whole]
+
+    def answer(question: str) -> list[str]:
+        scores = sections @ engine.encoder.encode_queries([question])[0]
+        return [texts[i] for i in np.argsort(-scores)[:3]]
+
+    return answer
+
+
+def answer_rows(engine: object, repeats: int) -> tuple[list[Row], dict[str, float]]:
+    """Warm answer, encoding alone and the naive card, interleaved question by question."""
+    naive = naive_card(engine)
+    for question in SAMPLE_QUESTIONS:  # warm-up: first calls allocate and fill caches
+        engine.ask(question)
+        naive(question)
+    samples: dict[str, list[float]] = {"answer": [], "encode": [], "naive": [], "json": []}
+    for _ in range(repeats):
+        for q in SAMPLE_QUESTIONS:
+            samples["encode"] += timed(lambda q=q: engine.encoder.encode_queries([q]), 1)
+            samples["naive"] += timed(lambda q=q: naive(q), 1)
+            samples["answer"] += timed(lambda q=q: engine.ask(q), 1)
+            answer = engine.ask(q)
+            samples["json"] += timed(lambda a=answer: json.dumps(a.to_dict(), ensure_ascii=False), 1)
+    answer, encode = Summary.of(samples["answer"]), Summary.of(samples["encode"])
+    naive_s, json_s = Summary.of(samples["naive"]), Summary.of(samples["json"])
+    ratio = answer.p50 / encode.p50
+    rows = [
+        Row("answer", "encode the question alone, p50 / p95 (ms)", str(encode)),
+        Row("answer", "naive card: e5 over sections only, p50 / p95 (ms)", str(naive_s)),
+        Row("answer", "warm answer (full engine), p50 / p95 (ms)", str(answer)),
+        Row("answer", "warm answer / encode alone (medians)", f"{ratio:.2f}x",
+            f"<= {ANSWER_OVER_ENCODE}x", ratio <= ANSWER_OVER_ENCODE),
+        Row("answer", "naive card / encode alone (medians)", f"{naive_s.p50 / encode.p50:.2f}x"),
+    ]
+    for stage, ms in answer_breakdown(engine, SAMPLE_QUESTIONS * repeats).items():
+        name = stage if stage.startswith("all of") else f"of which {stage}"
+        rows.append(Row("answer", f"  {name}, mean (ms)", format_ms(ms)))
+    rows.append(Row("answer", "  then to_dict + JSON (CLI, API), p50 (ms)", format_ms(json_s.p50)))
+    return rows, {"answer_p50": answer.p50, "encode_p50": encode.p50}
+
+
+def build_rows(engine: object) -> list[Row]:
+    """Index build time: every unit (this design) against whole sections only (naive card)."""
+    from qa.index import build, exact_index
+
+    start = time.perf_counter()
+    index = build(engine.articles, engine.encoder)
+    full = time.perf_counter() - start
+    units = index.units
+    texts = [engine.articles[u.article].source[u.start:u.end] for u in units if u.kind == "passage"]
+    start = time.perf_counter()
+    exact_index(engine.encoder.encode_passages(texts))
+    naive = time.perf_counter() - start
+    return [
+        Row("answer", f"index build: {len(units)} units (sections, sentences, pairs) (s)",
+            f"{full:.2f}"),
+        Row("answer", f"index build: naive card, {len(texts)} whole sections (s)", f"{naive:.2f}"),
+    ]
+
+
+def qa_command() -> list[str]:
+    """How to run the ``qa`` console script of this interpreter."""
+    script = Path(sys.executable).with_name("qa")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from qa.cli import main; main()"]
+
+
+def cold_rows(runs: int) -> list[Row]:
+    """``qa ask`` from process start to answer against a bare import, interleaved, medians."""
+    bare, cold, peaks = [], [], []
+    for _ in range(runs):
+        bare.append(run_measured([sys.executable, "-c", "import sentence_transformers"])[0])
+        seconds, peak = run_measured([*qa_command(), "ask", "--json", COLD_QUESTION])
+        cold.append(seconds)
+        peaks.append(peak)
+    ratio = percentile(cold, 50) / percentile(bare, 50)
+    spread = f" (runs {min(cold):.2f}-{max(cold):.2f})" if runs > 1 else ""
+    return [
+        Row("cold", f"`qa ask` start to answer, median of {runs} (s)",
+            f"{percentile(cold, 50):.2f}{spread}"),
+        Row("cold", f"bare `import sentence_transformers`, median of {runs} (s)",
+            f"{percentile(bare, 50):.2f}"),
+        Row("cold", "cold `qa ask` / bare import", f"{ratio:.2f}x", f"<= {COLD_OVER_IMPORT}x",
+            ratio <= COLD_OVER_IMPORT),
+        Row("cold", "peak RSS of `qa ask` (MiB)", f"{max(peaks):.0f}", f"<= {CLI_PEAK_MIB}",
+            max(peaks) <= CLI_PEAK_MIB),
+    ]

@@ -1,0 +1,279 @@
+"""The app in a subprocess under load: ``python app.py``, and ``uvicorn --workers N``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.bench.figures import API_OVER_ANSWER, COLD_QUESTION, SAMPLE_QUESTIONS, Row, Summary, percentile
+from qa.bench.processes import children, cpu_seconds, free_port, peak_rss_mib
+
+
+@dataclass
+class Server:
+    """A web server started in a subprocess on 127.0.0.1, ready when ``ready_lines`` appear."""
+
+    argv: list[str]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
+    ready_seconds: float = 0.0
+    process: subprocess.Popen | None = None
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, no trailing slash."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 240) -> None:
+        """Start it and wait until every worker has started and ``/healthz`` answers.
+
+        Raises:
+            RuntimeError: when it exits or is not ready in ``timeout`` seconds (log tail).
+        """
+        import httpx
+
+        handle, name = tempfile.mkstemp(prefix="qa-bench-server-", suffix=".log")
+        self.log = Path(name)
+        start = time.perf_counter()
+        self.process = subprocess.Popen(self.argv, stdout=handle, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **self.env})
+        os.close(handle)
+        while time.perf_counter() - start < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.tail()}")
+            started = self.log.read_text(errors="replace").count("Application startup complete")
+            if started >= self.workers:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(self.url + "/healthz", timeout=5).status_code == 200:
+                        self.ready_seconds = time.perf_counter() - start
+                        return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server not ready after {timeout:.0f} s: {self.tail()}")
+
+    def pids(self) -> list[int]:
+        """The process that answers, or each of its workers."""
+        return children(self.process.pid) if self.workers > 1 else [self.process.pid]
+
+    def peak_rss(self) -> list[float]:
+        """Peak RSS in MiB of the server, or of each of its workers."""
+        return [peak_rss_mib(pid) for pid in self.pids()]
+
+    def tail(self) -> str:
+        """The end of the server's output."""
+        return self.log.read_text(errors="replace")[-800:] if self.log else ""
+
+    def stop(self) -> None:
+        """Ask it to stop (SIGTERM), kill it after 20 s, remove its log."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.log:
+            self.log.unlink(missing_ok=True)
+
+
+def server_env(feedback_db: Path, threads: int | None = None) -> dict[str, str]:
+    """Environment of a benchmarked server: log to a scratch database, no per-client limit."""
+    env = {"GRADIO_ANALYTICS_ENABLED": "False", "QA_FEEDBACK_DB": str(feedback_db),
+           "QA_RATE_LIMIT": "1000000"}
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
+
+
+@dataclass
+class Load:
+    """Latencies (s), failures and wall time of one load level."""
+
+    durations: list[float] = field(default_factory=list)
+    failures: int = 0
+    wall: float = 0.0
+    server_cpu: float = 0.0  # seconds of CPU the server's processes spent during the level
+
+    def row(self, part: str, endpoint: str, clients: int) -> Row:
+        """``p50 / p95 (ms); req/s; server CPU ms per request; failures``."""
+        summary = Summary.of(self.durations) if self.durations else Summary(0, 0, 0)
+        rate = len(self.durations) / self.wall if self.wall else 0.0
+        cpu = self.server_cpu * 1000 / len(self.durations) if self.durations else 0.0
+        return Row(part, f"{endpoint}, {clients} client{'s' * (clients > 1)}: p50 / p95 (ms); "
+                   "req/s; server CPU per request (ms); failed",
+                   f"{summary}; {rate:.1f}; {cpu:.0f}; {self.failures}")
+
+
+def run_load(connect: Callable[[], Callable[[str], bool]], clients: int, per_client: int) -> Load:
+    """``clients`` threads, each connected once, each asking ``per_client`` questions in a row."""
+    load = Load()
+    lock = threading.Lock()
+    calls = [connect() for _ in range(clients)]
+    barrier = threading.Barrier(clients + 1)
+
+    def client(n: int) -> None:
+        barrier.wait()
+        for i in range(per_client):
+            question = SAMPLE_QUESTIONS[(n + i) % len(SAMPLE_QUESTIONS)]
+            start = time.perf_counter()
+            try:
+                ok = calls[n](question)
+            except Exception:  # noqa: BLE001 - any client error counts as a failed request
+                ok = False
+            with lock:
+                load.durations.append(time.perf_counter() - start)
+                load.failures += not ok
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    load.wall = time.perf_counter() - start
+    return load
+
+
+def api_client(url: str) -> Callable[[], Callable[[str], bool]]:
+    """A factory of ``POST /api/ask`` callers, one HTTP connection each."""
+    import httpx
+
+    def connect() -> Callable[[str], bool]:
+        session = httpx.Client(base_url=url, timeout=60)
+
+        def ask(question: str) -> bool:
+            response = session.post("/api/ask", json={"question": question})
+            return response.status_code == 200 and "status" in response.json()
+
+        return ask
+
+    return connect
+
+
+def gradio_client(url: str) -> Callable[[], Callable[[str], bool]]:
+    """A factory of Gradio ``/ask`` callers (``gradio_client.Client``), one session each."""
+    from gradio_client import Client
+
+    def connect() -> Callable[[str], bool]:
+        client = Client(url + "/", verbose=False, analytics_enabled=False, download_files=False,
+                        httpx_kwargs={"timeout": 60})
+
+        def ask(question: str) -> bool:
+            result = client.predict(question, api_name="/ask")
+            return isinstance(result, dict) and "status" in result
+
+        return ask
+
+    return connect
+
+
+def gradio_affinity_probe(url: str, tries: int = 6) -> int:
+    """How many of ``tries`` Gradio ``/ask`` calls, each from a new session, answer within 10 s.
+
+    Gradio's queue keeps a session in the process that accepted it; across workers without
+    session affinity its calls can land on a process that does not know the session.
+    """
+    from gradio_client import Client
+
+    answered = 0
+    for _ in range(tries):
+        client = Client(url + "/", verbose=False, analytics_enabled=False, download_files=False,
+                        httpx_kwargs={"timeout": 10})
+        with contextlib.suppress(Exception):
+            result = client.submit(COLD_QUESTION, api_name="/ask").result(timeout=10)
+            answered += isinstance(result, dict) and "status" in result
+        with contextlib.suppress(Exception):
+            client.close()
+    return answered
+
+
+def load_rows(part: str, server: Server, levels: Sequence[int], requests: int,
+              endpoints: Sequence[str]) -> tuple[list[Row], dict[str, float]]:
+    """Both endpoints at each concurrency level; about ``requests`` requests per level."""
+    factories = {"POST /api/ask": api_client(server.url), "Gradio /ask": gradio_client(server.url)}
+    rows, medians = [], {}
+    for endpoint in endpoints:
+        run_load(factories[endpoint], 1, 3)  # warm-up
+        for clients in levels:
+            before = cpu_seconds(server.pids())
+            load = run_load(factories[endpoint], clients, max(2, requests // clients))
+            load.server_cpu = cpu_seconds(server.pids()) - before
+            rows.append(load.row(part, endpoint, clients))
+            if load.durations:
+                medians[f"{endpoint} {clients}"] = percentile(load.durations, 50) * 1000
+    return rows, medians
+
+
+def app_command(port: int) -> list[str]:
+    """``python app.py`` as ``make run`` starts it, on ``port``."""
+    code = "import sys; from qa.web.server import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", code, "--host", "127.0.0.1", "--port", str(port)]
+
+
+def uvicorn_command(port: int, workers: int) -> list[str]:
+    """The app under ``uvicorn --workers`` through the factory of :mod:`qa.web.asgi`."""
+    return [sys.executable, "-m", "uvicorn", "--factory", "qa.web.asgi:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--log-level", "info", "--no-access-log"]
+
+
+def server_rows(options: argparse.Namespace, answer_p50: float | None) -> list[Row]:
+    """The app in a subprocess: start to ready, peak RSS, both endpoints under load."""
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
+        port = free_port()
+        server = Server(app_command(port), port, server_env(Path(scratch) / "feedback.sqlite3"))
+        server.start()
+        try:
+            rows, medians = load_rows("server", server, options.clients, options.requests,
+                                      ("POST /api/ask", "Gradio /ask"))
+            peak = max(server.peak_rss())
+        finally:
+            server.stop()
+    rows.insert(0, Row("server", "`python app.py` start to ready (/healthz) (s)",
+                       f"{server.ready_seconds:.2f}"))
+    rows.insert(1, Row("server", "peak RSS of the server after the load (MiB)", f"{peak:.0f}"))
+    api = medians.get("POST /api/ask 1")
+    if api and answer_p50:
+        ratio = api / answer_p50
+        rows.append(Row("server", "POST /api/ask (1 client) / warm answer in process (medians)",
+                        f"{ratio:.2f}x", f"<= {API_OVER_ANSWER}x", ratio <= API_OVER_ANSWER))
+    return rows
+
+
+def worker_rows(options: argparse.Namespace) -> list[Row]:
+    """``POST /api/ask`` on ``uvicorn --workers N``, each worker on ``cores / N`` threads."""
+    workers = options.workers
+    threads = options.worker_threads or max(1, (os.cpu_count() or 1) // workers)
+    part = f"workers x{workers}"
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
+        port = free_port()
+        server = Server(uvicorn_command(port, workers), port,
+                        server_env(Path(scratch) / "feedback.sqlite3", threads), workers)
+        server.start()
+        try:
+            rows, _ = load_rows(part, server, options.clients, options.requests,
+                                ("POST /api/ask",))
+            answered = gradio_affinity_probe(server.url)
+            peaks = server.peak_rss()
+        finally:
+            server.stop()
+    return [
+        Row(part, f"`uvicorn --workers {workers}` ({threads} torch thread(s) each) start to "
+            "ready (s)", f"{server.ready_seconds:.2f}"),
+        Row(part, "peak RSS per worker after the load (MiB)", " / ".join(f"{p:.0f}" for p in peaks)),
+        *rows,
+        Row(part, "Gradio /ask without session affinity: new sessions answered",
+            f"{answered} of 6"),
+    ]
