@@ -944,9 +944,6 @@ def test_really_full_disk_while_saving_the_index(small_disk: Path, fake_encoder:
 
 
 @pytest.mark.model
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the model converter's error is not caught by the CLI: "
-                   "see 'Left to do' in docs/reliability.md (qa/encoder.py change)")
 def test_qa_ask_with_a_full_model_cache_disk_names_the_cache(real_engine: Engine,
                                                              real_index_dir: Path, tmp_path: Path):
     cache = tmp_path / "cache"

