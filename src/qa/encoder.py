@@ -101,7 +101,8 @@ class SentenceTransformerEncoder:
             try:
                 return str(ensure_converted(folder))
             except Exception as error:  # noqa: BLE001 - safetensors and OS errors alike: one message
-                raise RuntimeError(f"modèle {model} : conversion impossible dans {folder} ({error})") from error
+                message = f"modèle {model} : conversion impossible dans {folder} ({error})"
+                raise RuntimeError(message) from error
         return model
 
     def _encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
