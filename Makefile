@@ -37,5 +37,8 @@ eval: index
 	$(BIN)/qa eval ../shared/eval/dev.jsonl ../shared/eval/dev_oos.jsonl
 	$(BIN)/qa eval eval/extra.jsonl eval/extra_oos.jsonl
 
+bench: index
+	$(BIN)/qa bench
+
 clean:
 	rm -rf $(VENV) index/manifest.json index/units.faiss
