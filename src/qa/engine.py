@@ -136,6 +136,12 @@ class Engine:
         self.vectors = index.vectors()
         searchable = [_search_text(articles[a], articles[a].sections[s]) for a, s in self.sections]
         self.lexical = LexicalIndex([t for t, _ in searchable], [extra for _, extra in searchable])
+        # Stems of every highlight candidate, once: the highlight compares them with each question.
+        self.sentence_stems = [
+            [frozenset(stem(w) for w in content_words(articles[a].text(span)))
+             for span in articles[a].sections[s].sentences]
+            for a, s in self.sections
+        ]
 
     @classmethod
     def load(cls, settings: Settings | None = None, encoder: Encoder | None = None) -> Engine:
@@ -241,7 +247,7 @@ class Engine:
         a, s = self.sections[section_index]
         article = self.articles[a]
         section = article.sections[s]
-        sentence = self._highlight(article, section, unit_scores, section_index, terms)
+        sentence = self._highlight(section, unit_scores, section_index, terms)
         return Citation(
             rank=rank, article=article.id, section=section.title, text=article.text(section),
             highlight=article.text(sentence), start=section.start, end=section.end,
@@ -249,8 +255,8 @@ class Engine:
             scores=scores,
         )
 
-    def _highlight(self, article: Article, section: Section, unit_scores: np.ndarray,
-                   section_index: int, terms: list[QueryTerm]) -> Span:
+    def _highlight(self, section: Section, unit_scores: np.ndarray, section_index: int,
+                   terms: list[QueryTerm]) -> Span:
         """The sentence of ``section`` closest to the question, helped by shared words."""
         sentence_scores = {
             (u.start, u.end): float(unit_scores[i])
@@ -260,8 +266,7 @@ class Engine:
         wanted = {t.stem: self.lexical.idf(t.stem) for t in terms if t.stem}
         total = sum(wanted.values()) or 1.0
         best, best_score = section.sentences[0], -np.inf
-        for span in section.sentences:
-            stems = {stem(w) for w in content_words(article.text(span))}
+        for span, stems in zip(section.sentences, self.sentence_stems[section_index], strict=True):
             overlap = sum(v for k, v in wanted.items() if k in stems) / total
             score = sentence_scores.get((span.start, span.end), -1.0)
             score += self.tuning.highlight_lexical_weight * overlap
