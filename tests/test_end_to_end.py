@@ -107,22 +107,14 @@ def test_english_question_finds_french_passage(real_engine: Engine) -> None:
         "Combien de patientes ont vu leur tumeur diminuer ?",
         "Quelle est la durée de lecture ?",
         "Quand l'article a-t-il été publié ?",
-    ],
-)
-def test_questions_asking_for_a_fact_the_article_gives(real_engine: Engine, question: str) -> None:
-    assert real_engine.ask(question).status == Status.ANSWERED
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
+        # the answer-type check must not veto these: "quand" as a conjunction, names in lower case
         "Que deviennent les immunothérapies quand la molécule issue des choux manque ?",
         "Que se passe-t-il quand on bloque le fer dans les cellules souches leucémiques ?",
         "Quel est le nom de la molécule issue des choux ?",
         "Comment s'appelle le processus qui dégrade les membranes des cellules ?",
     ],
 )
-def test_answer_type_check_keeps_answerable_questions(real_engine: Engine, question: str) -> None:
+def test_questions_asking_for_a_fact_the_article_gives(real_engine: Engine, question: str) -> None:
     assert real_engine.ask(question).status == Status.ANSWERED
 
 
