@@ -224,6 +224,20 @@ def test_open_index_with_unwritable_folder_answers_from_memory(
     assert index.units == units_of(articles)
 
 
+def test_no_rebuild_refuses_a_stale_index_before_loading_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.engine
+
+    def no_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded although the index could be refused without it")
+
+    monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", no_model)
+    settings = Settings(articles=(SEED,), index_dir=tmp_path / "index", rebuild=False)
+    with pytest.raises(IndexProblem, match="manifest"):
+        Engine.load(settings)
+
+
 def test_engine_load_respects_rebuild_setting(tmp_path: Path) -> None:
     settings = Settings(articles=(SEED,), index_dir=tmp_path / "index", rebuild=False)
     with pytest.raises(IndexProblem, match="index"):

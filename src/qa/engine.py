@@ -28,7 +28,7 @@ from qa.answer import Answer, Citation, Decision, Scores, Status
 from qa.answer_type import expected_type, has_evidence
 from qa.article import Article, Section, Span, find_articles, load_article
 from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
-from qa.index import PassageIndex, open_index
+from qa.index import PassageIndex, check_sources, open_index
 from qa.lexical import LexicalIndex, QueryTerm
 from qa.smalltalk import smalltalk_reply
 from qa.textnorm import content_words, looks_english, stem
@@ -154,6 +154,8 @@ class Engine:
         """
         settings = settings or Settings()
         articles = load_articles(settings.articles)
+        if not settings.rebuild:
+            check_sources(settings.index_dir, articles)  # refuse a stale index before the model loads
         encoder = encoder or SentenceTransformerEncoder(settings.model)
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild)
         return cls(articles, encoder, index, settings)

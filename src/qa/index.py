@@ -190,19 +190,15 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageIndex:
-    """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
+def check_sources(folder: Path, articles: list[Article]) -> tuple[dict, list[Unit], bytes]:
+    """The checks of ``folder`` that need no model: format, articles, units, vector checksum.
+
+    Cheap enough to run before loading the model, so that a stale index is refused at once.
 
     Raises:
-        IndexProblem: when anything is missing, corrupt or built from other sources or model.
+        IndexProblem: when anything is missing, corrupt or built from other sources.
     """
     manifest = read_manifest(folder)
-    model = manifest.get("model") or {}
-    if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
-        raise IndexProblem(f"index {folder} : construit avec le modèle {model.get('name')!r}, "
-                           f"pas {encoder.name!r}")
-    if model.get("fingerprint") != encoder.fingerprint():
-        raise IndexProblem(f"index {folder} : le modèle {encoder.name!r} a changé depuis sa construction")
     if manifest.get("sources") != source_records(articles):
         raise IndexProblem(f"index {folder} : les articles ont changé depuis sa construction")
     try:
@@ -217,6 +213,22 @@ def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageInde
         raise IndexProblem(f"index {folder} : {VECTORS} illisible ({error})") from error
     if sha256_of(data) != manifest.get("vectors", {}).get("sha256"):
         raise IndexProblem(f"index {folder} : {VECTORS} corrompu (somme de contrôle différente)")
+    return manifest, units, data
+
+
+def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageIndex:
+    """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
+
+    Raises:
+        IndexProblem: when anything is missing, corrupt or built from other sources or model.
+    """
+    manifest, units, data = check_sources(folder, articles)
+    model = manifest.get("model") or {}
+    if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
+        raise IndexProblem(f"index {folder} : construit avec le modèle {model.get('name')!r}, "
+                           f"pas {encoder.name!r}")
+    if model.get("fingerprint") != encoder.fingerprint():
+        raise IndexProblem(f"index {folder} : le modèle {encoder.name!r} a changé depuis sa construction")
     faiss_index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     if faiss_index.ntotal != len(units) or faiss_index.d != encoder.dimension:
         raise IndexProblem(f"index {folder} : {VECTORS} ne correspond pas au manifeste")
