@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
@@ -18,8 +19,10 @@ from qa.index import (
     MANIFEST,
     VECTORS,
     IndexProblem,
+    PassageIndex,
     build,
     load,
+    make_faiss_index,
     open_index,
     save,
     units_of,
@@ -49,6 +52,16 @@ def test_units_cover_passages_sentences_and_pairs(articles: list[Article]) -> No
             assert [u.kind for u in mine].count("pair") == n - 1
             for unit in mine:
                 assert section.start <= unit.start < unit.end <= section.end
+
+
+def test_exact_index_vectors_are_a_read_only_view_that_keeps_the_index_alive() -> None:
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    vectors = PassageIndex([], make_faiss_index(data), "fake", "fake-v1", []).vectors()
+    gc.collect()  # the PassageIndex is gone; the view must still own FAISS's storage
+    np.testing.assert_array_equal(vectors, data)
+    assert not vectors.flags.writeable and not vectors.flags.owndata  # no second copy
+    with pytest.raises(ValueError, match="read-only"):
+        vectors[0, 0] = 1.0
 
 
 def test_round_trip(saved: Path, articles: list[Article]) -> None:

@@ -125,8 +125,26 @@ class PassageIndex:
         return scores[0][keep], ids[0][keep]
 
     def vectors(self) -> np.ndarray:
-        """All unit vectors, in unit order."""
-        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+        """All unit vectors, in unit order.
+
+        From an exact index this is a read-only view of FAISS's own storage, not a second copy
+        (the view keeps the FAISS index alive); the approximate index copies them out.
+        """
+        index = self.faiss_index
+        if isinstance(index, faiss.IndexFlat):
+            return np.asarray(_StorageView(index))
+        return index.reconstruct_n(0, index.ntotal)
+
+
+class _StorageView:
+    """Exposes an exact FAISS index's vectors to numpy without copying, and owns the index."""
+
+    def __init__(self, index: faiss.IndexFlat) -> None:
+        self.index = index  # numpy keeps this object, hence the index, as the array's base
+        self.__array_interface__ = {
+            "shape": (index.ntotal, index.d), "typestr": "<f4", "version": 3,
+            "data": (int(index.get_xb()), True),  # read-only
+        }
 
 
 def source_records(articles: list[Article]) -> list[dict[str, str]]:
