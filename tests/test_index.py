@@ -138,6 +138,19 @@ def test_refuses_changed_article(tmp_path: Path) -> None:
     assert "articles ont changé" in refused(folder, [load_article(article_path)])
 
 
+def test_same_articles_by_another_path_need_no_rebuild(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "articles").mkdir()
+    shutil.copy(DATA / "cafe_sommeil.md", tmp_path / "articles" / "cafe.md")
+    folder = tmp_path / "index"
+    save(build([load_article(tmp_path / "articles" / "cafe.md")], FakeEncoder()), folder)
+    monkeypatch.chdir(tmp_path)
+    relative = load_article(Path("articles") / "cafe.md")
+    encoder = FakeEncoder()
+    assert load(folder, [relative], encoder).units == units_of([relative])
+    assert encoder.passage_calls == 0  # loaded, not re-embedded
+
+
 def test_refuses_added_article(saved: Path, articles: list[Article]) -> None:
     more = [*articles, load_article(DATA / "velo_ville.html")]
     assert "articles ont changé" in refused(saved, more)

@@ -208,6 +208,17 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def _identities(sources: object) -> list[tuple[object, object]] | None:
+    """What makes two source lists the same articles: ids and checksums, in order.
+
+    The path is left out: the same files named relative or absolute, or from another working
+    directory, are the same articles and need no rebuild.
+    """
+    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+        return None
+    return [(s.get("id"), s.get("sha256")) for s in sources]
+
+
 def check_sources(folder: Path, articles: list[Article]) -> tuple[dict, list[Unit], bytes]:
     """The checks of ``folder`` that need no model: format, articles, units, vector checksum.
 
@@ -217,7 +228,7 @@ def check_sources(folder: Path, articles: list[Article]) -> tuple[dict, list[Uni
         IndexProblem: when anything is missing, corrupt or built from other sources.
     """
     manifest = read_manifest(folder)
-    if manifest.get("sources") != source_records(articles):
+    if _identities(manifest.get("sources")) != _identities(source_records(articles)):
         raise IndexProblem(f"index {folder} : les articles ont changé depuis sa construction")
     try:
         units = [Unit(**u) for u in manifest.get("units", [])]
