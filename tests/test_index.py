@@ -6,6 +6,7 @@ import gc
 import hashlib
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,19 @@ def test_no_rebuild_refuses_a_stale_index_before_loading_the_model(
     settings = Settings(articles=(SEED,), index_dir=tmp_path / "index", rebuild=False)
     with pytest.raises(IndexProblem, match="manifest"):
         Engine.load(settings)
+
+
+def test_no_rebuild_reads_and_hashes_the_vectors_once(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.index
+
+    settings = Settings(articles=(SEED,), index_dir=tmp_path / "index")
+    Engine.load(settings, encoder=FakeEncoder())  # builds the index
+    hashed: list[int] = []
+    real = qa.index.sha256_of
+    monkeypatch.setattr(qa.index, "sha256_of", lambda data: hashed.append(len(data)) or real(data))
+    Engine.load(replace(settings, rebuild=False), encoder=FakeEncoder())
+    assert len(hashed) == 1
 
 
 def test_engine_load_respects_rebuild_setting(tmp_path: Path) -> None:

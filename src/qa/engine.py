@@ -154,10 +154,10 @@ class Engine:
         """
         settings = settings or Settings()
         articles = load_articles(settings.articles)
-        if not settings.rebuild:
-            check_sources(settings.index_dir, articles)  # refuse a stale index before the model loads
+        # Without rebuilding, a stale index is refused before the (slow) model loads.
+        checked = None if settings.rebuild else check_sources(settings.index_dir, articles)
         encoder = encoder or SentenceTransformerEncoder(settings.model)
-        index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild)
+        index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
     def article_by_id(self, article_id: str) -> Article:

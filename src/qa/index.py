@@ -208,6 +208,10 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+# What check_sources found: the manifest, the unit table and the vector file's bytes.
+Checked = tuple[dict, list[Unit], bytes]
+
+
 def _identities(sources: object) -> list[tuple[object, object]] | None:
     """What makes two source lists the same articles: ids and checksums, in order.
 
@@ -219,7 +223,7 @@ def _identities(sources: object) -> list[tuple[object, object]] | None:
     return [(s.get("id"), s.get("sha256")) for s in sources]
 
 
-def check_sources(folder: Path, articles: list[Article]) -> tuple[dict, list[Unit], bytes]:
+def check_sources(folder: Path, articles: list[Article]) -> Checked:
     """The checks of ``folder`` that need no model: format, articles, units, vector checksum.
 
     Cheap enough to run before loading the model, so that a stale index is refused at once.
@@ -245,13 +249,17 @@ def check_sources(folder: Path, articles: list[Article]) -> tuple[dict, list[Uni
     return manifest, units, data
 
 
-def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageIndex:
+def load(folder: Path, articles: list[Article], encoder: Encoder,
+         checked: Checked | None = None) -> PassageIndex:
     """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
+
+    ``checked`` is what :func:`check_sources` already returned for them, so as not to read and
+    hash the vectors twice.
 
     Raises:
         IndexProblem: when anything is missing, corrupt or built from other sources or model.
     """
-    manifest, units, data = check_sources(folder, articles)
+    manifest, units, data = checked or check_sources(folder, articles)
     model = manifest.get("model") or {}
     if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
         raise IndexProblem(f"index {folder} : construit avec le modèle {model.get('name')!r}, "
@@ -264,14 +272,17 @@ def load(folder: Path, articles: list[Article], encoder: Encoder) -> PassageInde
     return PassageIndex(units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"])
 
 
-def open_index(folder: Path, articles: list[Article], encoder: Encoder, rebuild: bool = True) -> PassageIndex:
+def open_index(folder: Path, articles: list[Article], encoder: Encoder, rebuild: bool = True,
+               checked: Checked | None = None) -> PassageIndex:
     """Load the index, rebuilding and saving it when it is missing or stale and ``rebuild`` allows.
+
+    ``checked``: the result of :func:`check_sources`, when the caller already has it.
 
     Raises:
         IndexProblem: when the index is unusable and ``rebuild`` is false.
     """
     try:
-        return load(folder, articles, encoder)
+        return load(folder, articles, encoder, checked)
     except IndexProblem:
         if not rebuild:
             raise
