@@ -1,4 +1,4 @@
-"""An app factory for ASGI servers that run several worker processes.
+r"""An app factory for ASGI servers that run several worker processes.
 
     uvicorn --factory qa.web.asgi:create_app --workers 2 --host 127.0.0.1 --port 7860 \
         --http qa.web.timeouts:H11WithTimeouts --no-proxy-headers --limit-concurrency 1000 \
@@ -8,8 +8,9 @@ Each worker calls :func:`create_app` once: it loads its own engine (model and in
 and builds the same app as ``python app.py``, configured by the same ``QA_*`` and ``GRADIO_*``
 variables, with the same one-line logging. The flags give it the limits that ``python app.py``
 sets itself: the header deadline for slow clients (``QA_HEADER_TIMEOUT``), forwarded headers
-read (and checked) by the app rather than by uvicorn, the connection cap and keep-alive. ``POST /api/ask`` keeps nothing between requests, so any worker (or any machine behind
-a load balancer) can answer any request. Build the index first (``qa index``): workers that find
+read (and checked) by the app rather than by uvicorn, the connection cap and keep-alive.
+``POST /api/ask`` keeps nothing between requests, so any worker (or any machine behind a load
+balancer) can answer any request. Build the index first (``qa index``): workers that find
 it stale would each rebuild it.
 """
 
@@ -45,8 +46,8 @@ def create_app() -> FastAPI:
     import logging.config
 
     from qa.engine import Engine, Settings
-    from qa.web.logs import log_config, route_gradio_output
     from qa.web.config import WebSettings
+    from qa.web.logs import log_config, route_gradio_output
     from qa.web.server import create_app as assemble
 
     logging.config.dictConfig(log_config())
