@@ -241,3 +241,26 @@ def test_bench_has_its_own_help(capsys: pytest.CaptureFixture[str]) -> None:
         run(["bench", "--help"])
     assert caught.value.code == 0
     assert capsys.readouterr().out.startswith("usage: qa bench")
+
+
+def test_batch_lines_may_be_conversations(
+    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
+) -> None:
+    batch = tmp_path / "batch.txt"
+    batch.write_text('leucemie fer\n["Qu\'est-ce que la ferroptose ?", "Et qu\'est-ce qui la catalyse ?"]\n'
+                     "[pas du json\n", encoding="utf-8")
+    assert run(["ask", "--json", "--batch", str(batch), *where]) == 0
+    plain, followed, odd = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert "context" not in plain
+    assert followed["question"] == "Et qu'est-ce qui la catalyse ?"
+    assert followed["context"] == {"from": "Qu'est-ce que la ferroptose ?"}
+    assert odd["question"] == "[pas du json"  # not an array: asked as it is
+
+
+def test_article_scope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    where = ["--articles", str(SEED), str(DATA), "--index-dir", str(tmp_path / "index")]
+    assert run(["ask", "--json", "--article", "cafe_sommeil", "leucemie fer", *where]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert {p["article"] for p in answer["passages"]} == {"cafe_sommeil"}
+    assert run(["ask", "--article", "absent", "leucemie fer", *where]) == 2
+    assert "article inconnu : absent" in capsys.readouterr().err

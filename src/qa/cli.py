@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", parents=[common], help="poser une question")
     ask.add_argument("question", nargs="?", help="la question (ou --batch FICHIER)")
     ask.add_argument("--json", action="store_true", help="une réponse JSON par question")
-    ask.add_argument("--batch", type=Path, help="une question par ligne ; '-' pour l'entrée standard")
+    ask.add_argument("--batch", type=Path,
+                     help="une question par ligne, ou une conversation en tableau JSON "
+                          "[\"question\", \"suite\"] ; '-' pour l'entrée standard")
+    ask.add_argument("--article", help="ne chercher que dans cet article (son identifiant)")
     ask.add_argument("--scores", action="store_true", help="avec --json : scores et décision")
     evaluate = commands.add_parser("eval", parents=[common], help="évaluer sur des fichiers de questions")
     evaluate.add_argument("files", type=Path, nargs="+",
@@ -65,8 +68,12 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - Settings import is de
 def format_answer(answer: Answer) -> str:
     """A readable French rendering of an answer, with numbered citations."""
     lines = [answer.message]
+    if answer.context:
+        lines.append(f"(lue à la suite de : « {answer.context} »)")
     if answer.status == Status.NO_ANSWER and answer.passages:
         lines.append("\nPassages les plus proches (ils ne répondent pas) :")
+    elif answer.status == Status.RELATED and answer.passages:
+        lines.append("\nÀ lire pour le contexte (il ne dit pas ce qui est demandé) :")
     elif answer.passages:
         lines.append("\nSources :")
     for citation in answer.passages:
@@ -75,19 +82,34 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _questions(args: argparse.Namespace) -> list[str]:
+def conversation(line: str) -> tuple[str, list[str]]:
+    """A batch line: a question, or a JSON array of strings whose last is asked after the others."""
+    if line.lstrip().startswith("["):
+        try:
+            turns = json.loads(line)
+        except ValueError:
+            turns = None
+        if isinstance(turns, list) and turns and all(isinstance(t, str) for t in turns):
+            return turns[-1], turns[:-1]
+    return line, []
+
+
+def _questions(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     if args.batch:
         stream = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8")
         with stream:
-            return [line.rstrip("\n") for line in stream if line.strip()]
+            return [conversation(line.rstrip("\n")) for line in stream if line.strip()]
     if args.question is None:
         raise ValueError("indiquez une question, ou --batch FICHIER")
-    return [args.question]
+    return [(args.question, [])]
 
 
 def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    for question in _questions(args):
-        answer = engine.ask(question)
+    if args.article is not None and args.article not in {a.id for a in engine.articles}:
+        known = ", ".join(a.id for a in engine.articles)
+        raise ValueError(f"article inconnu : {args.article} (articles chargés : {known})")
+    for question, history in _questions(args):
+        answer = engine.ask(question, history, args.article)
         if args.json:
             print(json.dumps(answer.to_dict(diagnostics=args.scores), ensure_ascii=False), flush=True)
         else:
