@@ -264,3 +264,21 @@ def test_article_scope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert {p["article"] for p in answer["passages"]} == {"cafe_sommeil"}
     assert run(["ask", "--article", "absent", "leucemie fer", *where]) == 2
     assert "article inconnu : absent" in capsys.readouterr().err
+
+
+def test_eval_writes_its_tables_into_a_doc(
+    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "q": "leucemie fer", "gold": ["utilisation du fer"]}\n', encoding="utf-8")
+    doc = tmp_path / "evaluation.md"
+    doc.write_text("# Évaluation\n\nAvant.\n\n<!-- qa eval -->\nanciens chiffres\n<!-- /qa eval -->\n\nAprès.\n",
+                   encoding="utf-8")
+    assert run(["eval", str(questions), "--baselines", "--write", str(doc), *where]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert "anciens chiffres" not in text and text.startswith("# Évaluation\n\nAvant.")
+    assert text.endswith("<!-- /qa eval -->\n\nAprès.\n")
+    assert "| engine | TOTAL |" in text and "| naive | TOTAL |" in text and "| bm25 | TOTAL |" in text
+    assert f"`qa eval {questions} --baselines" in text
+    doc.write_text("sans marques", encoding="utf-8")
+    assert run(["eval", str(questions), "--write", str(doc), *where]) == 2

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--plus", type=Path, nargs="+", metavar="ARTICLE",
                           help="PIAF/SQuAD : aussi le corpus avec ces articles en plus")
     evaluate.add_argument("--quiet", action="store_true", help="sans la liste des questions manquées")
+    evaluate.add_argument("--write", type=Path, metavar="DOC",
+                          help="écrire les tableaux Markdown dans DOC, entre les marques "
+                               "<!-- qa eval --> et <!-- /qa eval --> (docs/evaluation.md)")
     commands.add_parser("bench", add_help=False,
                         help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)")
     return parser
@@ -134,6 +137,11 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
                for run in runs]
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
+    if args.write:
+        shown = [a for a in args.argv if a not in ("--write", str(args.write))]
+        write_figures(args.write, markdown_runs(runs), " ".join(["qa eval", *shown]))
+        print(f"tableaux écrits dans {args.write}")
+        return 0
     for run in runs:
         print(f"## {run.title}\n")
         if args.markdown:
@@ -152,6 +160,38 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     return 0
 
 
+def markdown_runs(runs: list) -> str:  # noqa: ANN001 - Run is imported lazily
+    """Every run as a Markdown section: the systems' table, then the engine per file."""
+    from qa.evaluation import format_markdown
+
+    parts = []
+    for run in runs:
+        parts += [f"### {run.title}", "", format_markdown(run.reports), ""]
+        if run.by_file:
+            parts += ["Par fichier (moteur) :", "", format_markdown(run.by_file), ""]
+    return "\n".join(parts)
+
+
+START, END = "<!-- qa eval -->", "<!-- /qa eval -->"
+
+
+def write_figures(doc: Path, tables: str, command: str) -> None:
+    """Replace what lies between :data:`START` and :data:`END` in ``doc`` with ``tables``.
+
+    Raises:
+        ValueError: when ``doc`` lacks the marks.
+    """
+    import datetime
+
+    text = doc.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise ValueError(f"{doc} : marques {START} et {END} absentes")
+    day = datetime.date.today().isoformat()
+    block = f"{START}\nMesuré le {day} par `{command}`.\n\n{tables}\n{END}"
+    head, rest = text.split(START, 1)
+    doc.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code. Errors print one French line on stderr."""
     argv = sys.argv[1:] if argv is None else argv
@@ -160,6 +200,7 @@ def run(argv: list[str] | None = None) -> int:
 
         return bench(argv[1:])
     args = _parser().parse_args(argv)
+    args.argv = argv[1:] if argv[:1] == ["eval"] else argv
     from qa.engine import Engine
     from qa.index import IndexProblem
 
