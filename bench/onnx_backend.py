@@ -30,10 +30,10 @@ def units_texts(folder: Path) -> list[str]:
     """Every unit the index would embed for the articles under ``folder``, with the e5 prefix."""
     from qa.encoder import PASSAGE_PREFIX
     from qa.engine import load_articles
-    from qa.index import units_of
+    from qa.index import unit_text, units_of
 
     articles = load_articles([folder])
-    return [PASSAGE_PREFIX + articles[u.article].source[u.start:u.end] for u in units_of(articles)]
+    return [PASSAGE_PREFIX + unit_text(articles[u.article], u) for u in units_of(articles)]
 
 
 def timed_load(folder: str, backend: str) -> tuple[object, float]:

