@@ -125,6 +125,8 @@ CITATION_SCRIPT = r"""
   };
   // Gradio copies each message's HTML source into an aria-label; let screen readers read the text.
   const relabel = () => {
+    const status = find("#qa-vote-status");  // votes are confirmed there: read it out
+    if (status && !status.hasAttribute("aria-live")) status.setAttribute("aria-live", "polite");
     for (const el of findAll("[aria-label], [title]")) {
       const label = el.getAttribute("aria-label");
       if (label && label.includes("<")) el.removeAttribute("aria-label");
@@ -287,6 +289,7 @@ button[role="tab"].selected { color: var(--qa-link) !important; }
 #qa-chat .message-row:has(.qa-answer:not(.qa-votable)) + .message-buttons button[aria-label="Pas aimé"]
 { display: none; }
 .qa-back-wrap { margin: 0 0 .5rem; }
+.qa-vote-status { margin: 0; font-weight: 600; color: var(--body-text-color); }
 #qa-example-buttons { flex-wrap: wrap; gap: .5rem; }
 #qa-example-buttons button { flex: 0 1 auto; width: auto; }
 #qa-chat .placeholder-content, #qa-chat .placeholder { padding-top: 1.5rem; }

@@ -62,13 +62,13 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         answers = gr.State({})  # answer id -> {"log_id", "answer"}: what a vote refers to
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
-                chat = _chat_panel(assistant, note, answers)
+                chat, status = _chat_panel(assistant, note, answers)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
                 for article in articles:
                     gr.HTML(render_article(article), elem_classes=["qa-article-view"])
                 gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
-        _voting(assistant, chat, answers, note)
+        _voting(assistant, chat, answers, [note, status])
 
         async def ask(question: str) -> dict:
             """Answer a question about the article with the JSON contract."""
@@ -82,7 +82,13 @@ def build_public(assistant: Assistant) -> gr.Blocks:
     return blocks
 
 
-def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> gr.Chatbot:
+def vote_status(text: str) -> str:
+    """Render the line that confirms a vote (or says it failed), read out by screen readers."""
+    return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
+
+
+def _chat_panel(assistant: Assistant, note: gr.HTML,
+                answers: gr.State) -> tuple[gr.Chatbot, gr.HTML]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
         label="Conversation", elem_id="qa-chat", height=None, max_height="68vh", min_height=150,
@@ -91,6 +97,8 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> gr.Ch
         buttons=["copy"], feedback_options=("Like", "Dislike"),
         placeholder="Les réponses citent l'article mot pour mot. Essayez une question ci-dessous.",
     )
+    # Votes are confirmed here, under the chat (Gradio's toasts nest a button in a button).
+    status = gr.HTML("", elem_id="qa-vote-status")
     with gr.Row(equal_height=True, elem_id="qa-ask-row"):
         # No autofocus: embedded, it would scroll the host page (the page script focuses the box
         # when the page is not framed).
@@ -106,9 +114,9 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> gr.Ch
                         for text in EXAMPLES]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
 
-    def respond(text: str, history: list, kept: dict) -> tuple[str, list, dict, gr.HTML]:
+    def respond(text: str, history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
         if not (text or "").strip():
-            return "", history, kept, note_update(assistant)
+            return "", history, kept, note_update(assistant), ""
         answer, log_id = assistant.ask(text)
         ident = uuid.uuid4().hex
         reply = render_answer(answer, assistant.articles, ident)
@@ -116,17 +124,18 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> gr.Ch
                    {"role": "assistant", "content": reply}]
         if answer.status.value in VOTABLE:
             kept = _remember(kept, ident, {"log_id": log_id, "answer": answer.to_dict()})
-        return "", history, kept, note_update(assistant)
+        return "", history, kept, note_update(assistant), ""
 
-    outputs = [question, chat, answers, note]
+    outputs = [question, chat, answers, note, status]
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
     question.submit(respond, [question, chat, answers], outputs, **private)
     send.click(respond, [question, chat, answers], outputs, **private)
     for button, text in zip(examples, EXAMPLES, strict=True):
         button.click(_preset(respond, text), [chat, answers], outputs, **private)
     # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
-    clear.click(lambda: ("", [], note_update(assistant)), None, [question, chat, note], **private)
-    return chat
+    clear.click(lambda: ("", [], note_update(assistant), ""), None, [question, chat, note, status],
+                **private)
+    return chat, status
 
 
 def _remember(kept: dict, ident: str, entry: dict) -> dict:
@@ -137,26 +146,28 @@ def _remember(kept: dict, ident: str, entry: dict) -> dict:
     return kept
 
 
-def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, note: gr.HTML) -> None:
-    def vote(kept: dict, data: gr.LikeData) -> gr.HTML:
+def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, outputs: list) -> None:
+    """``outputs``: the feedback note and the vote status line."""
+
+    def vote(kept: dict, data: gr.LikeData) -> tuple[gr.HTML, str]:
         ident = answer_id_in(data.value)
         entry = kept.get(ident) if ident else None
         if not entry or data.liked is None or data.liked == "":
-            return note_update(assistant)
+            return note_update(assistant), ""
         liked = data.liked is True or data.liked == "Like"
         if assistant.record_feedback(entry["log_id"], entry["answer"], liked):
-            gr.Info("Merci, votre avis est enregistré.")
+            text = "Merci, votre avis est enregistré."
         else:
-            gr.Warning("Votre avis n'a pas pu être enregistré : retours désactivés.")
-        return note_update(assistant)
+            text = "Votre avis n'a pas pu être enregistré : retours désactivés."
+        return note_update(assistant), vote_status(text)
 
-    chat.like(vote, [answers], [note], api_visibility="private")
+    chat.like(vote, [answers], outputs, api_visibility="private")
 
 
 def _preset(respond: Any, text: str) -> Any:
     """``respond`` with the question fixed (an example button)."""
 
-    def ask_example(history: list, kept: dict) -> tuple[str, list, dict, gr.HTML]:
+    def ask_example(history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
         return respond(text, history, kept)
 
     return ask_example
