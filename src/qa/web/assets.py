@@ -290,6 +290,8 @@ button[role="tab"].selected { color: var(--qa-link) !important; }
 { display: none; }
 .qa-back-wrap { margin: 0 0 .5rem; }
 .qa-vote-status { margin: 0; font-weight: 600; color: var(--body-text-color); }
+#qa-vote-status:not(:has(.qa-vote-status)) { height: 0; min-height: 0; padding: 0; margin: 0;
+  border: 0; overflow: hidden; }
 #qa-example-buttons { flex-wrap: wrap; gap: .5rem; }
 #qa-example-buttons button { flex: 0 1 auto; width: auto; }
 #qa-chat .placeholder-content, #qa-chat .placeholder { padding-top: 1.5rem; }
@@ -339,7 +341,7 @@ button[role="tab"].selected { color: var(--qa-link) !important; }
 @media print {
   #qa-chat, #qa-chat * { max-height: none !important; overflow: visible !important; }
   #qa-chat, #qa-chat .bubble-wrap, #qa-chat .wrapper { height: auto !important; }
-  #qa-ask-row, #qa-examples, #qa-clear, #qa-feedback-note, #qa-chat .message-buttons,
+  #qa-ask-row, #qa-examples, #qa-clear, #qa-feedback-note, #qa-vote-status, #qa-chat .message-buttons,
   #qa-chat .icon-button-wrapper, #qa-chat label[data-testid="block-label"],
   #qa-chat .scroll-down-button-container, .tab-wrapper, [role="tablist"], .qa-back-wrap
   { display: none !important; }
