@@ -6,11 +6,13 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
+from qa.answer import Status
 from qa.feedback import LoggedQuestion
-from qa.web.render import STATUS_LABELS, esc, render_diagnostics, status_label
+from qa.web.render import esc, render_diagnostics, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
 
-STATUS_CHOICES = [("Tous", ""), *((label, status) for status, label in STATUS_LABELS.items())]
+# The engine's statuses (the CSV export accepts exactly those), each with its French word.
+STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
 LOG_HEADERS = ("Heure (UTC)", "Question", "Statut", "Phrase citée", "Avis")
 VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
