@@ -65,7 +65,7 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
                 question = gr.Textbox(label="Question à diagnostiquer", scale=5, lines=1,
                                       placeholder="Tapez une question puis Entrée…",
                                       elem_id="qa-staff-question", min_width=200)
-                run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=120)
+                run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=180)
             report = gr.HTML(elem_id="qa-staff-report")
         with gr.Tab("Journal des questions"):
             problem = gr.HTML(_problem(assistant))
