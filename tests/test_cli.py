@@ -211,10 +211,13 @@ def test_eval_command(capsys: pytest.CaptureFixture[str], where: list[str], tmp_
         encoding="utf-8",
     )
     assert run(["eval", str(questions), "--json", *where]) == 0
-    metrics = json.loads(capsys.readouterr().out)
+    (only,) = json.loads(capsys.readouterr().out)
+    metrics = only["systems"]["engine"]
     assert metrics["overall"]["n"] == 2 and set(metrics["by_kind"]) == {"kw", "out-of-scope"}
-    assert run(["eval", str(questions), *where]) == 0
-    assert capsys.readouterr().out.splitlines()[1].startswith("TOTAL")
+    assert run(["eval", str(questions), "--baselines", *where]) == 0
+    out = capsys.readouterr().out
+    assert "[engine]" in out and "[naive]" in out and "[bm25]" in out
+    assert any(line.startswith("TOTAL") for line in out.splitlines())
 
 
 def test_eval_bad_file(

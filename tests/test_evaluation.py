@@ -120,6 +120,7 @@ def test_metrics_on_hand_made_answers() -> None:
     assert list(report.by_kind) == sorted(report.by_kind)
     assert set(report.by_kind) == {"direct", "paraphrase", "unrelated", "out-of-scope"}
     paraphrase = report.by_kind["paraphrase"].metrics()
+    assert paraphrase.pop("chars") == len(MISS)  # the mean length of the first passage cited
     assert paraphrase == pytest.approx(
         {
             "n": 2,
@@ -130,7 +131,7 @@ def test_metrics_on_hand_made_answers() -> None:
             "false_no_answer": 0.5,
         }
     )
-    assert report.by_kind["unrelated"].metrics() == {"n": 2, "no_answer": 1.0}
+    assert report.by_kind["unrelated"].metrics() == {"n": 2, "chars": len(MISS), "no_answer": 1.0}
 
     missed = {m.split()[0] for m in report.misses}
     assert missed == {"q2", "q3", "q4", "o2"}
@@ -147,6 +148,7 @@ def test_perfect_run_has_no_misses() -> None:
         "recall@3": 1.0,
         "mrr": 1.0,
         "highlight": 0.0,
+        "chars": (len(HIT) + len(MISS)) / 2,
         "false_no_answer": 0.0,
         "no_answer": 1.0,
     }
@@ -162,12 +164,14 @@ def test_format_report() -> None:
         "recall@3",
         "mrr",
         "highlight",
+        "chars",
         "false_no_answer",
         "no_answer",
     ]
-    assert lines[1].split() == ["TOTAL", "2", "0.000", "1.000", "0.500", "0.000", "0.000", "1.000"]
-    assert lines[2].split() == ["direct", "1", "0.000", "1.000", "0.500", "0.000", "0.000", "-"]
-    assert lines[3].split() == ["unrelated", "1", "-", "-", "-", "-", "-", "1.000"]
+    chars = str(len(MISS))
+    assert lines[1].split() == ["TOTAL", "2", "0.000", "1.000", "0.500", "0.000", chars, "0.000", "1.000"]
+    assert lines[2].split() == ["direct", "1", "0.000", "1.000", "0.500", "0.000", chars, "0.000", "-"]
+    assert lines[3].split() == ["unrelated", "1", "-", "-", "-", "-", chars, "-", "1.000"]
     assert "À revoir :" in lines and any(
         line.strip().startswith("q1 [direct] rang 2") for line in lines
     )

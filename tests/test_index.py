@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 from conftest import DATA, SEED, FakeEncoder
 
-from qa.article import Article, load_article
+from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings
 from qa.index import (
     FORMAT_VERSION,
     MANIFEST,
+    MIN_SENTENCE_WORDS,
     VECTORS,
     IndexProblem,
     PassageIndex,
@@ -26,6 +27,7 @@ from qa.index import (
     make_faiss_index,
     open_index,
     save,
+    unit_text,
     units_of,
 )
 
@@ -45,14 +47,37 @@ def saved(tmp_path: Path, articles: list[Article]) -> Path:
 def test_units_cover_passages_sentences_and_pairs(articles: list[Article]) -> None:
     units = units_of(articles)
     for a, article in enumerate(articles):
-        for s, section in enumerate(article.sections):
-            mine = [u for u in units if (u.article, u.section) == (a, s)]
-            n = len(section.sentences)
+        for p, passage in enumerate(article.passages):
+            mine = [u for u in units if (u.article, u.passage) == (a, p)]
+            metadata = passage.kind == PassageKind.METADATA
+            alone = [s for s in passage.sentences
+                     if metadata or len(article.text(s).split()) >= MIN_SENTENCE_WORDS]
+            n = len(passage.sentences)
             assert [u.kind for u in mine].count("passage") == 1
-            assert [u.kind for u in mine].count("sentence") == n
+            assert [u.kind for u in mine].count("titled") == (0 if metadata else 1)
+            assert [u.kind for u in mine].count("sentence") == len(alone)
             assert [u.kind for u in mine].count("pair") == n - 1
             for unit in mine:
-                assert section.start <= unit.start < unit.end <= section.end
+                assert passage.start <= unit.start < unit.end <= passage.end
+
+
+def test_short_sentences_are_embedded_only_with_a_neighbour(tmp_path: Path) -> None:
+    page = tmp_path / "court.md"
+    page.write_text("# Titre\n\nCinglé ? Les chercheurs ont testé la molécule chez la souris.\n",
+                    encoding="utf-8")
+    article = load_article(page)
+    units = units_of([article])
+    texts = {article.source[u.start : u.end] for u in units if u.kind == "sentence"}
+    assert "Cinglé ?" not in texts
+    assert "Les chercheurs ont testé la molécule chez la souris." in texts
+    assert any(u.kind == "pair" and article.source[u.start : u.end].startswith("Cinglé") for u in units)
+
+
+def test_titled_units_are_embedded_after_the_article_title(articles: list[Article]) -> None:
+    units = units_of(articles)
+    titled = next(u for u in units if u.kind == "titled")
+    article = articles[titled.article]
+    assert unit_text(article, titled) == f"{article.title}\n\n{article.source[titled.start:titled.end]}"
 
 
 def test_exact_index_vectors_are_a_read_only_view_that_keeps_the_index_alive() -> None:
@@ -74,7 +99,7 @@ def test_round_trip(saved: Path, articles: list[Article]) -> None:
     assert (loaded.model_name, loaded.model_fingerprint) == ("fake", "fake-v1")
     assert loaded.sources == built.sources
     np.testing.assert_array_equal(loaded.vectors(), built.vectors())
-    texts = [articles[u.article].source[u.start : u.end] for u in loaded.units]
+    texts = [unit_text(articles[u.article], u) for u in loaded.units]
     np.testing.assert_allclose(loaded.vectors(), encoder.encode_passages(texts), atol=1e-6)
     # the loaded index searches like the built one
     query = encoder.encode_queries(["cellules souches leucémiques fer"])[0]
@@ -112,10 +137,10 @@ def test_manifest(saved: Path, articles: list[Article]) -> None:
     assert len(manifest["units"]) == manifest["vectors"]["count"]
     assert manifest["units"][0] == {
         "article": 0,
-        "section": 0,
+        "passage": 0,
         "kind": "passage",
-        "start": articles[0].sections[0].start,
-        "end": articles[0].sections[0].end,
+        "start": articles[0].passages[0].start,
+        "end": articles[0].passages[0].end,
     }
     assert sorted(p.name for p in saved.iterdir()) == [MANIFEST, VECTORS]
 

@@ -280,7 +280,7 @@ def test_engine_gives_the_same_answers_from_16_threads(tmp_path: Path):
 def test_rate_limit_is_shared_by_the_api_and_gradio_endpoints(seed_engine: Engine, tmp_path: Path):
     with client_for(seed_engine, tmp_path, rate_limit=3) as client:
         assert client.post("/api/ask", json={"question": "Bonjour"}).status_code == 200
-        join = {"data": ["Bonjour"], "fn_index": 0, "session_hash": "rl"}
+        join = {"data": ["Bonjour", [], None], "fn_index": 0, "session_hash": "rl"}
         assert client.post("/gradio_api/queue/join", json=join).status_code == 200
         assert client.post("/api/ask", json={"question": "Bonjour"}).status_code == 200
         for path, body in (("/api/ask", {"question": "Bonjour"}),
@@ -429,7 +429,8 @@ def test_slow_body_gets_408(seed_engine: Engine, tmp_path: Path):
         yield b'Bonjour"}'
 
     with live(seed_engine, tmp_path, request_timeout=1) as url:
-        response = httpx.post(url + "api/ask", content=trickle(), timeout=30)
+        response = httpx.post(url + "api/ask", content=trickle(), timeout=30,
+                              headers={"Content-Type": "application/json"})
     assert response.status_code == 408 and "trop lente" in response.json()["error"]
 
 

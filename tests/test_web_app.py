@@ -104,7 +104,7 @@ def test_oversized_stream_without_length_is_refused(client: TestClient):
             yield b"a" * 1024
         yield b'"}'
 
-    response = client.post("/api/ask", content=chunks())
+    response = client.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
 
 

@@ -10,6 +10,7 @@ class Status(str, Enum):
     """What kind of reply an answer is."""
 
     ANSWERED = "answered"
+    RELATED = "related"  # on topic, but the passage lacks what is asked: offered as related reading
     NO_ANSWER = "no_answer"
     INVALID = "invalid"
     SMALLTALK = "smalltalk"
@@ -57,8 +58,10 @@ class Decision:
     reason: str
     coverage: float
     dense: float
-    confidence: float
+    confidence: float  # the support the threshold is compared with (see qa.decision)
     threshold: float
+    contrast: float = 0.0
+    missing: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ class AnswerType(str, Enum):
     DATE = "date ou durée"
     PRICE = "prix"
     QUANTITY = "quantité"
+    PLACE = "lieu"
+    NAME = "nom"
 
 
 # Checked in this order: "combien coûte" is a price before it is a quantity. "quand" and "when"
@@ -40,6 +42,14 @@ _QUESTION_CUES = (
     (AnswerType.QUANTITY, r"\b(combien|quel nombre|quelle proportion|quel pourcentage|quel taux|taux"
                           r"|how many|how much|what percentage|what proportion)\b"),
 )
+_NAMED_CUES = (
+    (AnswerType.PLACE, r"(^\W*ou (?:se trouve|se situe|est situe|est situee|sont situes|a lieu)\b"
+                       r"|\bdans quel(?:le)? (?:ville|pays|hopital|region|lieu|endroit|institut)\b"
+                       r"|^\W*where (?:is|are|was|were|can|do|does)\b)"),
+    (AnswerType.NAME, r"\b(quel est le nom|quel nom|comment (?:s'appelle|se nomme|appelle-t-on)"
+                      r"|what is the name|what is it called)\b"),
+)
+_QUESTION_CUES = (*_QUESTION_CUES, *_NAMED_CUES)
 _QUESTION_PATTERNS = [(kind, re.compile(pattern)) for kind, pattern in _QUESTION_CUES]
 
 _MONTHS = ("janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
@@ -53,6 +63,8 @@ _EVIDENCE = {
     AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuite?|remboursee?|prix|cout)\b)"),
     AnswerType.QUANTITY: re.compile(rf"(\d|%|\b({_NUMBER_WORDS})\b)"),
 }
+# A proper name: a capitalised word that does not open a sentence, or a code such as "T-DXd".
+_PROPER_NAME = re.compile(r"(?<=[^.!?…\n\s] )[A-ZÀ-Ý][\w-]*[a-zà-ÿ0-9][\w-]*|\b\w*[A-Z]\w*-\w+\b")
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -64,6 +76,13 @@ def expected_type(question: str) -> AnswerType | None:
     return None
 
 
-def has_evidence(kind: AnswerType, passage: str) -> bool:
-    """Whether ``passage`` holds something of the expected kind."""
+def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
+    """Whether ``passage`` holds something of the expected kind.
+
+    A place or a name must be a proper noun that the question does not already name ("Où se
+    trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm").
+    """
+    if kind in (AnswerType.PLACE, AnswerType.NAME):
+        asked = set(fold(question).replace("-", " ").split())
+        return any(fold(m.group()) not in asked for m in _PROPER_NAME.finditer(passage))
     return bool(_EVIDENCE[kind].search(fold(passage)))

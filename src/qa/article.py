@@ -26,6 +26,9 @@ PAGE_RESIDUE = frozenset(
     {"commentaires", "commentaire", "partager", "imprimer", "lire aussi", "a lire aussi",
      "publicite", "newsletter", "s'abonner", "abonnez-vous", "sur le meme sujet"}
 )
+MAX_PASSAGE_CHARS = 1200  # a longer section is cited by paragraphs; one paragraph may exceed it
+MIN_PARAGRAPH_CHARS = 200  # a shorter paragraph is cited with the next one
+METADATA_TITLE = "À propos de l'article"
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]?\s+(?=(?:[\"“(]|«\s?)?[A-ZÀ-ÖØ-Þ0-9])")
 ABBREVIATION = re.compile(r"(?:\b(?:M|Mme|Dr|Pr|St|etc|cf|ex|vol|no|p)\.|\b[A-Z]\.)$")
 
@@ -73,6 +76,30 @@ class Section:
     heading: Span | None = None
 
 
+class PassageKind(str, Enum):
+    """What a citable passage is: metadata, a summary of the article, or body text."""
+
+    METADATA = "metadata"  # title, byline, credit line: they answer questions about the article
+    SUMMARY = "summary"  # the introduction of an article that has headed sections
+    BODY = "body"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What a citation quotes: a whole short section, or one or a few paragraphs of a long one.
+
+    ``start``/``end`` are the quoted text; ``sentences`` the highlight candidates in it; ``title``
+    the heading it is shown under; ``section`` the index of its section in :attr:`Article.sections`.
+    """
+
+    section: int
+    title: str
+    kind: PassageKind
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+
+
 @dataclass(frozen=True)
 class Article:
     """A parsed article: its source text, metadata and citable sections."""
@@ -82,6 +109,7 @@ class Article:
     source: str
     title: str
     sections: tuple[Section, ...]
+    passages: tuple[Passage, ...] = ()
     author: str | None = None
     date: str | None = None
     reading_time: str | None = None
@@ -307,7 +335,7 @@ def _credit_meta(credit: str) -> dict[str, str]:
 
 
 def assemble(article_id: str, path: str, source: str, blocks: list[Block]) -> Article:
-    """Group blocks into the header, the introduction and headed sections.
+    """Group blocks into the header, the introduction and headed sections, then into passages.
 
     Raises:
         ValueError: when the article holds no text at all.
@@ -320,44 +348,89 @@ def assemble(article_id: str, path: str, source: str, blocks: list[Block]) -> Ar
     meta = _classify_byline([source[b.start : b.end] for b in byline])
     if credit:
         meta = {**_credit_meta(source[credit.start : credit.end]), **meta}
-    sections = [_header_section(source, title_block, byline)]
-    sections.extend(_body_sections(source, [b for b in blocks if b not in byline and b != title_block]))
+    title = source[title_block.start : title_block.end]
+    header = _header_section(title_block, byline)
+    groups = _groups([b for b in blocks if b not in byline and b != title_block])
+    sections = [header, *(_body_section(source, heading, body) for heading, body in groups)]
+    headed = any(heading for heading, _ in groups)
+    passages = [Passage(0, METADATA_TITLE, PassageKind.METADATA, header.start, header.end,
+                        header.sentences)]
+    if credit:
+        holder = next((i for i, c in enumerate(sections) if c.start <= credit.start < c.end), 0)
+        passages.append(Passage(holder, METADATA_TITLE, PassageKind.METADATA, credit.start, credit.end,
+                                (Span(credit.start, credit.end),)))
+    for number, (heading, body) in enumerate(groups, 1):
+        section = sections[number]
+        kind = PassageKind.BODY if heading or not headed else PassageKind.SUMMARY
+        shown = section.title if headed else title
+        passages.extend(_passages(source, number, section, shown, kind, body))
+    passages.sort(key=lambda p: p.start)
     return Article(
-        id=article_id, path=path, source=source, title=source[title_block.start : title_block.end],
-        sections=tuple(sections), **meta,
+        id=article_id, path=path, source=source, title=title,
+        sections=tuple(sections), passages=tuple(passages), **meta,
     )
 
 
-def _header_section(source: str, title: Block, byline: list[Block]) -> Section:
+def _header_section(title: Block, byline: list[Block]) -> Section:
     units = [title, *byline]
     return Section(
-        title="En-tête", kind="header", start=title.start, end=max(b.end for b in units),
+        title=METADATA_TITLE, kind="header", start=title.start, end=max(b.end for b in units),
         sentences=tuple(Span(b.start, b.end) for b in units),
     )
 
 
-def _body_sections(source: str, blocks: list[Block]) -> list[Section]:
+def _groups(blocks: list[Block]) -> list[tuple[Block | None, list[Block]]]:
+    """Blocks grouped under their heading (``None`` for the introduction); empty groups dropped."""
     groups: list[tuple[Block | None, list[Block]]] = [(None, [])]
     for block in blocks:
         if block.kind == BlockKind.HEADING:
             groups.append((block, []))
         else:
             groups[-1][1].append(block)
-    sections = []
-    for heading, body in groups:
-        if not body:
-            continue
-        sentences = []
-        for block in body:
-            if block.kind == BlockKind.CREDIT:
-                sentences.append(Span(block.start, block.end))
-            else:
-                sentences.extend(split_sentences(source, block.start, block.end))
-        first = heading or body[0]
-        sections.append(Section(
-            title=source[heading.start : heading.end] if heading else "Introduction",
-            kind="section" if heading else "introduction",
-            start=first.start, end=body[-1].end, sentences=tuple(sentences),
-            heading=Span(heading.start, heading.end) if heading else None,
-        ))
-    return sections
+    return [(heading, body) for heading, body in groups if body]
+
+
+def _sentences(source: str, block: Block) -> list[Span]:
+    if block.kind == BlockKind.CREDIT:
+        return [Span(block.start, block.end)]
+    return split_sentences(source, block.start, block.end)
+
+
+def _body_section(source: str, heading: Block | None, body: list[Block]) -> Section:
+    first = heading or body[0]
+    return Section(
+        title=source[heading.start : heading.end] if heading else "Introduction",
+        kind="section" if heading else "introduction",
+        start=first.start, end=body[-1].end,
+        sentences=tuple(s for block in body for s in _sentences(source, block)),
+        heading=Span(heading.start, heading.end) if heading else None,
+    )
+
+
+def _passages(source: str, number: int, section: Section, title: str, kind: PassageKind,
+              body: list[Block]) -> list[Passage]:
+    """A short section whole; a long one by paragraphs, a short paragraph joined to the next.
+
+    The credit line is metadata: it stays in the quoted text of a passage that spans it, but is
+    never one of its highlight candidates.
+    """
+    paragraphs = [b for b in body if b.kind != BlockKind.CREDIT]
+    if not paragraphs:
+        return []
+    if section.end - section.start <= MAX_PASSAGE_CHARS:
+        runs = [paragraphs]
+    else:
+        runs, run = [], []
+        for block in paragraphs:
+            run.append(block)
+            if block.end - run[0].start >= MIN_PARAGRAPH_CHARS:
+                runs.append(run)
+                run = []
+        if run:  # a short last paragraph joins the run before it
+            runs[-1:] = [[*runs[-1], *run]] if runs else [run]
+    passages = []
+    for index, run in enumerate(runs):
+        start = section.start if index == 0 else run[0].start
+        sentences = tuple(s for block in run for s in _sentences(source, block))
+        passages.append(Passage(number, title, kind, start, run[-1].end, sentences))
+    return passages

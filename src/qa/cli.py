@@ -29,8 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, help="une question par ligne ; '-' pour l'entrée standard")
     ask.add_argument("--scores", action="store_true", help="avec --json : scores et décision")
     evaluate = commands.add_parser("eval", parents=[common], help="évaluer sur des fichiers de questions")
-    evaluate.add_argument("files", type=Path, nargs="+")
+    evaluate.add_argument("files", type=Path, nargs="+",
+                          help="fichiers JSONL (questions sur les articles chargés), dossiers au format "
+                               "PIAF (articles/, answerable.jsonl, oos.jsonl) ou fichiers SQuAD v1/v2 (.json)")
     evaluate.add_argument("--json", action="store_true", help="les métriques en JSON")
+    evaluate.add_argument("--markdown", action="store_true", help="des tableaux Markdown")
+    evaluate.add_argument("--baselines", action="store_true",
+                          help="mesurer aussi la carte naïve (e5 par section) et BM25 seul")
+    evaluate.add_argument("--alone", action="store_true",
+                          help="PIAF/SQuAD : aussi chaque article chargé seul")
+    evaluate.add_argument("--plus", type=Path, nargs="+", metavar="ARTICLE",
+                          help="PIAF/SQuAD : aussi le corpus avec ces articles en plus")
+    evaluate.add_argument("--quiet", action="store_true", help="sans la liste des questions manquées")
     commands.add_parser("bench", add_help=False,
                         help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)")
     return parser
@@ -86,16 +96,37 @@ def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
 
 
 def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    from qa.evaluation import evaluate, format_report, read_questions
+    from qa.evalsuite import run_suite
+    from qa.evaluation import Report, format_markdown, format_report
 
-    questions = [q for path in args.files for q in read_questions(path)]
-    report = evaluate(engine, questions)
+    runs = run_suite(args.files, engine, baselines=args.baselines, alone=args.alone,
+                     plus=tuple(args.plus or ()))
     if args.json:
-        metrics = {"overall": report.overall.metrics(),
-                   "by_kind": {k: t.metrics() for k, t in report.by_kind.items()}}
-        print(json.dumps(metrics, ensure_ascii=False, indent=1))
-    else:
-        print(format_report(report))
+        def metrics(report: Report) -> dict:
+            return {"overall": report.overall.metrics(),
+                    "by_kind": {k: t.metrics() for k, t in report.by_kind.items()}}
+
+        out = [{"title": run.title,
+                "systems": {name: metrics(report) for name, report in run.reports.items()},
+                "files": {name: metrics(report) for name, report in run.by_file.items()}}
+               for run in runs]
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    for run in runs:
+        print(f"## {run.title}\n")
+        if args.markdown:
+            print(format_markdown(run.reports))
+            if run.by_file:
+                print("\nPar fichier (moteur) :\n")
+                print(format_markdown(run.by_file))
+            print()
+            continue
+        for name, report in run.reports.items():
+            print(f"[{name}]")
+            print(format_report(report, misses=name == "engine" and not args.quiet) + "\n")
+        for name, report in run.by_file.items():
+            print(f"[moteur, {name}]")
+            print(format_report(report, misses=False) + "\n")
     return 0
 
 

@@ -25,36 +25,40 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer import Answer, Citation, Decision, Scores, Status
-from qa.answer_type import expected_type, has_evidence
-from qa.article import Article, Section, Span, find_articles, load_article
+from qa.article import (
+    METADATA_TITLE,
+    Article,
+    Passage,
+    PassageKind,
+    Span,
+    find_articles,
+    load_article,
+)
 from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
 from qa.index import PassageIndex, check_sources, open_index
-from qa.lexical import LexicalIndex, QueryTerm
+from qa.lexical import LexicalIndex, QueryTerm, coverage_in
+from qa.decision import Evidence, decide
+from qa.metadata import LABELS, asked_fields, field_line
+from qa.ranking import METADATA, Ranking, apply_priors, fuse, kind_codes
 from qa.smalltalk import smalltalk_reply
 from qa.textnorm import content_words, looks_english, stem
 from qa.validation import DEFAULT_MAX_CHARS, check_question
 
 log = logging.getLogger(__name__)
 
-# Words a reader uses to ask about an article's metadata; indexed with the header so that
-# "Qui est l'auteur ?" or "Quand a-t-il été publié ?" meet the byline.
-METADATA_LABELS = {
-    "title": "titre title",
-    "author": "auteur auteure écrit rédigé journaliste signé author wrote writer",
-    "date": "date publié publication paru published",
-    "reading_time": "temps lecture durée minutes reading time",
-}
-
-
 @dataclass(frozen=True)
 class Tuning:
     """Constants of the method, measured on the development questions (see README)."""
 
     lexical_weight: float = 0.03  # BM25 share of the fused score, in cosine units
-    dense_threshold: float = 0.875  # best unit cosine needed when the article lacks every word
-    coverage_credit: float = 0.067  # how far full lexical coverage lowers that threshold
+    summary_margin: float = 0.01  # how much better than a body passage a summary must score
+    support_threshold: float = 0.915  # support needed to answer (docs/evaluation.md)
+    coverage_credit: float = 0.22  # support for the question's information found in the article
+    contrast_credit: float = 1.0  # support for a passage that stands out from the rest of its article
+    missing_penalty: float = 0.08  # support lost for the rarest question word the article lacks
     english_threshold: float = 0.805  # dense-only threshold for questions in English
     highlight_lexical_weight: float = 0.1  # lexical overlap's share of a sentence's score
+    highlight_pair_margin: float = 0.015  # how much better two sentences must match than one
     candidate_units: int = 256  # dense neighbours fetched from FAISS before rescoring sections
 
 
@@ -108,12 +112,13 @@ def load_articles(paths: tuple[Path, ...] | list[Path]) -> list[Article]:
     return articles
 
 
-def _search_text(article: Article, section: Section) -> tuple[str, list[str]]:
-    text = article.text(section)
-    if section.kind != "header":
-        return text, []
-    labels = [label for key, label in METADATA_LABELS.items() if getattr(article, key, None)]
-    return text, labels
+def _search_text(article: Article, passage: Passage) -> tuple[str, list[str]]:
+    """A passage's text for BM25, and the extra words it is found by: the article's title for
+    body text (the subject a paragraph leaves implicit), the labels of metadata fields."""
+    text = article.text(passage)
+    if passage.kind != PassageKind.METADATA:
+        return text, [article.title]
+    return text, [label for key, label in LABELS.items() if getattr(article, key, None)]
 
 
 class Engine:
@@ -127,21 +132,43 @@ class Engine:
         self.articles = articles
         self.encoder = encoder
         self.index = index
-        self.sections: list[tuple[int, int]] = [
-            (a, s) for a, article in enumerate(articles) for s in range(len(article.sections))
+        self.passages: list[tuple[int, int]] = [
+            (a, p) for a, article in enumerate(articles) for p in range(len(article.passages))
         ]
-        position = {key: i for i, key in enumerate(self.sections)}
-        self.unit_section = np.array([position[(u.article, u.section)] for u in index.units])
-        self.section_units = [np.flatnonzero(self.unit_section == i) for i in range(len(self.sections))]
+        position = {key: i for i, key in enumerate(self.passages)}
+        self.unit_passage = np.array([position[(u.article, u.passage)] for u in index.units], dtype=int)
+        self.passage_units = [np.flatnonzero(self.unit_passage == i) for i in range(len(self.passages))]
+        self.passage_article = np.array([a for a, _ in self.passages], dtype=int)
+        self.kinds = kind_codes([self._passage(i).kind for i in range(len(self.passages))])
         self.vectors = index.vectors()
-        searchable = [_search_text(articles[a], articles[a].sections[s]) for a, s in self.sections]
+        searchable = [_search_text(articles[a], articles[a].passages[p]) for a, p in self.passages]
         self.lexical = LexicalIndex([t for t, _ in searchable], [extra for _, extra in searchable])
         # Stems of every highlight candidate, once: the highlight compares them with each question.
         self.sentence_stems = [
             [frozenset(stem(w) for w in content_words(articles[a].text(span)))
-             for span in articles[a].sections[s].sentences]
-            for a, s in self.sections
+             for span in articles[a].passages[p].sentences]
+            for a, p in self.passages
         ]
+        # Each article's own vocabulary: the evidence for a decision is sought in the cited article.
+        self.article_stems: list[set[str]] = [set() for _ in articles]
+        self.article_passages: list[list[int]] = [[] for _ in articles]
+        content: set[str] = set()
+        for i, (a, _) in enumerate(self.passages):
+            self.article_stems[a].update(self.lexical.docs[i])
+            if self.kinds[i] != METADATA:
+                self.article_passages[a].append(i)
+                content.update(self.lexical.docs[i])
+        # Words only the metadata holds (an author's name; not the labels it is indexed with).
+        self.metadata_only = {stem(w) for i in range(len(self.passages)) if self.kinds[i] == METADATA
+                              for w in content_words(self._text(i))} - content
+
+    def _text(self, i: int) -> str:
+        a, p = self.passages[i]
+        return self.articles[a].text(self.articles[a].passages[p])
+
+    def _passage(self, i: int) -> Passage:
+        a, p = self.passages[i]
+        return self.articles[a].passages[p]
 
     @classmethod
     def load(cls, settings: Settings | None = None, encoder: Encoder | None = None) -> Engine:
@@ -189,95 +216,126 @@ class Engine:
             return Answer(text, Status.SMALLTALK, reply)
         query = self.encoder.encode_queries([text])[0]
         terms = self.lexical.analyse(text)
-        ranked, dense, lexical, fused, unit_scores = self._rank(query, terms)
-        citations = [
-            self._cite(rank, i, Scores(float(dense[i]), float(lexical[i]), float(fused[i])),
-                       unit_scores, terms)
-            for rank, i in enumerate(ranked[: self.settings.passages], 1)
-        ]
-        decision = self._decide(text, terms, float(unit_scores.max()), citations[0].text)
+        fields = asked_fields(text)
+        ranking = self._rank(query, terms, metadata=bool(fields) or self._names_metadata(terms))
+        if fields and (about := self._about_article(text, ranking, fields, terms)):
+            return about
+        citations = [self._cite(rank, i, ranking, terms)
+                     for rank, i in enumerate(ranking.order[: self.settings.passages], 1)]
+        top = int(ranking.order[0])
+        decision = self._decide(text, terms, query, ranking, top, citations[0].text)
         if decision.answerable:
             return Answer(text, Status.ANSWERED, self._answer_message(citations[0]), citations, decision)
+        if decision.related:
+            return Answer(text, Status.RELATED, self._related_message(citations[0]), citations, decision)
         return Answer(text, Status.NO_ANSWER, self._no_answer_message(), citations, decision)
 
-    def _rank(self, query: np.ndarray, terms: list[QueryTerm]) -> tuple[np.ndarray, ...]:
-        """Sections ranked by fused score, with the dense, lexical and fused scores of each."""
+    def _names_metadata(self, terms: list[QueryTerm]) -> bool:
+        """Whether the question names something only the metadata holds (an author's name)."""
+        return any(t.stem in self.metadata_only for t in terms)
+
+    def _about_article(self, text: str, ranking: Ranking, fields: list[str],
+                       terms: list[QueryTerm]) -> Answer | None:
+        """A question about the article itself: the metadata line holding the field asked for,
+        in the article whose metadata the question is closest to."""
+        first = next((int(i) for i in ranking.order if self.kinds[i] == METADATA), None)
+        if first is None:
+            return None
+        a = int(self.passage_article[first])
+        for field in fields:
+            if found := field_line(self.articles[a], field):
+                number, line = found
+                i = self.passages.index((a, number))
+                citation = self._cite(1, i, ranking, terms, sentence=line)
+                reason = f"question sur l'article lui-même ({field}) : la ligne qui le dit"
+                decision = Decision(True, reason, 1.0, round(float(ranking.dense[i]), 4), 1.0, 0.0)
+                return Answer(text, Status.ANSWERED, self._answer_message(citation), [citation], decision)
+        return None
+
+    def _rank(self, query: np.ndarray, terms: list[QueryTerm], metadata: bool) -> Ranking:
+        """Passages ranked by fused score after the priors; metadata only for questions about
+        the article itself."""
         lexical = self.lexical.scores(terms)
         _, neighbours = self.index.search(query, self.tuning.candidate_units)
-        candidates = set(self.unit_section[neighbours].tolist())
-        candidates.update(np.flatnonzero(lexical > 0).tolist())
+        found = set(self.unit_passage[neighbours].tolist()) | set(np.flatnonzero(lexical > 0).tolist())
+        candidates = np.array(sorted(found), dtype=int)
+        if not metadata:
+            candidates = candidates[self.kinds[candidates] != METADATA]
+        if not len(candidates):  # a corpus of metadata only: nothing else to offer
+            candidates = np.arange(len(self.passages))
         unit_scores = np.full(len(self.index.units), -1.0, dtype=np.float32)
-        dense = np.full(len(self.sections), -1.0, dtype=np.float32)
+        dense = np.full(len(self.passages), -1.0, dtype=np.float32)
         for i in candidates:
-            ids = self.section_units[i]
+            ids = self.passage_units[i]
             unit_scores[ids] = self.vectors[ids] @ query
             dense[i] = unit_scores[ids].max()
-        top_lexical = float(lexical.max()) if len(lexical) else 0.0
-        fused = dense + self.tuning.lexical_weight * (lexical / top_lexical if top_lexical > 0 else 0)
-        order = sorted(candidates, key=lambda i: -fused[i])
-        return np.array(order, dtype=int), dense, lexical, fused, unit_scores
+        fused = fuse(dense, lexical, self.tuning.lexical_weight)
+        ranked = apply_priors(fused, self.kinds, candidates, self.tuning.summary_margin)
+        order = candidates[np.argsort(-ranked[candidates], kind="stable")]
+        return Ranking(order, dense, lexical, ranked, unit_scores)
 
-    def _decide(self, text: str, terms: list[QueryTerm], best_dense: float,
-                top_passage: str) -> Decision:
-        """Whether the article answers the question.
+    def _decide(self, text: str, terms: list[QueryTerm], query: np.ndarray, ranking: Ranking,
+                top: int, top_passage: str) -> Decision:
+        """Gather the evidence for the top passage, all of it from its own article, and decide."""
+        a = int(self.passage_article[top])
+        others = [i for i in self.article_passages[a] if i != top]
+        rest = [float((self.vectors[self.passage_units[i]] @ query).max()) for i in others]
+        vocabulary = self.article_stems[a]
+        missing = [t.info for t in terms if not (t.stem and t.stem in vocabulary)]
+        evidence = Evidence(
+            dense=float(ranking.dense[top]), coverage=coverage_in(terms, vocabulary),
+            contrast=float(ranking.dense[top]) - float(np.mean(rest)) if rest else 0.0,
+            missing=max(missing, default=0.0), english=looks_english(text),
+        )
+        return decide(evidence, self.tuning, text, top_passage)
 
-        Two conditions: the best dense score clears a threshold that lexical coverage lowers, and
-        the top passage holds the kind of fact asked for (a date for "quand", a price...).
-        """
-        t = self.tuning
-        coverage = self.lexical.coverage(terms)
-        if looks_english(text):
-            threshold, confidence = t.english_threshold, best_dense
-            why = "question en anglais : seul le score dense compte"
-        else:
-            threshold = t.dense_threshold - t.coverage_credit * coverage
-            confidence = best_dense
-            why = f"seuil dense {t.dense_threshold:.3f} abaissé selon la couverture lexicale"
-        answerable = confidence >= threshold
-        verdict = "au-dessus" if answerable else "en dessous"
-        reason = (f"{why} ({coverage:.0%} des mots de la question sont dans l'article) ; "
-                  f"meilleur score dense {best_dense:.3f}, {verdict} du seuil {threshold:.3f}")
-        kind = expected_type(text)
-        if answerable and kind and not has_evidence(kind, top_passage):
-            answerable = False
-            reason += f" ; mais la question demande : {kind.value}, et le passage n'en contient pas"
-        return Decision(answerable, reason, round(coverage, 4), round(best_dense, 4),
-                        round(confidence, 4), round(threshold, 4))
-
-    def _cite(self, rank: int, section_index: int, scores: Scores, unit_scores: np.ndarray,
-              terms: list[QueryTerm]) -> Citation:
-        a, s = self.sections[section_index]
+    def _cite(self, rank: int, i: int, ranking: Ranking, terms: list[QueryTerm],
+              sentence: Span | None = None) -> Citation:
+        a, _ = self.passages[i]
         article = self.articles[a]
-        section = article.sections[s]
-        sentence = self._highlight(section, unit_scores, section_index, terms)
+        passage = self._passage(i)
+        sentence = sentence or self._highlight(i, ranking.unit_scores, terms)
+        scores = Scores(float(ranking.dense[i]), float(ranking.lexical[i]), float(ranking.fused[i]))
         return Citation(
-            rank=rank, article=article.id, section=section.title, text=article.text(section),
-            highlight=article.text(sentence), start=section.start, end=section.end,
+            rank=rank, article=article.id, section=passage.title, text=article.text(passage),
+            highlight=article.text(sentence), start=passage.start, end=passage.end,
             score=scores.fused, highlight_start=sentence.start, highlight_end=sentence.end,
             scores=scores,
         )
 
-    def _highlight(self, section: Section, unit_scores: np.ndarray, section_index: int,
-                   terms: list[QueryTerm]) -> Span:
-        """The sentence of ``section`` closest to the question, helped by shared words."""
-        sentence_scores = {
-            (u.start, u.end): float(unit_scores[i])
-            for i in self.section_units[section_index]
-            if (u := self.index.units[i]).kind == "sentence"
-        }
+    def _highlight(self, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]) -> Span:
+        """The sentence of passage ``i`` closest to the question, helped by shared words; or two
+        neighbouring sentences, when together they match clearly better than any one alone (an
+        answer that one sentence starts and the next completes)."""
+        passage = self._passage(i)
+        scores = {(u.kind, u.start, u.end): float(unit_scores[j])
+                  for j in self.passage_units[i] if (u := self.index.units[j]).kind in ("sentence", "pair")}
         wanted = {t.stem: self.lexical.idf(t.stem) for t in terms if t.stem}
         total = sum(wanted.values()) or 1.0
-        best, best_score = section.sentences[0], -np.inf
-        for span, stems in zip(section.sentences, self.sentence_stems[section_index], strict=True):
-            overlap = sum(v for k, v in wanted.items() if k in stems) / total
-            score = sentence_scores.get((span.start, span.end), -1.0)
-            score += self.tuning.highlight_lexical_weight * overlap
+        overlaps = [sum(v for k, v in wanted.items() if k in stems) / total for stems in self.sentence_stems[i]]
+        weight = self.tuning.highlight_lexical_weight
+        best, best_score = passage.sentences[0], -np.inf
+        for span, overlap in zip(passage.sentences, overlaps, strict=True):
+            score = scores.get(("sentence", span.start, span.end), -1.0) + weight * overlap
             if score > best_score:
                 best, best_score = span, score
+        pairs = zip(passage.sentences, passage.sentences[1:], overlaps, overlaps[1:], strict=False)
+        for first, second, left, right in pairs:
+            score = scores.get(("pair", first.start, second.end), -1.0) + weight * max(left, right)
+            if score > best_score + self.tuning.highlight_pair_margin:
+                best, best_score = Span(first.start, second.end), score - self.tuning.highlight_pair_margin
         return best
 
     def _answer_message(self, citation: Citation) -> str:
-        return f"D'après l'article (« {citation.section} ») : « {citation.highlight} »"
+        message = f"D'après l'article (« {citation.section} ») : « {citation.highlight} »"
+        article = self.article_by_id(citation.article)
+        if citation.section == METADATA_TITLE and article.published and article.published not in message:
+            message += f" (article publié le {article.published})"
+        return message
+
+    def _related_message(self, citation: Citation) -> str:
+        return ("L'article ne le précise pas. Le passage le plus proche, à lire pour le contexte : "
+                f"« {citation.section} ».")
 
     def _no_answer_message(self) -> str:
         topics = [s.title for a in self.articles for s in a.sections if s.kind == "section"]

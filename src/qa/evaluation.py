@@ -1,41 +1,31 @@
-"""Evaluation on question files: ranking quality, highlight accuracy and the no-answer decision.
+"""Evaluation: ranking quality, highlight accuracy, passage length and the no-answer decision.
 
-A file holds one JSON object a line: ``{"id", "q", "gold": [spans], "kind"}``; a question with no
-``gold`` is out of scope and should get ``no_answer``. A passage answers when it contains a gold
-span after folding typographic apostrophes, case and white space.
+A question's gold is verbatim spans (our files: a passage answers when it contains one, after
+folding typographic apostrophes, case and white space) or character offsets in an article file
+(PIAF, SQuAD: a passage answers when it is in that article and covers the span). Only an
+``answered`` reply counts as answering: ``related``, ``no_answer`` and the rest are declines;
+ranking and highlight are scored on the passages listed, whatever the status.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from qa.answer import Answer, Status
+from qa.answer import Answer, Citation, Status
+from qa.datasets import Question, read_questions
+
+__all__ = ["Question", "read_questions", "Answerer", "Tally", "Report", "evaluate", "format_report",
+           "format_markdown", "answer_rank", "highlight_hit", "normalise"]
 
 
 class Answerer(Protocol):
-    """Anything with ``ask`` (the engine, or a fake in tests)."""
+    """Anything with ``ask`` (the engine, a baseline, or a fake in tests)."""
 
-    def ask(self, question: object) -> Answer:
-        """Answer one question."""
-
-
-@dataclass(frozen=True)
-class Question:
-    """One evaluation question."""
-
-    id: str
-    text: str
-    gold: tuple[str, ...]
-    kind: str
-
-    @property
-    def answerable(self) -> bool:
-        """Whether the article answers it."""
-        return bool(self.gold)
+    def ask(self, question: object, history: Sequence[str] = ()) -> Answer:
+        """Answer one question, after the earlier turns ``history``."""
 
 
 def normalise(text: str) -> str:
@@ -43,43 +33,36 @@ def normalise(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").lower().split())
 
 
-def read_questions(path: Path) -> list[Question]:
-    """Read a question file.
-
-    Raises:
-        ValueError: on a line that is not a JSON object with ``q`` (the message gives the line).
-    """
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            text = item["q"]
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise ValueError(f"{path}:{number} : ligne invalide ({error})") from error
-        gold = tuple(item.get("gold") or ())
-        kind = item.get("kind") or ("answerable" if gold else "out-of-scope")
-        questions.append(Question(str(item.get("id", number)), text, gold, kind))
-    return questions
+def _covers(citation: Citation, question: Question) -> bool:
+    if question.article is not None:
+        return (citation.article == question.article and citation.start <= question.start
+                and question.end <= citation.end)
+    text = normalise(citation.text)
+    return any(normalise(g) in text for g in question.gold)
 
 
-def answer_rank(answer: Answer, gold: tuple[str, ...]) -> int | None:
-    """Rank (1-based) of the first cited passage containing a gold span, or ``None``."""
-    spans = [normalise(g) for g in gold]
+def answer_rank(answer: Answer, question: Question | tuple[str, ...]) -> int | None:
+    """Rank (1-based) of the first cited passage holding the gold, or ``None``."""
+    if isinstance(question, tuple):
+        question = Question("", "", question)
     for citation in answer.passages:
-        text = normalise(citation.text)
-        if any(span in text for span in spans):
+        if _covers(citation, question):
             return citation.rank
     return None
 
 
-def highlight_hit(answer: Answer, gold: tuple[str, ...]) -> bool:
-    """Whether the top passage's highlight contains a gold span."""
+def highlight_hit(answer: Answer, question: Question | tuple[str, ...]) -> bool:
+    """Whether the first passage's highlighted sentence holds the gold."""
+    if isinstance(question, tuple):
+        question = Question("", "", question)
     if not answer.passages:
         return False
-    highlight = normalise(answer.passages[0].highlight)
-    return any(normalise(g) in highlight for g in gold)
+    first = answer.passages[0]
+    if question.article is not None:
+        return (first.article == question.article and first.highlight_start <= question.start
+                and question.end <= first.highlight_end)
+    highlight = normalise(first.highlight)
+    return any(normalise(g) in highlight for g in question.gold)
 
 
 @dataclass
@@ -93,33 +76,44 @@ class Tally:
     highlights: int = 0
     false_no_answer: int = 0
     out_of_scope: int = 0
-    no_answer: int = 0
+    answered_out_of_scope: int = 0
+    first_lengths: list[int] = field(default_factory=list)
 
     def add(self, question: Question, answer: Answer) -> None:
         """Count one answered question."""
-        declined = answer.status != Status.ANSWERED
+        answered = answer.status == Status.ANSWERED
+        if answer.passages:
+            self.first_lengths.append(len(answer.passages[0].text))
         if not question.answerable:
             self.out_of_scope += 1
-            self.no_answer += declined
+            self.answered_out_of_scope += answered
             return
         self.answerable += 1
-        self.false_no_answer += declined
-        rank = answer_rank(answer, question.gold)
+        self.false_no_answer += not answered
+        rank = answer_rank(answer, question)
         if rank:
             self.top1 += rank == 1
             self.top3 += rank <= 3
             self.reciprocal_rank += 1 / rank
-        self.highlights += highlight_hit(answer, question.gold)
+        self.highlights += highlight_hit(answer, question)
+
+    def absorb(self, other: Tally) -> None:
+        """Add the counts of ``other`` to these."""
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
 
     def metrics(self) -> dict[str, float | int]:
-        """Rates: top-1, recall@3, MRR, highlight accuracy, false no-answer and no-answer rates."""
+        """Ranking rates over the answerable questions (the passages ranked, whatever the status),
+        the mean length of the first passage, and the shares of wrong and right declines."""
         out: dict[str, float | int] = {"n": self.answerable + self.out_of_scope}
         if self.answerable:
             n = self.answerable
             out |= {"top1": self.top1 / n, "recall@3": self.top3 / n, "mrr": self.reciprocal_rank / n,
                     "highlight": self.highlights / n, "false_no_answer": self.false_no_answer / n}
+        if self.first_lengths:
+            out["chars"] = sum(self.first_lengths) / len(self.first_lengths)
         if self.out_of_scope:
-            out["no_answer"] = self.no_answer / self.out_of_scope
+            out["no_answer"] = 1 - self.answered_out_of_scope / self.out_of_scope
         return out
 
 
@@ -131,37 +125,79 @@ class Report:
     by_kind: dict[str, Tally]
     misses: list[str]
 
+    @classmethod
+    def merge(cls, reports: list[Report]) -> Report:
+        """One report counting the questions of all of ``reports``."""
+        overall = Tally()
+        by_kind: dict[str, Tally] = defaultdict(Tally)
+        for report in reports:
+            overall.absorb(report.overall)
+            for kind, tally in report.by_kind.items():
+                by_kind[kind].absorb(tally)
+        return cls(overall, dict(sorted(by_kind.items())), [m for r in reports for m in r.misses])
+
 
 def evaluate(answerer: Answerer, questions: list[Question]) -> Report:
-    """Ask every question and tally the results."""
+    """Ask every question (after its earlier turns, if any) and tally the results."""
     overall = Tally()
     by_kind: dict[str, Tally] = defaultdict(Tally)
     misses = []
     for question in questions:
-        answer = answerer.ask(question.text)
+        if question.history:
+            answer = answerer.ask(question.text, history=question.history)
+        else:
+            answer = answerer.ask(question.text)
         overall.add(question, answer)
         by_kind[question.kind].add(question, answer)
-        rank = answer_rank(answer, question.gold) if question.answerable else None
-        if question.answerable and (rank != 1 or answer.status != Status.ANSWERED):
-            status = answer.status.value
-            misses.append(f"{question.id} [{question.kind}] rang {rank} {status} : {question.text}")
-        elif not question.answerable and answer.status == Status.ANSWERED:
+        answered = answer.status == Status.ANSWERED
+        if question.answerable:
+            rank = answer_rank(answer, question)
+            if rank != 1 or not answered:
+                misses.append(f"{question.id} [{question.kind}] rang {rank} {answer.status.value} : "
+                              f"{question.text}")
+        elif answered:
             misses.append(f"{question.id} [{question.kind}] répondu à tort : {question.text}")
     return Report(overall, dict(sorted(by_kind.items())), misses)
 
 
-def format_report(report: Report) -> str:
-    """A plain-text table of the report."""
-    columns = ("n", "top1", "recall@3", "mrr", "highlight", "false_no_answer", "no_answer")
-    lines = [f"{'':16}" + "".join(f"{c:>16}" for c in columns)]
-    rows = [("TOTAL", report.overall), *report.by_kind.items()]
-    for name, tally in rows:
-        metrics = tally.metrics()
-        cells = [f"{metrics[c]:>16}" if c == "n" else
-                 (f"{metrics[c]:>16.3f}" if c in metrics else f"{'-':>16}") for c in columns]
-        lines.append(f"{name[:16]:16}" + "".join(cells))
-    if report.misses:
-        lines.append("")
-        lines.append("À revoir :")
-        lines.extend(f"  {m}" for m in report.misses)
+COLUMNS = ("n", "top1", "recall@3", "mrr", "highlight", "chars", "false_no_answer", "no_answer")
+
+
+def _cells(metrics: dict[str, float | int]) -> list[str]:
+    cells = []
+    for column in COLUMNS:
+        value = metrics.get(column)
+        if value is None:
+            cells.append("-")
+        elif column in ("n", "chars"):
+            cells.append(f"{value:.0f}")
+        else:
+            cells.append(f"{value:.3f}")
+    return cells
+
+
+def _rows(report: Report) -> list[tuple[str, dict[str, float | int]]]:
+    rows = [("TOTAL", report.overall.metrics())]
+    if len(report.by_kind) > 1:
+        rows.extend((kind, tally.metrics()) for kind, tally in report.by_kind.items())
+    return rows
+
+
+def format_report(report: Report, misses: bool = True) -> str:
+    """A plain-text table of the report, then the misses."""
+    lines = [f"{'':16}" + "".join(f"{c:>16}" for c in COLUMNS)]
+    for name, metrics in _rows(report):
+        lines.append(f"{name[:16]:16}" + "".join(f"{c:>16}" for c in _cells(metrics)))
+    if misses and report.misses:
+        lines += ["", "À revoir :", *(f"  {m}" for m in report.misses)]
+    return "\n".join(lines)
+
+
+def format_markdown(reports: dict[str, Report]) -> str:
+    """One Markdown table comparing systems (``{"engine": report, "naive": report, ...}``)."""
+    lines = ["| system | kind | " + " | ".join(COLUMNS) + " |",
+             "|---|---|" + "---:|" * len(COLUMNS)]
+    for system, report in reports.items():
+        for name, metrics in _rows(report):
+            lines.append(f"| {system} | {name} | " + " | ".join(_cells(metrics)) + " |")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ import io
 import json
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -205,8 +206,26 @@ class FeedbackStore:
         return out.getvalue()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+MINUS_LOOKALIKES = "\u2212\u2010\u2011\u2012\u2013\u2014"  # not folded to "-" by NFKC
+
+
 def _cell(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula (CSV injection) with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Neutralise text that a spreadsheet would run as a formula (CSV injection) with a quote.
+
+    The test is made after removing invisible characters (soft hyphen, format and other
+    zero-width characters, spaces) and on the compatibility form, so full-width ``＝`` counts as
+    ``=``; each ``;``-separated piece is checked too, since a French spreadsheet may split on ``;``.
+    """
+    if not isinstance(value, str):
+        return value
+    pieces = value.split(";")
+    return ";".join("'" + piece if _formula(piece) else piece for piece in pieces)
+
+
+def _formula(text: str) -> bool:
+    """Whether ``text`` starts like a formula once invisible characters are left out."""
+    shown = next((ch for ch in text if ch in "\t\r\n"
+                  or unicodedata.category(ch) not in ("Cf", "Zs", "Mn")), "")
+    return bool(shown) and (unicodedata.normalize("NFKC", shown).startswith(FORMULA_STARTS)
+                            or shown in MINUS_LOOKALIKES)

@@ -17,10 +17,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa.article import Article, sha256_of
+from qa.article import Article, PassageKind, sha256_of
 from qa.encoder import Encoder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: units belong to passages (paragraph-sized), not whole sections
+MIN_SENTENCE_WORDS = 3  # a shorter sentence ("Cinglé ?") is embedded only with its neighbour
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
 APPROXIMATE_THRESHOLD = 50_000  # exact search below this many units; IVF from there (qa bench)
@@ -34,30 +35,46 @@ class IndexProblem(Exception):
 
 @dataclass(frozen=True)
 class Unit:
-    """An embedded piece of an article: a whole ``passage``, a ``sentence`` or a ``pair`` of them."""
+    """An embedded piece of an article: a whole ``passage``, a ``sentence`` or a ``pair`` of them.
+
+    ``passage`` indexes :attr:`qa.article.Article.passages`.
+    """
 
     article: int
-    section: int
+    passage: int
     kind: str
     start: int
     end: int
 
 
 def units_of(articles: list[Article]) -> list[Unit]:
-    """Every unit to embed: each section whole, each sentence, each pair of neighbouring sentences.
+    """Every unit to embed: each passage whole (also after its article's title), each sentence,
+    each pair of neighbouring sentences.
 
-    Whole sections carry the context, single sentences the precise match, and pairs the answers
-    that one sentence starts and the next completes; a section scores its best unit.
+    Whole passages carry the context (the title says what "il" or "la plante" is about), single sentences the precise match, and pairs the answers
+    that one sentence starts and the next completes; a passage scores its best unit. A sentence
+    of fewer than :data:`MIN_SENTENCE_WORDS` words means little alone and is embedded only
+    within its pairs (metadata lines, such as an author's name, are the exception).
     """
     units = []
     for a, article in enumerate(articles):
-        for s, section in enumerate(article.sections):
-            units.append(Unit(a, s, "passage", section.start, section.end))
-            sentences = section.sentences
-            units.extend(Unit(a, s, "sentence", sp.start, sp.end) for sp in sentences)
-            units.extend(Unit(a, s, "pair", first.start, second.end)
+        for p, passage in enumerate(article.passages):
+            units.append(Unit(a, p, "passage", passage.start, passage.end))
+            metadata = passage.kind == PassageKind.METADATA
+            if not metadata and article.title:
+                units.append(Unit(a, p, "titled", passage.start, passage.end))
+            sentences = passage.sentences
+            units.extend(Unit(a, p, "sentence", sp.start, sp.end) for sp in sentences
+                         if metadata or len(article.text(sp).split()) >= MIN_SENTENCE_WORDS)
+            units.extend(Unit(a, p, "pair", first.start, second.end)
                          for first, second in zip(sentences, sentences[1:], strict=False))
     return units
+
+
+def unit_text(article: Article, unit: Unit) -> str:
+    """What is embedded for ``unit``: its text, after the article's title for a ``titled`` unit."""
+    text = article.source[unit.start : unit.end]
+    return f"{article.title}\n\n{text}" if unit.kind == "titled" else text
 
 
 def exact_index(vectors: np.ndarray) -> faiss.Index:
@@ -155,7 +172,7 @@ def source_records(articles: list[Article]) -> list[dict[str, str]]:
 def build(articles: list[Article], encoder: Encoder) -> PassageIndex:
     """Embed every unit of ``articles``."""
     units = units_of(articles)
-    texts = [articles[u.article].source[u.start : u.end] for u in units]
+    texts = [unit_text(articles[u.article], u) for u in units]
     vectors = encoder.encode_passages(texts)
     return PassageIndex(units, make_faiss_index(vectors), encoder.name, encoder.fingerprint(),
                         source_records(articles))

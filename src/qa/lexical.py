@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.textnorm import content_words, is_typo_of, stem
+from qa.textnorm import content_words, is_typo_of, stem, surface_forms
+from qa.wordinfo import informativeness
 
 K1 = 1.2
 B = 0.75
@@ -29,6 +30,7 @@ class QueryTerm:
     word: str
     stem: str | None
     weight: float
+    info: float = 1.0  # how much the word says in French at large (:mod:`qa.wordinfo`)
 
 
 class LexicalIndex:
@@ -69,18 +71,20 @@ class LexicalIndex:
     def analyse(self, question: str) -> list[QueryTerm]:
         """Match each content word of ``question`` to a corpus stem, exactly or as a typo."""
         terms = []
+        forms = surface_forms(question)
         for word in dict.fromkeys(content_words(question)):
+            info = informativeness(forms.get(word, word))
             word_stem = stem(word)
             if word_stem in self.df:
-                terms.append(QueryTerm(word, word_stem, 1.0))
+                terms.append(QueryTerm(word, word_stem, 1.0, info))
                 continue
             known = self._by_initial.get(word[0], [])
             candidates = [s for w, s in known if is_typo_of(word, w)]
             if candidates:
                 best = max(candidates, key=lambda s: self.df[s])
-                terms.append(QueryTerm(word, best, TYPO_WEIGHT))
+                terms.append(QueryTerm(word, best, TYPO_WEIGHT, info))
             else:
-                terms.append(QueryTerm(word, None, 0.0))
+                terms.append(QueryTerm(word, None, 0.0, info))
         return terms
 
     def scores(self, terms: list[QueryTerm]) -> np.ndarray:
@@ -95,9 +99,21 @@ class LexicalIndex:
             scores[doc_ids] += weight * tf * (K1 + 1) / (tf + norm[doc_ids])
         return scores
 
-    def coverage(self, terms: list[QueryTerm]) -> float:
+    def coverage(self, terms: list[QueryTerm], vocabulary: set[str] | None = None) -> float:
         """IDF-weighted share of the question's words that the corpus contains (0 when none)."""
         total = sum(self.idf(t.stem) for t in terms)
         if total == 0:
             return 0.0
         return sum(t.weight * self.idf(t.stem) for t in terms if t.stem) / total
+
+
+def coverage_in(terms: list[QueryTerm], vocabulary: set[str]) -> float:
+    """Share of the question's information (:attr:`QueryTerm.info`) whose words ``vocabulary``
+    (stems) holds; 0 when the question has no content word.
+
+    Independent of the corpus: the weights are French usage, the vocabulary one article's.
+    """
+    total = sum(t.info for t in terms)
+    if total == 0:
+        return 0.0
+    return sum(t.weight * t.info for t in terms if t.stem and t.stem in vocabulary) / total

@@ -24,7 +24,7 @@ STOP_WORDS = frozenset(
     avais avait avant avec avez aviez avions avoir avons ayant ayez ayons c ca car ce ceci cela celle
     celles celui cependant certain certaine certaines certains ces cet cette ceux chacun chaque chez
     combien comme comment d dans de depuis des desquelles desquels dois doit donc dont du duquel
-    elle elles en encore entre es est et etaient etais etait etant ete etes etiez etions etre eu eue
+    elle elles il ils en encore entre es est et etaient etais etait etant ete etes etiez etions etre eu eue
     eues eurent eus eusse eut eux faire fait faut font fut j je jusqu l la laquelle le lequel les
     lesquelles lesquels leur leurs lui m ma mais me meme memes mes moi mon n ne ni non nos notre nous
     on ont ou par parce pas peu peut peuvent plus pour pourquoi puis qu quand que quel quelle quelles
@@ -57,6 +57,17 @@ def words(text: str) -> list[str]:
         word = ELISION.sub("", match.group())
         out.extend(part for part in word.split("'") if part and len(part) <= LONGEST_WORD)
     return out
+
+
+def surface_forms(text: str) -> dict[str, str]:
+    """Each folded word of ``text`` and the word as written (lower-cased, accents kept)."""
+    forms: dict[str, str] = {}
+    for match in WORD.finditer(text.translate(APOSTROPHES).lower()):
+        word = ELISION.sub("", match.group())
+        for part in word.split("'"):
+            if part:
+                forms.setdefault(fold(part), part)
+    return forms
 
 
 def content_words(text: str) -> list[str]:

@@ -39,13 +39,23 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def is_json(content_type: str) -> bool:
+    """Whether a ``Content-Type`` value is ``application/json`` (any parameters, any case)."""
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
 async def read_question(request: Request) -> str:
     """Read the ``question`` string of a JSON body of at most :data:`MAX_BODY_BYTES`.
 
     Raises:
-        BadRequest: 413 too large, 400 not JSON, 422 not an object with a string ``question``.
+        BadRequest: 415 not declared as JSON, 413 too large, 400 not JSON, 422 not an object
+            with a string ``question``.
 
     """
+    if not is_json(request.headers.get("content-type", "")):
+        # text/plain and forms are "simple" cross-site requests (no CORS preflight): refused.
+        raise BadRequest(415, "Type de contenu non pris en charge : envoyez du JSON "
+                              "(Content-Type: application/json).")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")

@@ -16,6 +16,8 @@ DEFAULT_CONCURRENCY = 4  # engine calls at once per endpoint; the encoder runs o
 DEFAULT_QUEUE_SIZE = 64  # requests waiting for the engine before "busy" (503)
 DEFAULT_REQUEST_TIMEOUT = 30  # seconds to read a question and answer it on the API endpoints
 DEFAULT_MAX_CONNECTIONS = 1000  # open connections (each browser tab holds one) before uvicorn's 503
+DEFAULT_HEADER_TIMEOUT = 5  # seconds for a request line and its headers, then the socket is closed
+DEFAULT_MAX_SESSIONS = 1000  # Gradio sessions kept in memory per page (the oldest are forgotten)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -37,6 +39,8 @@ class WebSettings:
     queue_size: int = DEFAULT_QUEUE_SIZE
     request_timeout: int = DEFAULT_REQUEST_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    header_timeout: int = DEFAULT_HEADER_TIMEOUT
+    max_sessions: int = DEFAULT_MAX_SESSIONS
 
     @classmethod
     def from_env(
@@ -49,7 +53,8 @@ class WebSettings:
 
         Variables: ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
         ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_RATE_LIMIT``, ``QA_CONCURRENCY``,
-        ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT`` and ``QA_MAX_CONNECTIONS``.
+        ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT``, ``QA_MAX_CONNECTIONS``, ``QA_HEADER_TIMEOUT``
+        and ``QA_MAX_SESSIONS``.
 
         Raises:
             ValueError: for a port or limit that is not a positive integer, or an origin
@@ -68,6 +73,8 @@ class WebSettings:
             queue_size=_positive(env, "QA_QUEUE_SIZE", DEFAULT_QUEUE_SIZE),
             request_timeout=_positive(env, "QA_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
             max_connections=_positive(env, "QA_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+            header_timeout=_positive(env, "QA_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
+            max_sessions=_positive(env, "QA_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
         )
 
 

@@ -1,4 +1,4 @@
-"""ASGI middleware: security headers on every response, a French page, HTTP Basic on ``/staff``.
+"""ASGI middleware: security headers, a French page, HTTP Basic on ``/staff``, forwarded headers.
 
 They are plain ASGI classes (no ``BaseHTTPMiddleware``) so that Gradio's server-sent events stream
 through untouched.
@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from qa.web.security import STAFF_REALM, basic_password, password_matches
+from qa.web.security import STAFF_REALM, TrustedProxies, basic_password, parse_address, password_matches
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -162,3 +162,77 @@ class StaffAuth:
             ],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port",
+             b"forwarded")
+FORWARDED_HOST = re.compile(r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::\d{1,5})?"
+                            r"|\[[0-9A-Fa-f:.]{2,45}\](?::\d{1,5})?")
+BAD_FORWARDED = "En-tête X-Forwarded-For invalide : une adresse IP est attendue."
+
+
+class ForwardedHeaders:
+    """Believes ``X-Forwarded-*`` only from trusted proxies, and only when they parse.
+
+    From a trusted peer, the client address comes from ``X-Forwarded-For`` (400 when it is not
+    an IP address), the scheme from ``X-Forwarded-Proto`` (``http``/``https`` only) and Gradio
+    may use ``X-Forwarded-Host`` if it is a host name; from anyone else these headers are removed
+    before the app sees them. Run uvicorn with ``proxy_headers=False``: this replaces its own
+    handling (if uvicorn already rewrote the address, a client that is not an IP gets the 400).
+    """
+
+    def __init__(self, app: ASGIApp, trusted: TrustedProxies) -> None:
+        """Wrap ``app``; ``trusted`` lists the proxies."""
+        self.app = app
+        self.trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Rewrite the client and scheme from a trusted proxy; drop forwarded headers otherwise."""
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        host = client[0] if client else None
+        headers = scope.get("headers", [])
+        if host is not None and parse_address(host) is None \
+                and any(k == b"x-forwarded-for" for k, _ in headers):
+            await _bad_request(send, scope)  # uvicorn's own proxy handling took garbage
+            return
+        values = {k: v.decode("latin-1") for k, v in headers if k in FORWARDED}
+        several = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
+        if several:
+            values[b"x-forwarded-for"] = ", ".join(several)
+        scope = dict(scope)
+        if host in self.trusted:
+            if not self._believe(scope, values):
+                await _bad_request(send, scope)
+                return
+            host_value = values.get(b"x-forwarded-host", "")
+            keep = {b"x-forwarded-host"} if FORWARDED_HOST.fullmatch(host_value) else set()
+        else:
+            keep = set()
+        scope["headers"] = [(k, v) for k, v in headers if k not in FORWARDED or k in keep]
+        await self.app(scope, receive, send)
+
+    def _believe(self, scope: Scope, values: dict[bytes, str]) -> bool:
+        forwarded_for = values.get(b"x-forwarded-for")
+        if forwarded_for is not None:
+            address = self.trusted.client(forwarded_for)
+            if address is None:
+                return False
+            scope["client"] = (address, 0)
+        proto = values.get(b"x-forwarded-proto", "").strip().lower()
+        if proto in ("http", "https"):
+            scope["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")
+        return True
+
+
+async def _bad_request(send: Send, scope: Scope) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps({"error": BAD_FORWARDED, "detail": BAD_FORWARDED}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 400, "headers": [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": body})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
 import logging.config
 import sys
@@ -14,16 +13,22 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from qa.feedback import FeedbackStore
+from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.api import build_router
 from qa.web.assets import CITATION_SCRIPT, CSS, SYSTEM_FONTS, SYSTEM_MONO_FONTS, head_html
 from qa.web.config import WebSettings
-from qa.web.limits import ClosedRoutes, Gate, GradioBodies, RateLimit
-from qa.web.middleware import FrenchPage, SecurityHeaders, StaffAuth
-from qa.web.security import RateLimiter, cors_options, frame_ancestors
+from qa.web.gradio_bodies import GradioBodies
+from qa.web.gradio_routes import AllowedRoutes
+from qa.web.limits import Gate, RateLimit
+from qa.web.logs import OneLine, log_config, one_line, route_gradio_output
+from qa.web.middleware import ForwardedHeaders, FrenchPage, SecurityHeaders, StaffAuth
+from qa.web.security import RateLimiter, TrustedProxies, cors_options, forwarded_allow_ips, frame_ancestors
 from qa.web.service import Assistant, Engine
 from qa.web.staff import build_staff
+from qa.web.timeouts import with_header_timeout
 from qa.web.ui import PAGE_TITLE, build_public
 
+__all__ = ["OneLine", "create_app", "log_config", "main", "one_line", "serve"]
 log = logging.getLogger(__name__)
 # Gradio's French catalogue lacks these two strings of the chat's copy button.
 MISSING_FRENCH = {"chatbot.copy_message": "Copier le message",
@@ -61,55 +66,28 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
               "allowed_paths": [], "i18n": gr.I18n(fr=MISSING_FRENCH),
               "server_name": settings.host, "server_port": settings.port}
     staff = build_staff(assistant).queue(default_concurrency_limit=2, max_size=settings.queue_size)
+    staff.state_session_capacity = settings.max_sessions
     gr.mount_gradio_app(app, staff, path="/staff", footer_links=[], **common)
     public = build_public(assistant).queue(default_concurrency_limit=settings.concurrency,
                                            max_size=settings.queue_size)
+    public.state_session_capacity = settings.max_sessions
     gr.mount_gradio_app(app, public, path="/", js=CITATION_SCRIPT, footer_links=[],
                         show_error=False, **common)
     # Added last is outermost: headers go on everything, the 401 of /staff included; CORS
     # headers on 404, 413 and 429 too, so that an embedding page can read them.
-    app.add_middleware(GradioBodies, events={"": lambda: set(public.fns),
-                                             "/staff": lambda: set(staff.fns)})
-    app.add_middleware(ClosedRoutes)
+    app.add_middleware(GradioBodies, mounts={"": lambda: public, "/staff": lambda: staff},
+                       read_timeout=settings.request_timeout,
+                       max_chars=getattr(getattr(engine, "settings", None), "max_question_chars",
+                                         DEFAULT_MAX_CHARS))
+    app.add_middleware(AllowedRoutes, queues={"": lambda: public._queue,
+                                              "/staff": lambda: staff._queue})
     app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit))
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     app.add_middleware(FrenchPage, head=head_html(PAGE_TITLE))
     app.add_middleware(StaffAuth, password=settings.staff_password)
     app.add_middleware(SecurityHeaders, frame_ancestors=frame_ancestors(settings))
+    app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(forwarded_allow_ips()))
     return app
-
-
-class OneLine(logging.Filter):
-    """Escapes CR and LF in log messages, so that text from a request cannot forge a log line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Escape the message and its string arguments; always keep the record."""
-        if isinstance(record.msg, str):
-            record.msg = one_line(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(one_line(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: one_line(v) if isinstance(v, str) else v for k, v in record.args.items()}
-        return True
-
-
-def one_line(text: str) -> str:
-    r"""Return ``text`` with CR and LF written as ``\r`` and ``\n`` (two characters each)."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
-def log_config() -> dict:
-    """Uvicorn's logging set-up, plus the app's own loggers, every handler behind :class:`OneLine`."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {"one_line": {"()": OneLine}}
-    config["formatters"]["app"] = {"()": "uvicorn.logging.DefaultFormatter",
-                                   "fmt": "%(levelprefix)s %(name)s: %(message)s"}
-    config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler",
-                                 "stream": "ext://sys.stderr"}
-    for handler in config["handlers"].values():
-        handler["filters"] = ["one_line"]
-    config["root"] = {"handlers": ["app"], "level": "INFO"}
-    return config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -139,9 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - start-up: one readable line, whatever failed
         sys.stderr.write(f"qa-web : erreur au démarrage : {one_line(str(error)) or type(error).__name__}\n")
         return 2
-    app = create_app(engine, settings)
+    serve(create_app(engine, settings), settings)
+    return 0
+
+
+def serve(app: FastAPI, settings: WebSettings) -> None:
+    """Serve ``app`` with uvicorn until interrupted, with the limits and logging of the docs.
+
+    Logging (one line a record, Gradio's tracebacks included) must be set up by the caller
+    (``main`` does it before loading the engine).
+    """
+    route_gradio_output()
     log.info("application prête sur http://%s:%s/", settings.host, settings.port)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None,
                 limit_concurrency=settings.max_connections, timeout_keep_alive=5,
-                timeout_graceful_shutdown=10)
-    return 0
+                timeout_graceful_shutdown=10, http=with_header_timeout(settings.header_timeout),
+                proxy_headers=False)  # ForwardedHeaders reads them, checked

@@ -1,0 +1,250 @@
+"""Gradio's POST bodies checked and bounded before Gradio validates, runs or stores them.
+
+Gradio answers many malformed bodies with a 500 and a traceback in the log (an unknown event or
+endpoint, ``data`` of the wrong shape, an unknown component), and keeps whatever an event sends
+(the whole chat history) in the session's memory. :class:`GradioBodies` reads each body (size and
+time bounded), checks its shape against the event it names, cuts the chat and the history to
+their bounds (:mod:`qa.web.history`), and hands Gradio a rebuilt body with known keys only.
+Every refusal is a 4xx JSON with a French message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from qa.validation import DEFAULT_MAX_CHARS
+from qa.web.gradio_routes import SESSION_ID
+from qa.web.history import BadInput, bound_chat, parse_history
+from qa.web.limits import send_json
+from qa.web.middleware import ASGIApp, Message, Receive, Scope, Send
+
+GRADIO_POST = re.compile(r"^(?P<mount>/staff)?/gradio_api/(?P<route>queue/join|cancel|reset"
+                         r"|component_server|(?P<kind>call/v2|call|run|api)/(?P<api>[^/]+))/?$")
+GRADIO_MAX_BODY = 2 * 1024 * 1024  # the chat sends its whole history with each question
+MAX_TEXT_CHARS = 10_000  # a question typed in the page (the engine refuses over QA_MAX_CHARS)
+MAX_VALUE_BYTES = 16 * 1024  # any other input value, as JSON
+MAX_EVENT_DATA_BYTES = 64 * 1024  # an event's data (a vote carries the message voted on)
+TOO_LARGE = "Requête trop volumineuse ({} Mo au plus)."
+TOO_SLOW = "Requête trop lente : le corps n'est pas arrivé à temps."
+NOT_JSON = "Requête invalide : un objet JSON est attendu."
+UNKNOWN_EVENT = "Requête invalide : événement inconnu."
+UNKNOWN_ENDPOINT = "Point d'accès inconnu."
+UNKNOWN_FUNCTION = "Fonction inconnue."
+BAD_SESSION = "Requête invalide : identifiant de session manquant ou invalide."
+BAD_DATA = "Requête invalide : « data » doit être une liste d'au plus {} valeur(s)."
+BAD_TEXT = "Requête invalide : un texte est attendu."
+BAD_VALUE = "Requête invalide : valeur trop volumineuse."
+BAD_FIELDS = "Requête invalide : paramètre inconnu."
+BAD_IDS = "Requête invalide : identifiants d'événement manquants ou invalides."
+
+
+class Refused(Exception):
+    """A body to refuse with ``status`` and a French ``message``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        """Keep the HTTP status and the message."""
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class GradioBodies:
+    """Reads, checks and bounds the body of every Gradio POST, then replays it to Gradio.
+
+    ``mounts`` maps a mount (``""`` for the public page, ``"/staff"``) to a function returning its
+    ``gr.Blocks``; ``max_chars`` is the question length limit (history items are cut to it).
+    """
+
+    def __init__(self, app: ASGIApp, mounts: Mapping[str, Callable[[], Any]],
+                 max_body: int = GRADIO_MAX_BODY, read_timeout: float = 30,
+                 max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        """Wrap ``app``."""
+        self.app = app
+        self.mounts = mounts
+        self.max_body = max_body
+        self.read_timeout = read_timeout
+        self.max_chars = max_chars
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check a Gradio POST; refuse it with a 4xx or pass Gradio a bounded body."""
+        match = GRADIO_POST.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if match is None or scope["method"] != "POST" or (match["mount"] or "") not in self.mounts:
+            await self.app(scope, receive, send)
+            return
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                raw = await self._read(receive)
+            body = self._check(match, self.mounts[match["mount"] or ""](), raw)
+        except TimeoutError:
+            await send_json(send, 408, {"error": TOO_SLOW, "detail": TOO_SLOW})
+            return
+        except Refused as refused:
+            await send_json(send, refused.status, {"error": refused.message, "detail": refused.message})
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"content-type")]
+        headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+        await self.app({**scope, "headers": headers}, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes:
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return bytes(body)
+            body.extend(message.get("body", b""))
+            if len(body) > self.max_body:
+                raise Refused(413, TOO_LARGE.format(self.max_body // (1024 * 1024)))
+            if not message.get("more_body", False):
+                return bytes(body)
+
+    def _check(self, match: re.Match, blocks: Any, raw: bytes) -> bytes:
+        payload = _json_object(raw)
+        route = match["route"]
+        if route == "queue/join":
+            return _dump(self._join(blocks, payload))
+        if route == "cancel":
+            return _dump(_cancel(payload))
+        if route == "reset":
+            return _dump({"event_id": _event_id(payload.get("event_id"))})
+        if route.startswith("component_server"):
+            return _dump(_component_call(blocks, payload))
+        return _dump(self._call(blocks, match["kind"], match["api"], payload))
+
+    def _join(self, blocks: Any, payload: dict) -> dict:
+        fn = blocks.fns.get(payload.get("fn_index")) if _is_int(payload.get("fn_index")) else None
+        if fn is None:
+            raise Refused(422, UNKNOWN_EVENT)
+        data = payload.get("data")
+        if not isinstance(data, list) or len(data) != len(fn.inputs):
+            raise Refused(422, BAD_DATA.format(len(fn.inputs)))
+        names = _parameter_names(blocks, fn)
+        body = {"data": [self._bound(block, name, value)
+                         for block, name, value in zip(fn.inputs, names, data, strict=True)],
+                "fn_index": fn._id, "session_hash": _session(payload.get("session_hash")),
+                "event_data": _small(payload.get("event_data"), MAX_EVENT_DATA_BYTES)}
+        if _is_int(payload.get("trigger_id")):
+            body["trigger_id"] = payload["trigger_id"]
+        return body
+
+    def _call(self, blocks: Any, kind: str, api: str, payload: dict) -> dict:
+        fn = next((f for f in blocks.fns.values()
+                   if f.api_name == api and getattr(f, "api_visibility", "public") == "public"), None)
+        if fn is None:
+            raise Refused(404, UNKNOWN_ENDPOINT)
+        names = _parameter_names(blocks, fn)
+        if kind == "call/v2":  # named parameters: {"question": "…"}
+            payload.pop("oauth_token", None)
+            if not set(payload) <= set(names):
+                raise Refused(422, BAD_FIELDS)
+            by_name = dict(zip(names, fn.inputs, strict=True))
+            return {name: self._bound(by_name[name], name, value) for name, value in payload.items()}
+        data = payload.get("data")
+        if not isinstance(data, list) or not 0 < len(data) <= len(fn.inputs):
+            raise Refused(422, BAD_DATA.format(len(fn.inputs)))
+        body = {"data": [self._bound(block, name, value)
+                         for block, name, value in zip(fn.inputs, names, data, strict=False)]}
+        if payload.get("session_hash") is not None:
+            body["session_hash"] = _session(payload["session_hash"])
+        return body
+
+    def _bound(self, block: Any, name: str, value: object) -> object:
+        """One input value checked and cut by the kind of component that receives it."""
+        kind = type(block).__name__
+        try:
+            if kind == "Chatbot":
+                return bound_chat(value)
+            if name == "history":
+                return parse_history(value, max_chars=self.max_chars)
+        except BadInput as bad:
+            raise Refused(422, bad.message) from bad
+        if kind == "State":
+            return None  # the server keeps the state; a client's value is never read
+        if isinstance(value, str):
+            return value[:MAX_TEXT_CHARS]
+        if kind in ("Textbox", "Dropdown") and value is not None:
+            raise Refused(422, BAD_TEXT)
+        return _small(value)
+
+
+def _json_object(raw: bytes) -> dict:
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise Refused(400, NOT_JSON) from error
+    if not isinstance(payload, dict):
+        raise Refused(400, NOT_JSON)
+    return payload
+
+
+def _dump(payload: dict) -> bytes:
+    return json.dumps(payload).encode("ascii")  # \uXXXX escapes: a lone surrogate survives
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _session(value: object) -> str:
+    if not isinstance(value, str) or not SESSION_ID.fullmatch(value):
+        raise Refused(422, BAD_SESSION)
+    return value
+
+
+def _event_id(value: object) -> str:
+    if not isinstance(value, str) or not SESSION_ID.fullmatch(value):
+        raise Refused(422, BAD_IDS)
+    return value
+
+
+def _small(value: object, limit: int = MAX_VALUE_BYTES) -> object:
+    if len(json.dumps(value, ensure_ascii=False)) > limit:
+        raise Refused(422, BAD_VALUE)
+    return value
+
+
+def _cancel(payload: dict) -> dict:
+    if not _is_int(payload.get("fn_index")):
+        raise Refused(422, BAD_IDS)
+    return {"session_hash": _session(payload.get("session_hash")), "fn_index": payload["fn_index"],
+            "event_id": _event_id(payload.get("event_id"))}
+
+
+def _component_call(blocks: Any, payload: dict) -> dict:
+    """A component's server function: only an existing one, on an existing component."""
+    block = blocks.blocks.get(payload.get("component_id")) if _is_int(payload.get("component_id")) else None
+    name = payload.get("fn_name")
+    function = getattr(block, name, None) if block is not None and isinstance(name, str) else None
+    if not getattr(function, "_is_server_fn", False):
+        raise Refused(404, UNKNOWN_FUNCTION)
+    return {"component_id": payload["component_id"], "fn_name": name,
+            "session_hash": _session(payload.get("session_hash")), "data": _small(payload.get("data"))}
+
+
+def _parameter_names(blocks: Any, fn: Any) -> list[str]:
+    """The names of an event's inputs: its API parameters for a named endpoint, else ``""``."""
+    names = [""] * len(fn.inputs)
+    if fn.api_name and getattr(fn, "api_visibility", "public") == "public":
+        cache = blocks.__dict__.setdefault("_qa_parameter_names", {})
+        if fn.api_name not in cache:
+            info = blocks.get_api_info()["named_endpoints"].get("/" + fn.api_name, {})
+            cache[fn.api_name] = [p.get("parameter_name") or "" for p in info.get("parameters", [])]
+        if len(cache[fn.api_name]) == len(fn.inputs):
+            names = cache[fn.api_name]
+    return names
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the disconnect, as Starlette does
+
+    return replay
