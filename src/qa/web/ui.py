@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.feedback import cited_passages
 from qa.web.limits import Busy
 from qa.web.render import (
     VOTABLE,
@@ -123,7 +124,7 @@ def _chat_panel(assistant: Assistant, note: gr.HTML,
         history = [*history, {"role": "user", "content": render_question(answer.question)},
                    {"role": "assistant", "content": reply}]
         if answer.status.value in VOTABLE:
-            kept = _remember(kept, ident, {"log_id": log_id, "answer": answer.to_dict()})
+            kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
         return "", history, kept, note_update(assistant), ""
 
     outputs = [question, chat, answers, note, status]
@@ -136,6 +137,12 @@ def _chat_panel(assistant: Assistant, note: gr.HTML,
     clear.click(lambda: ("", [], note_update(assistant), ""), None, [question, chat, note, status],
                 **private)
     return chat, status
+
+
+def vote_record(answer: dict) -> dict:
+    """What a vote stores about its answer (no passage text: a session keeps up to 200 of these)."""
+    return {"question": answer.get("question", ""), "status": answer.get("status", ""),
+            "passages": cited_passages(answer)}
 
 
 def _remember(kept: dict, ident: str, entry: dict) -> dict:
