@@ -346,3 +346,25 @@ def test_staff_page_on_a_phone(browser: object, live_app: App):
     assert cell.evaluate("el => getComputedStyle(el).display") == "block"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.context.close()
+
+
+RELATED = "Quel est le coût du traitement ?"
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_related_reading_is_labelled_as_such(browser: object, axe: object, live_app: App,
+                                             scheme: str, tmp_path: Path):
+    """When the article does not say exactly that, the closest passage is related reading only."""
+    page = open_page(browser, scheme)
+    page.goto(live_app.url)
+    reply = ask(page, RELATED)
+    status = reply.get_attribute("class")
+    if "qa-related" not in status:
+        pytest.skip(f"the engine does not give the related status here ({status})")
+    assert "Lecture liée" in reply.inner_text() and "D'après l'article" not in reply.inner_text()
+    assert reply.locator("blockquote.qa-key").count() == 0
+    assert reply.locator(".qa-passage").count() >= 1 and reply.locator("mark").count() == 0
+    assert page.locator(".message-buttons").last.locator("button[aria-label=\"J'aime\"]").is_visible()
+    assert blocking_violations(axe, page) == []
+    page.screenshot(path=str(tmp_path / f"related-{scheme}.png"))
+    page.context.close()

@@ -164,6 +164,7 @@ def test_related_reading_is_never_presented_as_the_answer(seed_article: Article)
     assert esc("L'article ne le dit pas exactement.") in html
     assert "Lecture liée" in html and "qa-related" in html and "qa-votable" in html
     assert "D'après l'article" not in html and 'class="qa-key"' not in html
+    assert "<mark>" not in html  # no sentence singled out as if it answered
 
 
 def test_diagnostics_in_french_with_the_raw_json(seed_article: Article):

@@ -127,21 +127,25 @@ def _answered(answer: Answer, articles: Mapping[str, Article]) -> str:
 def _related(answer: Answer, articles: Mapping[str, Article]) -> str:
     """The article does not say exactly that: the message, then the passage as related reading."""
     return (f'<p class="qa-related-note">{esc(answer.message)}</p>'
-            + _passage_list("Lecture liée (ce n’est pas une réponse)", answer.passages, articles))
+            + _passage_list("Lecture liée (ce n’est pas une réponse)", answer.passages, articles,
+                            mark=False))
 
 
-def _passage_list(title: str, citations: list[Citation], articles: Mapping[str, Article]) -> str:
-    items = "".join(_passage(c, articles.get(c.article), first=i == 0)
+def _passage_list(title: str, citations: list[Citation], articles: Mapping[str, Article],
+                  mark: bool = True) -> str:
+    """The passages under ``title``; ``mark``: highlight the sentence each one was cited for."""
+    items = "".join(_passage(c, articles.get(c.article), first=i == 0, mark=mark)
                     for i, c in enumerate(citations))
     return (f'<p class="qa-cited-title">{esc(title)}</p>'
             f'<ol class="qa-passages">{items}</ol>')
 
 
-def _passage(citation: Citation, article: Article | None, first: bool = False) -> str:
+def _passage(citation: Citation, article: Article | None, first: bool = False,
+             mark: bool = True) -> str:
     start = _shown_start(citation, article)
     text = article.source[start : citation.end] if article else citation.text
     base = start if article else citation.start
-    marked = _marked(text, base, citation)
+    marked = _marked(text, base, citation) if mark else esc(text)
     source = esc(source_line(article)) if article else esc(citation.article)
     return (
         '<li class="qa-passage"><p class="qa-section-title">'
