@@ -33,9 +33,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Every evaluation set, pooled, with the naive card and BM25 beside the engine; PIAF also with each
+# article alone and with the Inserm article added. Writes the tables into docs/evaluation.md.
+EVAL := ../shared/eval
 eval: index
-	$(BIN)/qa eval ../shared/eval/dev.jsonl ../shared/eval/dev_oos.jsonl
-	$(BIN)/qa eval eval/extra.jsonl eval/extra_oos.jsonl
+	$(BIN)/qa eval $(EVAL)/dev.jsonl $(EVAL)/dev2.jsonl $(EVAL)/dev_oos.jsonl $(EVAL)/dev_oos_near.jsonl \
+	  $(EVAL)/dev_conversations.jsonl eval/extra.jsonl eval/extra_oos.jsonl $(EVAL)/piaf \
+	  --baselines --alone --plus articles/000_77dfe58a8330a326.txt --write docs/evaluation.md
 
 bench: index
 	$(BIN)/qa bench

@@ -241,3 +241,44 @@ def test_bench_has_its_own_help(capsys: pytest.CaptureFixture[str]) -> None:
         run(["bench", "--help"])
     assert caught.value.code == 0
     assert capsys.readouterr().out.startswith("usage: qa bench")
+
+
+def test_batch_lines_may_be_conversations(
+    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
+) -> None:
+    batch = tmp_path / "batch.txt"
+    batch.write_text('leucemie fer\n["Qu\'est-ce que la ferroptose ?", "Et qu\'est-ce qui la catalyse ?"]\n'
+                     "[pas du json\n", encoding="utf-8")
+    assert run(["ask", "--json", "--batch", str(batch), *where]) == 0
+    plain, followed, odd = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert "context" not in plain
+    assert followed["question"] == "Et qu'est-ce qui la catalyse ?"
+    assert followed["context"] == {"from": "Qu'est-ce que la ferroptose ?"}
+    assert odd["question"] == "[pas du json"  # not an array: asked as it is
+
+
+def test_article_scope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    where = ["--articles", str(SEED), str(DATA), "--index-dir", str(tmp_path / "index")]
+    assert run(["ask", "--json", "--article", "cafe_sommeil", "leucemie fer", *where]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert {p["article"] for p in answer["passages"]} == {"cafe_sommeil"}
+    assert run(["ask", "--article", "absent", "leucemie fer", *where]) == 2
+    assert "article inconnu : absent" in capsys.readouterr().err
+
+
+def test_eval_writes_its_tables_into_a_doc(
+    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "q": "leucemie fer", "gold": ["utilisation du fer"]}\n', encoding="utf-8")
+    doc = tmp_path / "evaluation.md"
+    doc.write_text("# Évaluation\n\nAvant.\n\n<!-- qa eval -->\nanciens chiffres\n<!-- /qa eval -->\n\nAprès.\n",
+                   encoding="utf-8")
+    assert run(["eval", str(questions), "--baselines", "--write", str(doc), *where]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert "anciens chiffres" not in text and text.startswith("# Évaluation\n\nAvant.")
+    assert text.endswith("<!-- /qa eval -->\n\nAprès.\n")
+    assert "| engine | TOTAL |" in text and "| naive | TOTAL |" in text and "| bm25 | TOTAL |" in text
+    assert f"`qa eval {questions} --baselines" in text
+    doc.write_text("sans marques", encoding="utf-8")
+    assert run(["eval", str(questions), "--write", str(doc), *where]) == 2

@@ -54,8 +54,8 @@ def guarded(seed_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def assert_contract(body: dict, engine: Engine) -> None:
-    assert set(body) == CONTRACT
-    assert body["status"] in {"answered", "no_answer", "invalid", "smalltalk"}
+    assert CONTRACT <= set(body) <= CONTRACT | {"context"}
+    assert body["status"] in {"answered", "related", "no_answer", "invalid", "smalltalk"}
     for passage in body["passages"]:
         assert set(passage) == PASSAGE
         source = engine.article_by_id(passage["article"]).source
@@ -234,3 +234,30 @@ def test_gradio_client_named_endpoint(seed_engine: Engine, db: Path):
         assert_contract(client.predict("Qui a rédigé l'article ?", api_name="/ask"), seed_engine)
     finally:
         server.stop()
+
+
+def test_api_history_and_article(client: TestClient, seed_engine: Engine) -> None:
+    earlier = "Que sait-on sur l'indole-3-carbinol et les choux ?"
+    alone = client.post("/api/ask", json={"question": "Et sans elle, que se passe-t-il ?"}).json()
+    follow = client.post("/api/ask", json={"question": "Et sans elle, que se passe-t-il ?",
+                                           "history": ["Bonjour", earlier]}).json()
+    assert_contract(follow, seed_engine)
+    assert "context" not in alone and follow["context"] == {"from": earlier}
+    # more than five earlier questions: the last five are kept, nothing is refused
+    long = client.post("/api/ask", json={"question": "Et sans elle ?", "history": ["x" * 900] * 30 + [earlier]})
+    assert long.status_code == 200 and long.json()["context"] == {"from": earlier}
+    scoped = client.post("/api/ask", json={"question": "leucemie fer", "article": "000_77dfe58a8330a326"})
+    assert {p["article"] for p in scoped.json()["passages"]} == {"000_77dfe58a8330a326"}
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"question": "fer", "history": "Parlez-moi du fer."}, 422, "history"),
+    ({"question": "fer", "history": [1, 2]}, 422, "history"),
+    ({"question": "fer", "history": {"q": "x"}}, 422, "history"),
+    ({"question": "fer", "article": 3}, 422, "article"),
+    ({"question": "fer", "article": "absent"}, 404, "Article inconnu : absent"),
+])
+def test_api_history_and_article_errors(client: TestClient, body: dict, status: int, words: str) -> None:
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == status
+    assert words in response.json()["error"]

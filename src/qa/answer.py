@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 
 
@@ -73,6 +73,11 @@ class Answer:
     message: str
     passages: list[Citation] = field(default_factory=list)
     decision: Decision | None = None
+    context: str | None = None  # the earlier question this one was read with, when it was
+
+    def with_context(self, earlier: str) -> Answer:
+        """This answer, noting that it was read in the light of ``earlier``."""
+        return replace(self, context=earlier)
 
     def to_dict(self, diagnostics: bool = False) -> dict:
         """The JSON contract; with ``diagnostics``, also the scores and the decision (staff view)."""
@@ -82,6 +87,8 @@ class Answer:
             "message": self.message,
             "passages": [p.to_dict() for p in self.passages],
         }
+        if self.context:
+            out["context"] = {"from": self.context}
         if diagnostics:
             for passage, citation in zip(out["passages"], self.passages, strict=True):
                 passage["scores"] = asdict(citation.scores)

@@ -61,7 +61,8 @@ _EVIDENCE = {
     AnswerType.DATE: re.compile(rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|il y a \d+|hier|aujourd'hui"
                                 r"|\d{1,2}/\d{1,2}|an|ans|annee|annees|mois|semaines?|jours?|heures?|min|minutes?)\b"),
     AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuite?|remboursee?|prix|cout)\b)"),
-    AnswerType.QUANTITY: re.compile(rf"(\d|%|\b({_NUMBER_WORDS})\b)"),
+    # a number, not a digit inside a name ("indole-3-carbinol", "T-DXd")
+    AnswerType.QUANTITY: re.compile(rf"((?<![\w-])\d+(?:[.,]\d+)?(?![\w-])|%|\b({_NUMBER_WORDS})\b)"),
 }
 # A proper name: a capitalised word that does not open a sentence, or a code such as "T-DXd".
 _PROPER_NAME = re.compile(r"(?<=[^.!?…\n\s] )[A-ZÀ-Ý][\w-]*[a-zà-ÿ0-9][\w-]*|\b\w*[A-Z]\w*-\w+\b")

@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", parents=[common], help="poser une question")
     ask.add_argument("question", nargs="?", help="la question (ou --batch FICHIER)")
     ask.add_argument("--json", action="store_true", help="une réponse JSON par question")
-    ask.add_argument("--batch", type=Path, help="une question par ligne ; '-' pour l'entrée standard")
+    ask.add_argument("--batch", type=Path,
+                     help="une question par ligne, ou une conversation en tableau JSON "
+                          "[\"question\", \"suite\"] ; '-' pour l'entrée standard")
+    ask.add_argument("--article", help="ne chercher que dans cet article (son identifiant)")
     ask.add_argument("--scores", action="store_true", help="avec --json : scores et décision")
     evaluate = commands.add_parser("eval", parents=[common], help="évaluer sur des fichiers de questions")
     evaluate.add_argument("files", type=Path, nargs="+",
@@ -41,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--plus", type=Path, nargs="+", metavar="ARTICLE",
                           help="PIAF/SQuAD : aussi le corpus avec ces articles en plus")
     evaluate.add_argument("--quiet", action="store_true", help="sans la liste des questions manquées")
+    evaluate.add_argument("--write", type=Path, metavar="DOC",
+                          help="écrire les tableaux Markdown dans DOC, entre les marques "
+                               "<!-- qa eval --> et <!-- /qa eval --> (docs/evaluation.md)")
     commands.add_parser("bench", add_help=False,
                         help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)")
     return parser
@@ -65,8 +71,12 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - Settings import is de
 def format_answer(answer: Answer) -> str:
     """A readable French rendering of an answer, with numbered citations."""
     lines = [answer.message]
+    if answer.context:
+        lines.append(f"(lue à la suite de : « {answer.context} »)")
     if answer.status == Status.NO_ANSWER and answer.passages:
         lines.append("\nPassages les plus proches (ils ne répondent pas) :")
+    elif answer.status == Status.RELATED and answer.passages:
+        lines.append("\nÀ lire pour le contexte (il ne dit pas ce qui est demandé) :")
     elif answer.passages:
         lines.append("\nSources :")
     for citation in answer.passages:
@@ -75,19 +85,34 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _questions(args: argparse.Namespace) -> list[str]:
+def conversation(line: str) -> tuple[str, list[str]]:
+    """A batch line: a question, or a JSON array of strings whose last is asked after the others."""
+    if line.lstrip().startswith("["):
+        try:
+            turns = json.loads(line)
+        except ValueError:
+            turns = None
+        if isinstance(turns, list) and turns and all(isinstance(t, str) for t in turns):
+            return turns[-1], turns[:-1]
+    return line, []
+
+
+def _questions(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     if args.batch:
         stream = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8")
         with stream:
-            return [line.rstrip("\n") for line in stream if line.strip()]
+            return [conversation(line.rstrip("\n")) for line in stream if line.strip()]
     if args.question is None:
         raise ValueError("indiquez une question, ou --batch FICHIER")
-    return [args.question]
+    return [(args.question, [])]
 
 
 def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    for question in _questions(args):
-        answer = engine.ask(question)
+    if args.article is not None and args.article not in {a.id for a in engine.articles}:
+        known = ", ".join(a.id for a in engine.articles)
+        raise ValueError(f"article inconnu : {args.article} (articles chargés : {known})")
+    for question, history in _questions(args):
+        answer = engine.ask(question, history, args.article)
         if args.json:
             print(json.dumps(answer.to_dict(diagnostics=args.scores), ensure_ascii=False), flush=True)
         else:
@@ -112,6 +137,11 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
                for run in runs]
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
+    if args.write:
+        shown = [a for a in args.argv if a not in ("--write", str(args.write))]
+        write_figures(args.write, markdown_runs(runs), " ".join(["qa eval", *shown]))
+        print(f"tableaux écrits dans {args.write}")
+        return 0
     for run in runs:
         print(f"## {run.title}\n")
         if args.markdown:
@@ -130,6 +160,38 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     return 0
 
 
+def markdown_runs(runs: list) -> str:  # noqa: ANN001 - Run is imported lazily
+    """Every run as a Markdown section: the systems' table, then the engine per file."""
+    from qa.evaluation import format_markdown
+
+    parts = []
+    for run in runs:
+        parts += [f"### {run.title}", "", format_markdown(run.reports), ""]
+        if run.by_file:
+            parts += ["Par fichier (moteur) :", "", format_markdown(run.by_file), ""]
+    return "\n".join(parts)
+
+
+START, END = "<!-- qa eval -->", "<!-- /qa eval -->"
+
+
+def write_figures(doc: Path, tables: str, command: str) -> None:
+    """Replace what lies between :data:`START` and :data:`END` in ``doc`` with ``tables``.
+
+    Raises:
+        ValueError: when ``doc`` lacks the marks.
+    """
+    import datetime
+
+    text = doc.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise ValueError(f"{doc} : marques {START} et {END} absentes")
+    day = datetime.date.today().isoformat()
+    block = f"{START}\nMesuré le {day} par `{command}`.\n\n{tables}\n{END}"
+    head, rest = text.split(START, 1)
+    doc.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code. Errors print one French line on stderr."""
     argv = sys.argv[1:] if argv is None else argv
@@ -138,6 +200,7 @@ def run(argv: list[str] | None = None) -> int:
 
         return bench(argv[1:])
     args = _parser().parse_args(argv)
+    args.argv = argv[1:] if argv[:1] == ["eval"] else argv
     from qa.engine import Engine
     from qa.index import IndexProblem
 

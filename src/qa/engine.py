@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from qa.article import (
 from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
 from qa.index import PassageIndex, check_sources, open_index
 from qa.lexical import LexicalIndex, QueryTerm, coverage_in
+from qa.conversation import Conversation, history_text
 from qa.decision import Evidence, decide
 from qa.metadata import LABELS, asked_fields, field_line
 from qa.ranking import METADATA, Ranking, apply_priors, fuse, kind_codes
@@ -45,6 +47,10 @@ from qa.textnorm import content_words, looks_english, stem
 from qa.validation import DEFAULT_MAX_CHARS, check_question
 
 log = logging.getLogger(__name__)
+
+VAGUE_QUESTION = ("Votre question ne dit pas de quoi elle parle. Précisez le sujet, par exemple : "
+                  "« Pourquoi les cellules souches leucémiques résistent-elles aux traitements ? »")
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -59,6 +65,7 @@ class Tuning:
     english_threshold: float = 0.805  # dense-only threshold for questions in English
     highlight_lexical_weight: float = 0.1  # lexical overlap's share of a sentence's score
     highlight_pair_margin: float = 0.015  # how much better two sentences must match than one
+    new_subject_info: float = 3.0  # a follow-up word this rare (qa.wordinfo) starts a new subject
     candidate_units: int = 256  # dense neighbours fetched from FAISS before rescoring sections
 
 
@@ -150,6 +157,7 @@ class Engine:
             for a, p in self.passages
         ]
         # Each article's own vocabulary: the evidence for a decision is sought in the cited article.
+        self.conversation = Conversation(self.lexical, self.tuning.new_subject_info)
         self.article_stems: list[set[str]] = [set() for _ in articles]
         self.article_passages: list[list[int]] = [[] for _ in articles]
         content: set[str] = set()
@@ -205,8 +213,14 @@ class Engine:
             "model": self.encoder.name, "articles": len(self.articles),
         }
 
-    def ask(self, question: object) -> Answer:
-        """Answer ``question``; never raises for bad input, which gets ``Status.INVALID``."""
+    def ask(self, question: object, history: Sequence[object] = (), article: str | None = None) -> Answer:
+        """Answer ``question`` after the earlier questions ``history`` (oldest first), from every
+        article or only from ``article``; never raises for bad input, which gets ``Status.INVALID``.
+
+        Raises:
+            KeyError: when ``article`` is not a loaded article's id.
+        """
+        scope = None if article is None else self.articles.index(self.article_by_id(article))
         checked = check_question(question, self.settings.max_question_chars)
         if checked.problem:
             shown = question.encode("utf-8", "replace").decode() if isinstance(question, str) else ""
@@ -214,21 +228,32 @@ class Engine:
         text = checked.text
         if reply := smalltalk_reply(text):
             return Answer(text, Status.SMALLTALK, reply)
-        query = self.encoder.encode_queries([text])[0]
-        terms = self.lexical.analyse(text)
+        earlier = self.conversation.topic(history)
+        if earlier and self.conversation.depends(text, earlier):
+            answer = self._answer(text, f"{earlier} {text}", scope)
+            return answer.with_context(history_text(history)[-1])
+        return self._answer(text, text, scope)
+
+    def _answer(self, text: str, query_text: str, scope: int | None) -> Answer:
+        """Answer ``text``, searching with ``query_text`` (the question, or it after its topic)."""
+        query = self.encoder.encode_queries([query_text])[0]
+        terms = self.lexical.analyse(query_text)
         fields = asked_fields(text)
-        ranking = self._rank(query, terms, metadata=bool(fields) or self._names_metadata(terms))
+        ranking = self._rank(query, terms, metadata=bool(fields) or self._names_metadata(terms),
+                             scope=scope)
         if fields and (about := self._about_article(text, ranking, fields, terms)):
             return about
         citations = [self._cite(rank, i, ranking, terms)
                      for rank, i in enumerate(ranking.order[: self.settings.passages], 1)]
+        if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
+            return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations)
         top = int(ranking.order[0])
         decision = self._decide(text, terms, query, ranking, top, citations[0].text)
         if decision.answerable:
             return Answer(text, Status.ANSWERED, self._answer_message(citations[0]), citations, decision)
         if decision.related:
             return Answer(text, Status.RELATED, self._related_message(citations[0]), citations, decision)
-        return Answer(text, Status.NO_ANSWER, self._no_answer_message(), citations, decision)
+        return Answer(text, Status.NO_ANSWER, self._no_answer_message(scope), citations, decision)
 
     def _names_metadata(self, terms: list[QueryTerm]) -> bool:
         """Whether the question names something only the metadata holds (an author's name)."""
@@ -252,17 +277,21 @@ class Engine:
                 return Answer(text, Status.ANSWERED, self._answer_message(citation), [citation], decision)
         return None
 
-    def _rank(self, query: np.ndarray, terms: list[QueryTerm], metadata: bool) -> Ranking:
+    def _rank(self, query: np.ndarray, terms: list[QueryTerm], metadata: bool,
+              scope: int | None = None) -> Ranking:
         """Passages ranked by fused score after the priors; metadata only for questions about
-        the article itself."""
+        the article itself; only the passages of article ``scope`` when it is given."""
         lexical = self.lexical.scores(terms)
         _, neighbours = self.index.search(query, self.tuning.candidate_units)
         found = set(self.unit_passage[neighbours].tolist()) | set(np.flatnonzero(lexical > 0).tolist())
         candidates = np.array(sorted(found), dtype=int)
+        if scope is not None:
+            candidates = candidates[self.passage_article[candidates] == scope]
         if not metadata:
             candidates = candidates[self.kinds[candidates] != METADATA]
-        if not len(candidates):  # a corpus of metadata only: nothing else to offer
-            candidates = np.arange(len(self.passages))
+        if not len(candidates):  # nothing found in scope, or only metadata: offer every passage
+            everything = np.arange(len(self.passages))
+            candidates = everything if scope is None else everything[self.passage_article == scope]
         unit_scores = np.full(len(self.index.units), -1.0, dtype=np.float32)
         dense = np.full(len(self.passages), -1.0, dtype=np.float32)
         for i in candidates:
@@ -337,8 +366,9 @@ class Engine:
         return ("L'article ne le précise pas. Le passage le plus proche, à lire pour le contexte : "
                 f"« {citation.section} ».")
 
-    def _no_answer_message(self) -> str:
-        topics = [s.title for a in self.articles for s in a.sections if s.kind == "section"]
+    def _no_answer_message(self, scope: int | None = None) -> str:
+        articles = self.articles if scope is None else [self.articles[scope]]
+        topics = [s.title for a in articles for s in a.sections if s.kind == "section"]
         listed = " ; ".join(topics[:8])
         return ("L'article ne répond pas à cette question. "
                 f"Il traite de : {listed}." if listed else "L'article ne répond pas à cette question.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio
@@ -17,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from qa.answer import Status
 from qa.web.config import MAX_BODY_BYTES
+from qa.web.history import BadInput, parse_history
 from qa.web.limits import Busy
 from qa.web.service import Assistant
 
@@ -44,12 +46,23 @@ def is_json(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
-async def read_question(request: Request) -> str:
-    """Read the ``question`` string of a JSON body of at most :data:`MAX_BODY_BYTES`.
+@dataclass(frozen=True)
+class AskRequest:
+    """What ``POST /api/ask`` asks: the question, the earlier questions, the article to search."""
+
+    question: str
+    history: list[str]
+    article: str | None
+
+
+async def read_request(request: Request, max_chars: int) -> AskRequest:
+    """Read a JSON body of at most :data:`MAX_BODY_BYTES`: ``{"question", "history"?, "article"?}``.
+
+    ``history`` (earlier questions, oldest first) is cut to its last 5 items of ``max_chars``.
 
     Raises:
         BadRequest: 415 not declared as JSON, 413 too large, 400 not JSON, 422 not an object
-            with a string ``question``.
+            with a string ``question``, a list of strings ``history`` or a string ``article``.
 
     """
     if not is_json(request.headers.get("content-type", "")):
@@ -73,7 +86,14 @@ async def read_question(request: Request) -> str:
         raise BadRequest(422, 'Champ « question » manquant : envoyez {"question": "…"}.')
     if not isinstance(payload["question"], str):
         raise BadRequest(422, "Le champ « question » doit être une chaîne de caractères.")
-    return payload["question"]
+    try:
+        history = parse_history(payload.get("history"), max_chars=max_chars)
+    except BadInput as bad:
+        raise BadRequest(422, bad.message) from bad
+    article = payload.get("article")
+    if article is not None and not isinstance(article, str):
+        raise BadRequest(422, "Le champ « article » doit être l'identifiant d'un article (une chaîne).")
+    return AskRequest(payload["question"], history, article)
 
 
 def build_router(assistant: Assistant, read_timeout: float = 30) -> APIRouter:
@@ -88,16 +108,18 @@ def build_router(assistant: Assistant, read_timeout: float = 30) -> APIRouter:
 def _ask_route(router: APIRouter, assistant: Assistant, read_timeout: float) -> None:
     @router.post("/api/ask")
     async def ask(request: Request) -> Response:
-        """Answer ``{"question": "..."}`` with the JSON contract."""
+        """Answer ``{"question": "...", "history"?: [...], "article"?: "id"}`` with the JSON contract."""
         try:
             async with asyncio.timeout(read_timeout):
-                question = await read_question(request)
+                asked = await read_request(request, assistant.max_question_chars)
         except BadRequest as bad:
             return error(bad.status, bad.message)
         except TimeoutError:
             return error(408, "Requête trop lente : le corps n'est pas arrivé à temps.")
+        if asked.article is not None and asked.article not in assistant.articles:
+            return error(404, f"Article inconnu : {asked.article}. Articles : {', '.join(assistant.articles)}.")
         try:
-            answer, _ = await assistant.ask_async(question)
+            answer, _ = await assistant.ask_async(asked.question, asked.history, asked.article)
         except Busy as busy:
             return error(busy.status, busy.message, {"Retry-After": "5"})
         return JSONResponse(answer.to_dict())

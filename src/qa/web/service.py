@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from qa.answer import Answer
 from qa.article import Article
 from qa.feedback import FeedbackStore
 from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
+from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.limits import Gate
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
@@ -18,8 +20,9 @@ class Engine(Protocol):
 
     articles: list[Article]
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question; never raises."""
+    def ask(self, question: str, history: Sequence[str] = (), article: str | None = None) -> Answer:
+        """Answer a question after ``history``, from ``article`` or all; raises only ``KeyError``
+        for an unknown article."""
 
     def article_by_id(self, article_id: str) -> Article:
         """Return the article with this id (``KeyError`` if none)."""
@@ -50,27 +53,43 @@ class Assistant:
         """Whether votes and the log can currently be written."""
         return self.store is not None and self.store.available
 
-    def ask(self, question: object) -> tuple[Answer, int | None]:
-        """Answer and log a public question; return the answer and its log id (or ``None``)."""
-        answer = self._answer(question)
+    @property
+    def max_question_chars(self) -> int:
+        """The engine's longest question (history items are cut to it)."""
+        settings = getattr(self.engine, "settings", None)
+        return getattr(settings, "max_question_chars", DEFAULT_MAX_CHARS)
+
+    def ask(self, question: object, history: Sequence[str] = (),
+            article: str | None = None) -> tuple[Answer, int | None]:
+        """Answer and log a public question; return the answer and its log id (or ``None``).
+
+        Raises:
+            KeyError: when ``article`` is not a loaded article's id.
+        """
+        answer = self._answer(question, history, article)
         log_id = self.store.log_question(answer.to_dict()) if self.store else None
         return answer, log_id
 
-    async def ask_async(self, question: object) -> tuple[Answer, int | None]:
+    async def ask_async(self, question: object, history: Sequence[str] = (),
+                        article: str | None = None) -> tuple[Answer, int | None]:
         """:meth:`ask` in a worker thread, within the gate's limits.
 
         Raises:
             qa.web.limits.Busy: when the gate refuses or the answer takes too long.
+            KeyError: when ``article`` is not a loaded article's id.
 
         """
-        return await self.gate.run(self.ask, question)
+        return await self.gate.run(self.ask, question, history, article)
 
     def diagnose(self, question: object) -> dict:
         """Answer with diagnostics, for staff; not logged."""
         return self._answer(question).to_dict(diagnostics=True)
 
-    def _answer(self, question: object) -> Answer:
-        return self.engine.ask(question if isinstance(question, str) else "")
+    def _answer(self, question: object, history: Sequence[str] = (), article: str | None = None) -> Answer:
+        text = question if isinstance(question, str) else ""
+        if history or article is not None:
+            return self.engine.ask(text, history, article)
+        return self.engine.ask(text)
 
     def record_feedback(self, log_id: int | None, answer: dict, liked: bool) -> bool:
         """Store a thumbs up (``liked``) or down; ``True`` only once it is committed."""
