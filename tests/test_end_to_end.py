@@ -57,7 +57,7 @@ def test_contract_on_every_question(real_engine: Engine, all_questions: list[Que
     assert len(all_questions) >= 100
     for question in all_questions:
         answer = real_engine.ask(question.text)
-        assert answer.status in (Status.ANSWERED, Status.NO_ANSWER), question.id
+        assert answer.status in (Status.ANSWERED, Status.RELATED, Status.NO_ANSWER), question.id
         check_contract(real_engine, answer.to_dict())
 
 

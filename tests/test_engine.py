@@ -517,6 +517,8 @@ def test_expected_type(question: str, kind: AnswerType | None) -> None:
         (AnswerType.NAME, "Un nouvel anticorps-médicament a montré une activité.", False),
         (AnswerType.NAME, "Le médicament, appelé Enhertu, a montré une activité.", True),
         (AnswerType.NAME, "Les chercheurs testent le T-DXd chez la souris.", True),
+        (AnswerType.NAME, "Elle repose sur la ferroptose, un processus naturel.", True),  # a term
+        (AnswerType.NAME, "Elle repose sur un processus naturel des cellules.", False),
         (AnswerType.PLACE, "Les chercheurs de l'Inserm ont testé la molécule.", False),
         (AnswerType.PLACE, "Les chercheurs de l'Inserm, à Lyon, ont testé la molécule.", True),
     ],

@@ -128,7 +128,9 @@ def test_csv_export_filters_and_neutralises_formulas(tmp_path: Path):
     store.record_feedback(store.log_question(ANSWER), ANSWER, "down")
     store.log_question(other("no_answer", '=HYPERLINK("http://x","clic")'))
     rows = list(csv.reader(io.StringIO(store.export_csv())))
-    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages"]
+    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages",
+                       "cited_sentence"]
+    assert rows[2][6] == ANSWER["passages"][0]["highlight"] and rows[1][6] == ""
     assert rows[1][2] == "'=HYPERLINK(\"http://x\",\"clic\")" and rows[1][3] == "no_answer"
     assert rows[2][2] == ANSWER["question"] and rows[2][4] == "down"
     only = list(csv.reader(io.StringIO(store.export_csv("answered"))))
@@ -143,7 +145,8 @@ def test_unusable_location_disables_without_raising(tmp_path: Path):
     assert store.log_question(ANSWER) is None
     assert store.record_feedback(None, ANSWER, "up") is False
     assert store.questions() == [] and store.feedback_count() == 0
-    assert store.export_csv().splitlines() == ["id,asked_at,question,status,feedback,passages"]
+    assert store.export_csv().splitlines() == [
+        "id,asked_at,question,status,feedback,passages,cited_sentence"]
 
 
 def test_not_a_database_disables_without_raising(tmp_path: Path):

@@ -21,6 +21,7 @@ from qa.web.render import (
     render_header,
     render_question,
     source_line,
+    status_label,
 )
 
 pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
@@ -142,3 +143,32 @@ def test_diagnostics_show_scores_threshold_and_reason(seed_article: Article):
     for text in ("Dense", "Lexical", "Fusionné", "0.8800", "4.2000", "0.9100",
                  "Seuil de non-réponse", "0.8200", "au-dessus du seuil"):
         assert text in html
+
+
+def test_answer_carries_its_id_and_one_tab_stop(seed_article: Article):
+    html = render_answer(answered(seed_article), {seed_article.id: seed_article}, "ab" * 16)
+    assert f'data-qa-id="{"ab" * 16}"' in html and "qa-votable" in html
+    links = [a for tag, a in parse(html).tags if tag == "a"]
+    assert len(links) == 6 and [a.get("tabindex") for a in links].count(None) == 1
+    for status in (Status.SMALLTALK, Status.INVALID):
+        assert "qa-votable" not in render_answer(Answer("Bonjour", status, "Bonjour !"), {})
+
+
+def test_related_reading_is_never_presented_as_the_answer(seed_article: Article):
+    """A status the engine may add: its message, then the passage as related reading."""
+    related = Status.__members__.get("RELATED") or type(
+        "Related", (), {"value": "related"})()  # the engine's enum may not have it yet
+    answer = Answer("Combien de patients ?", related, "L'article ne le dit pas exactement.",
+                    [citation(seed_article, 5, 2)])
+    html = render_answer(answer, {seed_article.id: seed_article})
+    assert esc("L'article ne le dit pas exactement.") in html
+    assert "Lecture liée" in html and "qa-related" in html and "qa-votable" in html
+    assert "D'après l'article" not in html and 'class="qa-key"' not in html
+    assert "<mark>" not in html  # no sentence singled out as if it answered
+
+
+def test_diagnostics_in_french_with_the_raw_json(seed_article: Article):
+    html = render_diagnostics(answered(seed_article).to_dict(diagnostics=True))
+    assert "Statut : <strong>Répondu</strong>" in html
+    assert "<details" in html and "&quot;highlight_start&quot;" in html
+    assert status_label("related") == "Lecture liée" and status_label("autre") == "autre"

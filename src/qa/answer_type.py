@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from qa.textnorm import fold
+from qa.textnorm import fold, surface_forms, words
+from qa.wordinfo import informativeness
+
+UNKNOWN_WORD = 6.5  # qa.wordinfo: a word wordfreq has (nearly) never seen
 
 
 class AnswerType(str, Enum):
@@ -84,6 +87,11 @@ def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
     trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm").
     """
     if kind in (AnswerType.PLACE, AnswerType.NAME):
-        asked = set(fold(question).replace("-", " ").split())
-        return any(fold(m.group()) not in asked for m in _PROPER_NAME.finditer(passage))
+        asked = set(words(question))
+        if any(fold(m.group()) not in asked for m in _PROPER_NAME.finditer(passage)):
+            return True
+        # a name may be a term in lower case ("ferroptose"): a word French usage does not know
+        return kind == AnswerType.NAME and any(
+            informativeness(form) >= UNKNOWN_WORD for word, form in surface_forms(passage).items()
+            if word not in asked and len(word) > 3)
     return bool(_EVIDENCE[kind].search(fold(passage)))

@@ -28,7 +28,8 @@ from pathlib import Path
 
 SCHEMA_VERSION = 1
 VERDICTS = ("up", "down")
-CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages")
+# ``cited_sentence`` (the first passage's highlighted sentence) comes last: older columns keep their place.
+CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,6 +63,12 @@ class LoggedQuestion:
     status: str
     feedback: str | None
     passages: list[dict]
+
+    @property
+    def cited_sentence(self) -> str:
+        """The sentence the reply quoted (the first passage's highlight), ``""`` if none."""
+        first = self.passages[0] if self.passages else {}
+        return str(first.get("highlight") or "") if isinstance(first, dict) else ""
 
 
 def now() -> str:
@@ -193,7 +200,8 @@ class FeedbackStore:
         writer.writerow(CSV_COLUMNS)
         for row in self.questions(status, limit=1_000_000):
             passages = json.dumps(row.passages, ensure_ascii=False)
-            cells = (row.id, row.asked_at, row.question, row.status, row.feedback or "", passages)
+            cells = (row.id, row.asked_at, row.question, row.status, row.feedback or "", passages,
+                     row.cited_sentence)
             writer.writerow([_cell(value) for value in cells])
         return out.getvalue()
 

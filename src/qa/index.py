@@ -50,11 +50,11 @@ class Unit:
 
 
 def units_of(articles: list[Article]) -> list[Unit]:
-    """Every unit to embed: each passage whole (also after its article's title), each sentence,
-    each pair of neighbouring sentences.
+    """Every unit to embed: passages whole (also after the title), sentences, pairs of them.
 
-    Whole passages carry the context (the title says what "il" or "la plante" is about), single sentences the precise match, and pairs the answers
-    that one sentence starts and the next completes; a passage scores its best unit. A sentence
+    Whole passages carry the context (the title says what "il" or "la plante" is about), single
+    sentences the precise match, and pairs the answers that one sentence starts and the next
+    completes; a passage scores its best unit. A sentence
     of fewer than :data:`MIN_SENTENCE_WORDS` words means little alone and is embedded only
     within its pairs (metadata lines, such as an author's name, are the exception).
     """

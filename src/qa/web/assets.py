@@ -9,27 +9,58 @@ SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans",
 SYSTEM_MONO_FONTS = ("ui-monospace", "DejaVu Sans Mono", "Liberation Mono", "Consolas", "monospace")
 
 # Runs before Gradio's front end: it picks its interface language (and sets <html lang>) from
-# navigator.language, so make that French whatever the browser says.
+# navigator.language, so make that French whatever the browser says. It also marks the app's own
+# page (``__qaOwnPage``: a web component on a host page never runs it) and a framed page.
 FRENCH_HEAD_SCRIPT = """<script>(function(){try{
 Object.defineProperty(navigator,"language",{get:function(){return "fr-FR";},configurable:true});
 Object.defineProperty(navigator,"languages",
 {get:function(){return ["fr-FR","fr"];},configurable:true});
-}catch(e){}document.documentElement.lang="fr";})();</script>"""
+}catch(e){}document.documentElement.lang="fr";window.__qaOwnPage=true;
+if(window.top!==window.self){document.documentElement.classList.add("qa-framed");}})();</script>"""
+
+
+# Rules on the page itself (outside Gradio's ``.contain``): Gradio rewrites every selector of its
+# ``css`` inside a media query to sit under ``.contain``, so these go in the page's <head>.
+PAGE_CSS = """
+html.qa-framed .gradio-container { min-height: 0 !important; }
+html.qa-framed #qa-chat { max-height: 34rem !important; }
+@media (max-width: 640px) {
+  .gradio-container .main.app { padding: .5rem .5rem 1rem !important; }
+  html:not(.qa-framed) #qa-chat { max-height: calc(100dvh - 9.5rem) !important; }
+  html.qa-framed #qa-chat { max-height: 30rem !important; }
+}
+@media print {
+  html, body, gradio-app, .gradio-container, .gradio-container * { background: transparent !important;
+    color: #000 !important; box-shadow: none !important; }
+  .gradio-container mark { background: #fde68a !important; }
+  footer { display: none !important; }
+}
+"""
 
 
 def head_html(title: str) -> str:
     """Return what :class:`qa.web.middleware.FrenchPage` inserts after ``<head>``."""
-    return (f'{FRENCH_HEAD_SCRIPT}<title>{esc(title)}</title>'
+    return (f'{FRENCH_HEAD_SCRIPT}<style>{PAGE_CSS}</style><title>{esc(title)}</title>'
             '<meta name="description" content="Questions et réponses citées sur un article.">')
 
 
-# Clicking a citation ([1], "Voir dans l'article") opens the article tab, highlights the passage
-# and its key sentence, scrolls to them and moves the focus there (keyboard users follow along).
+# The public page's script (Gradio's ``js``; it runs once, in the app's page or, for a web
+# component, in the host page):
+# - a click on a citation opens the article tab, highlights the passage and its key sentence,
+#   scrolls to them and moves the focus there; « Retour à la conversation » brings it back;
+# - a reply's citation links are one Tab stop, the arrow keys move between them;
+# - a new reply scrolls the chat (and, on a phone, the page) to its question, not its last line;
+# - Gradio's English screen-reader labels become French, 👍 comes before 👎;
+# - the question box takes the focus only on the app's own, unframed page (never on a host page);
+# - framed, the page tells its parent its height (``{"qa": "height", "height": px}``).
 CITATION_SCRIPT = r"""
 () => {
   if (window.__qaCitations) return;
   window.__qaCitations = true;
   const ANCHOR = /#p-(.+?)-(\d+)-(\d+)(?:-h-(\d+)-(\d+))?$/;
+  const FRENCH = {"chatbot conversation": "Conversation", "Scroll down": "Défiler vers le bas",
+    "More tabs": "Autres onglets", "Liked": "Aimé", "Disliked": "Pas aimé",
+    "Gradio footer navigation": "Pied de page", "Close": "Fermer"};
   const roots = () => {
     const app = document.querySelector("gradio-app");
     return app && app.shadowRoot ? [app.shadowRoot, document] : [document];
@@ -41,7 +72,9 @@ CITATION_SCRIPT = r"""
     }
     return null;
   };
+  const findAll = (selector) => roots().flatMap((root) => [...root.querySelectorAll(selector)]);
   const visible = (el) => el && el.getClientRects().length > 0;
+  let cameFrom = null;  // the citation link that opened the article
   const highlight = (article, start, end, hs, he) => {
     const container = find(`.qa-article[data-article="${CSS.escape(article)}"]`);
     if (!visible(container)) return false;
@@ -76,20 +109,47 @@ CITATION_SCRIPT = r"""
     };
     setTimeout(attempt, 0);
   };
+  const backToChat = () => {
+    const tab = find("#qa-tab-chat-button");
+    if (tab) tab.click();
+    let tries = 0;
+    const attempt = () => {
+      const box = find("#qa-question textarea");
+      const target = cameFrom && cameFrom.isConnected ? cameFrom : box;
+      if (visible(target)) {
+        target.focus({preventScroll: true});
+        target.scrollIntoView({block: "center"});
+      } else if (tries++ < 100) setTimeout(attempt, 50);
+    };
+    setTimeout(attempt, 0);
+  };
   // Gradio copies each message's HTML source into an aria-label; let screen readers read the text.
-  const unlabel = () => {
-    for (const root of roots()) {
-      root.querySelectorAll('[aria-label*="<"]').forEach((el) => el.removeAttribute("aria-label"));
+  const relabel = () => {
+    const status = find("#qa-vote-status");  // votes are confirmed there: read it out
+    if (status && !status.hasAttribute("aria-live")) status.setAttribute("aria-live", "polite");
+    for (const el of findAll("[aria-label], [title]")) {
+      const label = el.getAttribute("aria-label");
+      if (label && label.includes("<")) el.removeAttribute("aria-label");
+      else if (label && FRENCH[label]) el.setAttribute("aria-label", FRENCH[label]);
+      const title = el.getAttribute("title");
+      if (title && FRENCH[title]) el.setAttribute("title", FRENCH[title]);
+    }
+  };
+  // Gradio puts 👎 before 👍: swap them (the thumbs up first, in reading and Tab order).
+  const thumbsUpFirst = () => {
+    for (const down of findAll('.message-buttons button[aria-label="Je n\'aime pas"],' +
+                               '.message-buttons button[aria-label="Pas aimé"]')) {
+      const up = down.parentElement && [...down.parentElement.children].find((el) =>
+        el.tagName === "BUTTON" && /^(J'aime|Aimé)$/.test(el.getAttribute("aria-label") || ""));
+      if (up && down.compareDocumentPosition(up) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        down.before(up);
+      }
     }
   };
   // A new reply: scroll the chat so that its question and key sentence show, not its last line.
   let latest = null;
   const scrollToLatest = () => {
-    const answers = [], questions = [];
-    for (const root of roots()) {
-      answers.push(...root.querySelectorAll(".qa-answer"));
-      questions.push(...root.querySelectorAll(".qa-user"));
-    }
+    const answers = findAll(".qa-answer"), questions = findAll(".qa-user");
     const last = answers[answers.length - 1];
     if (!last || last === latest) return;
     latest = last;
@@ -98,56 +158,196 @@ CITATION_SCRIPT = r"""
     let box = last.parentElement;
     while (box && !(box.scrollHeight > box.clientHeight &&
                     /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
-    if (!box) return;
-    box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+    if (box && box !== document.documentElement && box !== document.body) {
+      box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+    }
+    // On a phone the chat fills the screen: bring the question to its top (elsewhere, only when
+    // the question is off screen or low).
+    const top = target.getBoundingClientRect().top;
+    if (top < 0 || top > innerHeight / 2 || (innerWidth <= 640 && top > 16)) {
+      window.scrollBy(0, top - 8);
+    }
+  };
+  // The question box takes the focus on the app's own page only: framed or as a web component,
+  // focusing it would scroll the host page.
+  const focusOnce = () => {
+    if (!window.__qaOwnPage || window.top !== window.self) return true;
+    const box = find("#qa-question textarea");
+    if (!box) return false;
+    if (!document.activeElement || document.activeElement === document.body) {
+      box.focus({preventScroll: true});
+    }
+    return true;
+  };
+  let focused = false;
+  let lastHeight = 0;
+  const tellHeight = () => {
+    if (window.top === window.self || !window.__qaOwnPage) return;
+    const app = find(".gradio-container") || document.body;
+    const height = Math.ceil(app.getBoundingClientRect().height);
+    if (height && Math.abs(height - lastHeight) > 2) {
+      lastHeight = height;
+      window.parent.postMessage({qa: "height", height: height}, "*");
+    }
   };
   let pending = false;
+  const tidy = () => {
+    pending = false;
+    relabel();
+    thumbsUpFirst();
+    scrollToLatest();
+    if (!focused) focused = focusOnce();
+    tellHeight();
+  };
   new MutationObserver(() => {
     if (pending) return;
     pending = true;
-    requestAnimationFrame(() => { pending = false; unlabel(); scrollToLatest(); });
-  }).observe(document.body, {subtree: true, childList: true});
+    requestAnimationFrame(tidy);
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                              attributeFilter: ["aria-label", "title"]});
+  if (window.ResizeObserver) new ResizeObserver(tellHeight).observe(document.body);
+  tidy();
+  // The arrow keys move between a reply's citation links; only one of them is a Tab stop.
+  document.addEventListener("keydown", (event) => {
+    const link = event.composedPath().find((el) => el.tagName === "A" &&
+                                                   el.classList && el.classList.contains("qa-cite"));
+    const step = {ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1}[event.key];
+    if (!link || !step) return;
+    const reply = link.closest(".qa-answer");
+    if (!reply) return;
+    const links = [...reply.querySelectorAll(".qa-source a.qa-cite")];
+    const here = Math.max(0, links.indexOf(link));
+    const next = links[(here + step + links.length) % links.length];
+    if (!next) return;
+    event.preventDefault();
+    links.forEach((el) => el.setAttribute("tabindex", el === next ? "0" : "-1"));
+    next.focus();
+  }, true);
   document.addEventListener("click", (event) => {
     const link = event.composedPath().find((el) => el.tagName === "A" && el.getAttribute("href"));
     if (!link) return;
+    if (link.classList.contains("qa-back")) {
+      event.preventDefault();
+      backToChat();
+      return;
+    }
     const match = ANCHOR.exec(link.getAttribute("href"));
     if (!match) return;
     event.preventDefault();
     event.stopPropagation();
+    cameFrom = link;
     show(match);
   }, true);
 }
 """
 
+# Colours come from Gradio's theme variables, which follow the system's light or dark mode
+# (Gradio puts ``.dark`` on the page). The few colours of the page's own (highlight, warning,
+# links and focus rings) are set for both modes, each pair at least 4.5:1 (3:1 for rings).
 CSS = """
+:root { --qa-link: var(--primary-700); --qa-focus: var(--primary-700);
+  --qa-mark-bg: #fde68a; --qa-mark-text: #111827; --qa-hit-bg: #dbeafe; --qa-hit-text: #111827;
+  --qa-warn-bg: #fffbeb; --qa-warn-text: #78350f; --qa-warn-edge: #b45309; }
+.dark { --qa-link: var(--primary-300); --qa-focus: var(--primary-300);
+  --qa-mark-bg: #854d0e; --qa-mark-text: #fef9c3; --qa-hit-bg: #1e3a8a; --qa-hit-text: #f4f4f5;
+  --qa-warn-bg: #451a03; --qa-warn-text: #fde68a; --qa-warn-edge: #f59e0b; }
 .qa-header h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
 .qa-tagline { margin: 0; color: var(--body-text-color); }
-.qa-feedback-off { border: 2px solid #b45309; background: #fffbeb; color: #78350f;
-  padding: .5rem .75rem; border-radius: .375rem; }
+.qa-feedback-off { border: 2px solid var(--qa-warn-edge); background: var(--qa-warn-bg);
+  color: var(--qa-warn-text); padding: .5rem .75rem; border-radius: .375rem; }
+#qa-chat .prose { opacity: 1; }
 .qa-answer p, .qa-user { display: block; margin: .25rem 0; }
 .qa-answer blockquote.qa-key { margin: .25rem 0 .75rem; padding: .5rem .75rem;
-  border-left: 4px solid #1d4ed8; background: #eff6ff; color: #111827; font-size: 1.05em; }
+  border-left: 4px solid var(--qa-link); background: var(--color-accent-soft);
+  color: var(--body-text-color); font-size: 1.05em; }
+.qa-answer blockquote.qa-key p { color: var(--body-text-color); }
 .qa-answer ol.qa-passages { padding-left: 0; list-style: none; margin: 0; }
-.qa-answer li.qa-passage { border: 1px solid #d4d4d8; border-radius: .375rem; padding: .5rem .75rem;
-  margin: .5rem 0; background: #ffffff; color: #111827; }
+.qa-answer li.qa-passage { border: 1px solid var(--border-color-primary); border-radius: .375rem;
+  padding: .5rem .75rem; margin: .5rem 0; background: var(--background-fill-primary);
+  color: var(--body-text-color); }
+.qa-answer li.qa-passage p, .qa-answer li.qa-passage strong { color: var(--body-text-color); }
 .qa-answer .qa-cited-title { margin: .5rem 0 0; font-weight: 600; }
-.qa-answer .qa-source { color: #3f3f46; font-size: .9em; margin: .25rem 0 0; }
-.qa-answer mark, .qa-article .qa-hit-key { background: #fde68a; color: #111827;
+.qa-answer p.qa-source, .qa-article .qa-source { color: var(--body-text-color-subdued);
+  font-size: .9em; margin: .25rem 0 0; }
+.qa-answer mark, .qa-article .qa-hit-key { background: var(--qa-mark-bg); color: var(--qa-mark-text);
   padding: 0 .1em; border-radius: .15em; }
-a.qa-cite { color: #1d4ed8; text-decoration: underline; font-weight: 600; }
-a.qa-cite:focus-visible, .qa-article .qa-section:focus-visible { outline: 3px solid #1d4ed8;
-  outline-offset: 2px; }
+a.qa-cite, a.qa-back, .qa-answer a.qa-cite { color: var(--qa-link); text-decoration: underline;
+  font-weight: 600; }
+.gradio-container :focus-visible, a.qa-cite:focus-visible, a.qa-back:focus-visible,
+.qa-article .qa-section:focus-visible, .qa-scroll:focus-visible {
+  outline: 3px solid var(--qa-focus) !important; outline-offset: 2px; }
+#qa-question textarea:focus, #qa-staff-question textarea:focus, #qa-staff-search textarea:focus {
+  outline: 3px solid var(--qa-focus) !important; outline-offset: 1px; }
+button[role="tab"].selected { color: var(--qa-link) !important; }
+#qa-chat .icon-button, #qa-chat .scroll-down-button-container button {
+  min-width: 28px; min-height: 28px; }
+@media (pointer: coarse) {
+  #qa-chat .icon-button { min-width: 40px; min-height: 40px; } }
+#qa-chat .message-row:has(.qa-answer:not(.qa-votable)) + .message-buttons button[aria-label="J'aime"],
+#qa-chat .message-row:has(.qa-answer:not(.qa-votable)) + .message-buttons button[aria-label="Aimé"],
+#qa-chat .message-row:has(.qa-answer:not(.qa-votable)) + .message-buttons button[aria-label="Je n'aime pas"],
+#qa-chat .message-row:has(.qa-answer:not(.qa-votable)) + .message-buttons button[aria-label="Pas aimé"]
+{ display: none; }
+.qa-back-wrap { margin: 0 0 .5rem; }
+.qa-vote-status { margin: 0; font-weight: 600; color: var(--body-text-color); }
+#qa-vote-status:not(:has(.qa-vote-status)) { height: 0; min-height: 0; padding: 0; margin: 0;
+  border: 0; overflow: hidden; }
+#qa-example-buttons { flex-wrap: wrap; gap: .5rem; }
+#qa-example-buttons button { flex: 0 1 auto; width: auto; }
+#qa-chat .placeholder-content, #qa-chat .placeholder { padding-top: 1.5rem; }
 .qa-article { max-width: 60rem; line-height: 1.6; color: var(--body-text-color); }
 .qa-article .qa-section { padding: .25rem .75rem; border-radius: .375rem;
   border-left: 4px solid transparent; }
-.qa-article .qa-hit-section { border-left-color: #1d4ed8; background: #eff6ff; color: #111827; }
-.qa-article .qa-hit { background: #dbeafe; color: #111827; }
-.qa-article .qa-hit-key { background: #fde68a; outline: 2px solid #b45309; }
+.qa-article .qa-hit-section { border-left-color: var(--qa-link); background: var(--color-accent-soft);
+  color: var(--body-text-color); }
+.qa-article .qa-hit { background: var(--qa-hit-bg); color: var(--qa-hit-text); }
+.qa-article .qa-hit-key { background: var(--qa-mark-bg); color: var(--qa-mark-text);
+  outline: 2px solid var(--qa-warn-edge); }
 .qa-article .qa-byline { list-style: none; padding: 0; color: var(--body-text-color-subdued); }
-.qa-diagnostics table { border-collapse: collapse; width: 100%; }
-.qa-diagnostics th, .qa-diagnostics td { border: 1px solid #d4d4d8; padding: .25rem .5rem;
-  text-align: left; vertical-align: top; }
+.qa-scroll { overflow-x: auto; max-width: 100%; }
+.qa-diagnostics table, table.qa-log { border-collapse: collapse; width: 100%; }
+.qa-diagnostics table { min-width: 36rem; }
+.qa-diagnostics th, .qa-diagnostics td, .qa-log th, .qa-log td {
+  border: 1px solid var(--border-color-primary); padding: .25rem .5rem; text-align: left;
+  vertical-align: top; color: var(--body-text-color); overflow-wrap: break-word; word-break: normal;
+  hyphens: auto; }
+.qa-log caption, .qa-diagnostics caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 .qa-diagnostics dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; }
 .qa-diagnostics dt { font-weight: 600; }
 .qa-diagnostics dd { margin: 0; }
+.qa-raw pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--background-fill-secondary);
+  color: var(--body-text-color); padding: .5rem; border-radius: .375rem; font-size: .85em; }
+.qa-raw summary { cursor: pointer; font-weight: 600; padding: .25rem 0; }
+@media (max-width: 640px) {
+  .qa-header h1 { font-size: 1.25rem; }
+  .qa-tagline { font-size: .875rem; }
+  #qa-chat .scroll-down-button-container { display: none; }
+  #qa-chat .message-row.bot-row .message, #qa-chat .message-row .bot { padding-left: .25rem;
+    padding-right: .25rem; }
+  #qa-chat .message-row.bubble.bot-row { max-width: 100%; }
+  #qa-chat .message-row.bubble.user-row { max-width: 90%; }
+  .qa-log caption { display: block; }
+  .qa-answer li.qa-passage { padding: .5rem; }
+  .qa-answer blockquote.qa-key { padding: .5rem; }
+  table.qa-log, .qa-log thead, .qa-log tbody, .qa-log tr, .qa-log td { display: block; }
+  .qa-log thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+    clip: rect(0 0 0 0); }
+  .qa-log tr { border: 1px solid var(--border-color-primary); border-radius: .375rem;
+    margin: .5rem 0; padding: .25rem .5rem; }
+  .qa-log td { border: 0; padding: .15rem 0; }
+  .qa-log td::before { content: attr(data-label) " : "; font-weight: 600; }
+  .qa-log td:empty { display: none; }
+}
+@media print {
+  #qa-chat, #qa-chat * { max-height: none !important; overflow: visible !important; }
+  #qa-chat, #qa-chat .bubble-wrap, #qa-chat .wrapper { height: auto !important; }
+  #qa-ask-row, #qa-examples, #qa-clear, #qa-feedback-note, #qa-vote-status, #qa-chat .message-buttons,
+  #qa-chat .icon-button-wrapper, #qa-chat label[data-testid="block-label"],
+  #qa-chat .scroll-down-button-container, .tab-wrapper, [role="tablist"], .qa-back-wrap
+  { display: none !important; }
+  .qa-answer mark, .qa-article .qa-hit-key { background: #fde68a !important;
+    print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+  .qa-answer li.qa-passage, .qa-answer blockquote.qa-key { border-color: #000 !important;
+    break-inside: avoid; }
+}
 """

@@ -9,10 +9,11 @@ passage and its highlighted sentence, both as offsets into ``Article.source``; t
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping
 
-from qa.answer import Answer, Citation, Status
+from qa.answer import Answer, Citation
 from qa.article import CREDITED, Article, Section, Span
 
 # French typography: an acronym read as a word, of 5+ letters, is written "Inserm", not "INSERM".
@@ -70,15 +71,37 @@ def render_question(question: str) -> str:
     return f'<p class="qa-user">{esc(question.encode("utf-8", "replace").decode("utf-8"))}</p>'
 
 
-def render_answer(answer: Answer, articles: Mapping[str, Article]) -> str:
-    """Render the chat reply: quoted key sentence and cited passages, or the decline."""
-    if answer.status is Status.ANSWERED and answer.passages:
+# Replies a reader may vote on: an answer, a decline, related reading (not greetings or errors).
+VOTABLE = frozenset({"answered", "no_answer", "related"})
+# The staff page's words for each status; an unknown one is shown as it is.
+STATUS_LABELS = {"answered": "Répondu", "no_answer": "Sans réponse", "related": "Lecture liée",
+                 "smalltalk": "Conversation", "invalid": "Invalide"}
+
+
+def status_label(status: str) -> str:
+    """The French word for an answer status (the raw value if it is unknown)."""
+    return STATUS_LABELS.get(status, status)
+
+
+def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: str = "") -> str:
+    """Render the chat reply: quoted key sentence and cited passages, related reading, or decline.
+
+    ``answer_id`` travels with the message (``data-qa-id``) so that a vote on it finds its
+    answer whatever happened to the conversation since. Dispatches on ``answer.status.value``:
+    an unknown status shows the engine's message and its passages, never as the answer.
+    """
+    status = answer.status.value
+    if status == "answered" and answer.passages:
         body = _answered(answer, articles)
-    elif answer.status is Status.NO_ANSWER:
+    elif status == "no_answer":
         body = _declined(answer, list(articles.values()))
+    elif answer.passages:
+        body = _related(answer, articles)
     else:
         body = f"<p>{esc(answer.message)}</p>"
-    return f'<div class="qa-answer qa-{answer.status.value}">{body}</div>'
+    classes = f"qa-answer qa-{esc(status)}" + (" qa-votable" if status in VOTABLE else "")
+    ident = f' data-qa-id="{esc(answer_id)}"' if answer_id else ""
+    return f'<div class="{classes}"{ident}>{body}</div>'
 
 
 def _cite_link(citation: Citation, label: str, extra: str = "") -> str:
@@ -87,29 +110,50 @@ def _cite_link(citation: Citation, label: str, extra: str = "") -> str:
             f'{extra}>{label}</a>')
 
 
+# Only one citation link per reply is in the Tab order (the first passage's "Voir dans l'article");
+# the arrow keys move between a reply's links (page script). The numbers repeat those links.
+OUT_OF_TAB_ORDER = ' tabindex="-1"'
+
+
 def _answered(answer: Answer, articles: Mapping[str, Article]) -> str:
     first = answer.passages[0]
-    numbers = " ".join(_cite_link(c, f"[{c.rank}]") for c in answer.passages)
+    numbers = " ".join(_cite_link(c, f"[{c.rank}]", OUT_OF_TAB_ORDER) for c in answer.passages)
     # The engine's message repeats the key sentence and its section: both are shown below.
     parts = [f'<blockquote class="qa-key"><p>« {esc(first.highlight)} » {numbers}</p></blockquote>']
-    items = "".join(_passage(c, articles.get(c.article)) for c in answer.passages)
-    parts.append('<p class="qa-cited-title">Passages cités</p>'
-                 f'<ol class="qa-passages">{items}</ol>')
+    parts.append(_passage_list("Passages cités", answer.passages, articles))
     return "".join(parts)
 
 
-def _passage(citation: Citation, article: Article | None) -> str:
+def _related(answer: Answer, articles: Mapping[str, Article]) -> str:
+    """The article does not say exactly that: the message, then the passage as related reading."""
+    return (f'<p class="qa-related-note">{esc(answer.message)}</p>'
+            + _passage_list("Lecture liée (ce n’est pas une réponse)", answer.passages, articles,
+                            mark=False))
+
+
+def _passage_list(title: str, citations: list[Citation], articles: Mapping[str, Article],
+                  mark: bool = True) -> str:
+    """The passages under ``title``; ``mark``: highlight the sentence each one was cited for."""
+    items = "".join(_passage(c, articles.get(c.article), first=i == 0, mark=mark)
+                    for i, c in enumerate(citations))
+    return (f'<p class="qa-cited-title">{esc(title)}</p>'
+            f'<ol class="qa-passages">{items}</ol>')
+
+
+def _passage(citation: Citation, article: Article | None, first: bool = False,
+             mark: bool = True) -> str:
     start = _shown_start(citation, article)
     text = article.source[start : citation.end] if article else citation.text
     base = start if article else citation.start
-    marked = _marked(text, base, citation)
+    marked = _marked(text, base, citation) if mark else esc(text)
     source = esc(source_line(article)) if article else esc(citation.article)
     return (
         '<li class="qa-passage"><p class="qa-section-title">'
-        f'{_cite_link(citation, f"[{citation.rank}]")} '
+        f'{_cite_link(citation, f"[{citation.rank}]", OUT_OF_TAB_ORDER)} '
         f"<strong>{esc(citation.section)}</strong></p>"
         f'<p class="qa-passage-text">{marked}</p>'
-        f'<p class="qa-source">{source} · {_cite_link(citation, "Voir dans l’article")}</p></li>'
+        f'<p class="qa-source">{source} · '
+        f'{_cite_link(citation, "Voir dans l’article", "" if first else OUT_OF_TAB_ORDER)}</p></li>'
     )
 
 
@@ -201,8 +245,14 @@ def _lines(source: str, sentences: Iterable[Span]) -> list[list[Span]]:
     return list(lines.values())
 
 
+def render_back_link() -> str:
+    """The Article view's way back to the conversation (the page script moves the focus back)."""
+    return ('<p class="qa-back-wrap"><a class="qa-back" href="#qa-chat">'
+            "← Retour à la conversation</a></p>")
+
+
 def render_diagnostics(report: dict) -> str:
-    """Staff view of ``Answer.to_dict(diagnostics=True)``: decision, then each passage's scores."""
+    """Staff view of ``Answer.to_dict(diagnostics=True)``: decision, each passage's scores, JSON."""
     decision = report.get("decision") or {}
     rows = "".join(
         f"<tr><td>{p['rank']}</td><td>{esc(p['section'])}</td>"
@@ -216,14 +266,19 @@ def render_diagnostics(report: dict) -> str:
                            ("confidence", "Confiance"), ("threshold", "Seuil de non-réponse"),
                            ("coverage", "Couverture"), ("dense", "Score dense"))
     )
+    raw = esc(json.dumps(report, ensure_ascii=False, indent=2)).replace("<br>", "\n")
+    status = status_label(str(report.get("status", "")))
     return (
-        f'<div class="qa-diagnostics"><p>Statut : <strong>{esc(report.get("status", ""))}</strong>'
+        f'<div class="qa-diagnostics"><p>Statut : <strong>{esc(status)}</strong>'
         f" — {esc(report.get('message', ''))}</p><dl class=\"qa-decision\">{facts}</dl>"
+        '<div class="qa-scroll" role="region" tabindex="0" aria-label="Passages les mieux classés">'
         '<table class="qa-scores"><caption>Passages les mieux classés</caption>'
         '<thead><tr><th scope="col">Rang</th><th scope="col">Section</th><th scope="col">Dense</th>'
         '<th scope="col">Lexical</th><th scope="col">Fusionné</th>'
         '<th scope="col">Phrase retenue</th>'
         f"</tr></thead><tbody>{rows}</tbody></table></div>"
+        "<details class=\"qa-raw\"><summary>Réponse complète (JSON, avec diagnostics)</summary>"
+        f"<pre>{raw}</pre></details></div>"
     )
 
 

@@ -60,6 +60,7 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     app.state.assistant = assistant
     app.include_router(build_router(assistant, settings.request_timeout))
     # No uploads, no file serving beyond the page's assets, no monitoring, no MCP server.
+    # No footer on either page: Gradio's API panel is English; the API is documented in docs/web.md.
     common = {"theme": make_theme(), "css": CSS, "run_history": False, "ssr_mode": False,
               "mcp_server": False, "enable_monitoring": False, "max_file_size": "1mb",
               "allowed_paths": [], "i18n": gr.I18n(fr=MISSING_FRENCH),
@@ -70,7 +71,7 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     public = build_public(assistant).queue(default_concurrency_limit=settings.concurrency,
                                            max_size=settings.queue_size)
     public.state_session_capacity = settings.max_sessions
-    gr.mount_gradio_app(app, public, path="/", js=CITATION_SCRIPT, footer_links=["api"],
+    gr.mount_gradio_app(app, public, path="/", js=CITATION_SCRIPT, footer_links=[],
                         show_error=False, **common)
     # Added last is outermost: headers go on everything, the 401 of /staff included; CORS
     # headers on 404, 413 and 429 too, so that an embedding page can read them.

@@ -6,20 +6,36 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
+from qa.answer import Status
 from qa.feedback import LoggedQuestion
-from qa.web.render import esc, render_diagnostics
+from qa.web.render import esc, render_diagnostics, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
 
-STATUS_CHOICES = [("Tous", ""), ("Répondu", "answered"), ("Sans réponse", "no_answer"),
-                  ("Conversation", "smalltalk"), ("Invalide", "invalid")]
-LOG_HEADERS = ["Heure (UTC)", "Question", "Statut", "Avis"]
+# The engine's statuses (the CSV export accepts exactly those), each with its French word.
+STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
+LOG_HEADERS = ("Heure (UTC)", "Question", "Statut", "Phrase citée", "Avis")
 VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
 
 def log_rows(rows: list[LoggedQuestion]) -> list[list[str]]:
-    """Turn the log into table rows (plain text cells)."""
-    return [[r.asked_at[:19].replace("T", " "), r.question, r.status,
-             VERDICT_LABELS.get(r.feedback, "")] for r in rows]
+    """Turn the log into table rows (plain text cells, statuses in French)."""
+    return [[r.asked_at[:19].replace("T", " "), r.question, status_label(r.status),
+             r.cited_sentence, VERDICT_LABELS.get(r.feedback, "")] for r in rows]
+
+
+def render_log(rows: list[list[str]]) -> str:
+    """The log as an HTML table; on a phone each row becomes a card (CSS, ``data-label``)."""
+    if not rows:
+        return '<p class="qa-log-empty">Aucune question enregistrée pour ce filtre.</p>'
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in LOG_HEADERS)
+    body = "".join(
+        "<tr>" + "".join(f'<td data-label="{esc(h)}">{esc(cell)}</td>'
+                         for h, cell in zip(LOG_HEADERS, row, strict=True)) + "</tr>"
+        for row in rows
+    )
+    return ('<div class="qa-scroll" role="region" tabindex="0" aria-label="Journal des questions">'
+            '<table class="qa-log"><caption>Questions (les plus récentes d’abord)</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def export_link(status: str) -> str:
@@ -27,6 +43,14 @@ def export_link(status: str) -> str:
     query = f"?{urlencode({'status': status})}" if status else ""
     return (f'<p><a class="qa-cite" href="export.csv{esc(query)}" download>'
             "Télécharger le journal (CSV)</a></p>")
+
+
+def matching(rows: list[LoggedQuestion], text: str) -> list[LoggedQuestion]:
+    """The rows whose question or cited sentence contains ``text`` (case-insensitive)."""
+    wanted = (text or "").strip().casefold()
+    if not wanted:
+        return rows
+    return [r for r in rows if wanted in r.question.casefold() or wanted in r.cited_sentence.casefold()]
 
 
 def build_staff(assistant: Assistant) -> gr.Blocks:
@@ -40,34 +64,33 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
             with gr.Row(equal_height=True):
                 question = gr.Textbox(label="Question à diagnostiquer", scale=5, lines=1,
                                       placeholder="Tapez une question puis Entrée…",
-                                      elem_id="qa-staff-question")
-                run = gr.Button("Diagnostiquer", variant="primary", scale=1)
+                                      elem_id="qa-staff-question", min_width=200)
+                run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=180)
             report = gr.HTML(elem_id="qa-staff-report")
-            raw = gr.JSON(label="Réponse complète (avec diagnostics)", open=False)
         with gr.Tab("Journal des questions"):
             problem = gr.HTML(_problem(assistant))
             with gr.Row(equal_height=True):
-                status = gr.Dropdown(STATUS_CHOICES, value="", label="Filtrer par statut", scale=3)
-                refresh = gr.Button("Actualiser", scale=1)
+                status = gr.Dropdown(STATUS_CHOICES, value="", label="Filtrer par statut", scale=2,
+                                     min_width=160)
+                search = gr.Textbox(label="Rechercher (question ou phrase citée)", scale=3, lines=1,
+                                    min_width=200, elem_id="qa-staff-search")
+                refresh = gr.Button("Actualiser", scale=1, min_width=110)
             link = gr.HTML(export_link(""))
-            table = gr.Dataframe(headers=LOG_HEADERS, value=[], datatype="str",
-                                 label="Questions (les plus récentes d'abord)",
-                                 column_widths=["20%", "52%", "14%", "14%"], show_search="search",
-                                 interactive=False, wrap=True, elem_id="qa-staff-log")
+            table = gr.HTML(render_log([]), elem_id="qa-staff-log")
 
-        def diagnose(text: str) -> tuple[str, dict]:
-            result = assistant.diagnose(text or "")
-            return render_diagnostics(result), result
+        def diagnose(text: str) -> str:
+            return render_diagnostics(assistant.diagnose(text or ""))
 
-        def load_log(chosen: str) -> tuple[list[list[str]], str, str]:
+        def load_log(chosen: str, text: str) -> tuple[str, str, str]:
             rows = assistant.store.questions(chosen or None) if assistant.store else []
-            return log_rows(rows), export_link(chosen or ""), _problem(assistant)
+            return (render_log(log_rows(matching(rows, text))), export_link(chosen or ""),
+                    _problem(assistant))
 
         private = {"api_visibility": "private"}
-        question.submit(diagnose, [question], [report, raw], **private)
-        run.click(diagnose, [question], [report, raw], **private)
-        for event in (status.change, refresh.click, blocks.load):
-            event(load_log, [status], [table, link, problem], **private)
+        question.submit(diagnose, [question], [report], **private)
+        run.click(diagnose, [question], [report], **private)
+        for event in (status.change, search.submit, refresh.click, blocks.load):
+            event(load_log, [status, search], [table, link, problem], **private)
     return blocks
 
 

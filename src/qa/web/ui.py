@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 import gradio as gr
 
+from qa.feedback import cited_passages
 from qa.web.limits import Busy
-from qa.web.render import esc, render_answer, render_article, render_header, render_question
+from qa.web.render import (
+    VOTABLE,
+    esc,
+    render_answer,
+    render_article,
+    render_back_link,
+    render_header,
+    render_question,
+)
 from qa.web.service import FEEDBACK_OFF, Assistant
 
 PAGE_TITLE = "Questions sur l'article — assistant citant ses sources"
@@ -18,6 +29,9 @@ EXAMPLES = (
     "Quel rôle joue l'indole-3-carbinol ?",
 )
 PLACEHOLDER = "Posez votre question sur l'article, puis appuyez sur Entrée…"
+# A session remembers this many of its answers for votes (older ones can no longer be voted on).
+KEPT_ANSWERS = 200
+ANSWER_ID = re.compile(r'data-qa-id="([0-9a-f]{32})"')
 
 
 def feedback_note(assistant: Assistant) -> str:
@@ -33,6 +47,12 @@ def note_update(assistant: Assistant) -> gr.HTML:
     return gr.HTML(note, visible=bool(note))
 
 
+def answer_id_in(message: object) -> str | None:
+    """The answer id carried by a chat message (its HTML, or Gradio's list/dict forms of it)."""
+    found = ANSWER_ID.findall(str(message))
+    return found[-1] if found else None
+
+
 def build_public(assistant: Assistant) -> gr.Blocks:
     """Build the public Blocks: title, chat, examples, votes, article tab, ``/ask`` endpoint."""
     articles = list(assistant.articles.values())
@@ -40,14 +60,16 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         gr.HTML(render_header(articles), elem_id="qa-header")
         note = gr.HTML(feedback_note(assistant), elem_id="qa-feedback-note",
                        visible=not assistant.feedback_enabled)
-        entries = gr.State([])  # per chat message: None (user) or {"log_id", "answer"} (assistant)
+        answers = gr.State({})  # answer id -> {"log_id", "answer"}: what a vote refers to
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
-                chat = _chat_panel(assistant, note, entries)
+                chat, status = _chat_panel(assistant, note, answers)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
+                gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
                 for article in articles:
                     gr.HTML(render_article(article), elem_classes=["qa-article-view"])
-        _voting(assistant, chat, entries, note)
+                gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
+        _voting(assistant, chat, answers, [note, status])
 
         async def ask(question: str) -> dict:
             """Answer a question about the article with the JSON contract."""
@@ -61,64 +83,98 @@ def build_public(assistant: Assistant) -> gr.Blocks:
     return blocks
 
 
-def _chat_panel(assistant: Assistant, note: gr.HTML, entries: gr.State) -> gr.Chatbot:
+def vote_status(text: str) -> str:
+    """Render the line that confirms a vote (or says it failed), read out by screen readers."""
+    return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
+
+
+def _chat_panel(assistant: Assistant, note: gr.HTML,
+                answers: gr.State) -> tuple[gr.Chatbot, gr.HTML]:
+    # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
-        label="Conversation", elem_id="qa-chat", height="68vh", min_height=360, latex_delimiters=[],
+        label="Conversation", elem_id="qa-chat", height=None, max_height="68vh", min_height=150,
+        latex_delimiters=[],
         autoscroll=False,  # the page script scrolls to the new question instead of the bottom
         buttons=["copy"], feedback_options=("Like", "Dislike"),
         placeholder="Les réponses citent l'article mot pour mot. Essayez une question ci-dessous.",
     )
-    with gr.Row(equal_height=True):
+    # Votes are confirmed here, under the chat (Gradio's toasts nest a button in a button).
+    status = gr.HTML("", elem_id="qa-vote-status")
+    with gr.Row(equal_height=True, elem_id="qa-ask-row"):
+        # No autofocus: embedded, it would scroll the host page (the page script focuses the box
+        # when the page is not framed).
         question = gr.Textbox(
             label="Votre question", placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5,
-            elem_id="qa-question", autofocus=True, submit_btn=False,
+            elem_id="qa-question", submit_btn=False, min_width=180,
         )
-        send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="qa-send")
-    with gr.Row():
+        send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="qa-send", min_width=96)
+    with gr.Column(elem_id="qa-examples"):
         gr.Markdown("**Exemples de questions :**")
-        examples = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
+        with gr.Row(elem_id="qa-example-buttons"):
+            examples = [gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0)
+                        for text in EXAMPLES]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
 
-    def respond(text: str, history: list, kept: list) -> tuple[str, list, list, gr.HTML]:
+    def respond(text: str, history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
         if not (text or "").strip():
-            return "", history, kept, note_update(assistant)
+            return "", history, kept, note_update(assistant), ""
         answer, log_id = assistant.ask(text)
-        reply = render_answer(answer, assistant.articles)
+        ident = uuid.uuid4().hex
+        reply = render_answer(answer, assistant.articles, ident)
         history = [*history, {"role": "user", "content": render_question(answer.question)},
                    {"role": "assistant", "content": reply}]
-        kept = [*kept, None, {"log_id": log_id, "answer": answer.to_dict()}]
-        return "", history, kept, note_update(assistant)
+        if answer.status.value in VOTABLE:
+            kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
+        return "", history, kept, note_update(assistant), ""
 
-    outputs = [question, chat, entries, note]
+    outputs = [question, chat, answers, note, status]
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
-    question.submit(respond, [question, chat, entries], outputs, **private)
-    send.click(respond, [question, chat, entries], outputs, **private)
+    question.submit(respond, [question, chat, answers], outputs, **private)
+    send.click(respond, [question, chat, answers], outputs, **private)
     for button, text in zip(examples, EXAMPLES, strict=True):
-        button.click(_preset(respond, text), [chat, entries], outputs, **private)
-    clear.click(lambda: ("", [], [], note_update(assistant)), None, outputs, **private)
-    return chat
+        button.click(_preset(respond, text), [chat, answers], outputs, **private)
+    # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
+    clear.click(lambda: ("", [], note_update(assistant), ""), None, [question, chat, note, status],
+                **private)
+    return chat, status
 
 
-def _voting(assistant: Assistant, chat: gr.Chatbot, entries: gr.State, note: gr.HTML) -> None:
-    def vote(kept: list, data: gr.LikeData) -> gr.HTML:
-        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        entry = kept[index] if isinstance(index, int) and 0 <= index < len(kept) else None
+def vote_record(answer: dict) -> dict:
+    """What a vote stores about its answer (no passage text: a session keeps up to 200 of these)."""
+    return {"question": answer.get("question", ""), "status": answer.get("status", ""),
+            "passages": cited_passages(answer)}
+
+
+def _remember(kept: dict, ident: str, entry: dict) -> dict:
+    """``kept`` plus ``ident``, keeping only the latest :data:`KEPT_ANSWERS` answers."""
+    kept = {**kept, ident: entry}
+    while len(kept) > KEPT_ANSWERS:
+        kept.pop(next(iter(kept)))
+    return kept
+
+
+def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, outputs: list) -> None:
+    """``outputs``: the feedback note and the vote status line."""
+
+    def vote(kept: dict, data: gr.LikeData) -> tuple[gr.HTML, str]:
+        ident = answer_id_in(data.value)
+        entry = kept.get(ident) if ident else None
         if not entry or data.liked is None or data.liked == "":
-            return note_update(assistant)
+            return note_update(assistant), ""
         liked = data.liked is True or data.liked == "Like"
         if assistant.record_feedback(entry["log_id"], entry["answer"], liked):
-            gr.Info("Merci, votre avis est enregistré.")
+            text = "Merci, votre avis est enregistré."
         else:
-            gr.Warning("Votre avis n'a pas pu être enregistré : retours désactivés.")
-        return note_update(assistant)
+            text = "Votre avis n'a pas pu être enregistré : retours désactivés."
+        return note_update(assistant), vote_status(text)
 
-    chat.like(vote, [entries], [note], api_visibility="private")
+    chat.like(vote, [answers], outputs, api_visibility="private")
 
 
 def _preset(respond: Any, text: str) -> Any:
     """``respond`` with the question fixed (an example button)."""
 
-    def ask_example(history: list, kept: list) -> tuple[str, list, list, gr.HTML]:
+    def ask_example(history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
         return respond(text, history, kept)
 
     return ask_example
