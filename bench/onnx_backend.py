@@ -1,4 +1,4 @@
-"""Would sentence-transformers' own ``backend="onnx"`` build the index faster? Measured, not adopted.
+r"""Would sentence-transformers' own ``backend="onnx"`` build the index faster? Measured, not adopted.
 
 sentence-transformers loads ONNX models through ``optimum-onnx``, whose releases (0.1.0 at most on
 the registry) require ``transformers<4.58``; the project runs transformers 5. It is therefore tried
@@ -68,8 +68,9 @@ def main(argv: list[str]) -> int:
         torch_model, torch_load = timed_load(str(folder), "torch")
         onnx_model, export_load = timed_load(str(folder), "onnx")
         _, onnx_load = timed_load(str(folder), "onnx")
-        print(f"load (s): torch {torch_load:.2f}; onnx first time, with export {export_load:.2f}; "
-              f"onnx again {onnx_load:.2f}")
+        line = (f"load (s): torch {torch_load:.2f}; onnx first time, with export {export_load:.2f}; "
+                f"onnx again {onnx_load:.2f}")
+        print(line)  # noqa: T201
         for corpus in options.corpora:
             texts = units_texts(corpus)
             encode(torch_model, texts[:8])
@@ -77,9 +78,10 @@ def main(argv: list[str]) -> int:
             ours, torch_s = encode(torch_model, texts)
             theirs, onnx_s = encode(onnx_model, texts)
             agreement = float((ours * theirs).sum(axis=1).min())
-            print(f"{corpus}: {len(texts)} units, {sum(map(len, texts)):,} characters; encode (s): "
-                  f"torch {torch_s:.2f}, onnx {onnx_s:.2f} ({torch_s / onnx_s:.2f}x); "
-                  f"min cosine {agreement:.7f}")
+            line = (f"{corpus}: {len(texts)} units, {sum(map(len, texts)):,} characters; encode (s): "
+                    f"torch {torch_s:.2f}, onnx {onnx_s:.2f} ({torch_s / onnx_s:.2f}x); "
+                    f"min cosine {agreement:.7f}")
+            print(line)  # noqa: T201
     return 0
 
 

@@ -87,7 +87,7 @@ def differences(slow: Engine, fast: Engine, questions: list[str]) -> tuple[list[
 def check(slow: Engine, fast: Engine, questions: list[str]) -> None:
     """No difference but ties, and few of those."""
     ties, others = differences(slow, fast, questions)
-    print(f"{len(questions)} questions, {len(ties)} differ by a tie:", *ties, sep="\n  ")
+    print(f"{len(questions)} questions, {len(ties)} differ by a tie:", *ties, sep="\n  ")  # noqa: T201
     assert others == []
     assert len(ties) <= SHARE * len(questions), ties
 
