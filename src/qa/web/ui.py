@@ -58,8 +58,9 @@ def build_public(assistant: Assistant) -> gr.Blocks:
     articles = list(assistant.articles.values())
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         gr.HTML(render_header(articles), elem_id="qa-header")
-        note = gr.HTML(feedback_note(assistant), elem_id="qa-feedback-note",
-                       visible=not assistant.feedback_enabled)
+        note = gr.HTML(
+            feedback_note(assistant), elem_id="qa-feedback-note", visible=not assistant.feedback_enabled
+        )
         answers = gr.State({})  # answer id -> {"log_id", "answer"}: what a vote refers to
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
@@ -88,14 +89,18 @@ def vote_status(text: str) -> str:
     return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
 
 
-def _chat_panel(assistant: Assistant, note: gr.HTML,
-                answers: gr.State) -> tuple[gr.Chatbot, gr.HTML]:
+def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> tuple[gr.Chatbot, gr.HTML]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
-        label="Conversation", elem_id="qa-chat", height=None, max_height="68vh", min_height=150,
+        label="Conversation",
+        elem_id="qa-chat",
+        height=None,
+        max_height="68vh",
+        min_height=150,
         latex_delimiters=[],
         autoscroll=False,  # the page script scrolls to the new question instead of the bottom
-        buttons=["copy"], feedback_options=("Like", "Dislike"),
+        buttons=["copy"],
+        feedback_options=("Like", "Dislike"),
         placeholder="Les réponses citent l'article mot pour mot. Essayez une question ci-dessous.",
     )
     # Votes are confirmed here, under the chat (Gradio's toasts nest a button in a button).
@@ -104,15 +109,22 @@ def _chat_panel(assistant: Assistant, note: gr.HTML,
         # No autofocus: embedded, it would scroll the host page (the page script focuses the box
         # when the page is not framed).
         question = gr.Textbox(
-            label="Votre question", placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5,
-            elem_id="qa-question", submit_btn=False, min_width=180,
+            label="Votre question",
+            placeholder=PLACEHOLDER,
+            lines=1,
+            max_lines=4,
+            scale=5,
+            elem_id="qa-question",
+            submit_btn=False,
+            min_width=180,
         )
         send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="qa-send", min_width=96)
     with gr.Column(elem_id="qa-examples"):
         gr.Markdown("**Exemples de questions :**")
         with gr.Row(elem_id="qa-example-buttons"):
-            examples = [gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0)
-                        for text in EXAMPLES]
+            examples = [
+                gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0) for text in EXAMPLES
+            ]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
 
     def respond(text: str, history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
@@ -121,8 +133,11 @@ def _chat_panel(assistant: Assistant, note: gr.HTML,
         answer, log_id = assistant.ask(text)
         ident = uuid.uuid4().hex
         reply = render_answer(answer, assistant.articles, ident)
-        history = [*history, {"role": "user", "content": render_question(answer.question)},
-                   {"role": "assistant", "content": reply}]
+        history = [
+            *history,
+            {"role": "user", "content": render_question(answer.question)},
+            {"role": "assistant", "content": reply},
+        ]
         if answer.status.value in VOTABLE:
             kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
         return "", history, kept, note_update(assistant), ""
@@ -134,15 +149,17 @@ def _chat_panel(assistant: Assistant, note: gr.HTML,
     for button, text in zip(examples, EXAMPLES, strict=True):
         button.click(_preset(respond, text), [chat, answers], outputs, **private)
     # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
-    clear.click(lambda: ("", [], note_update(assistant), ""), None, [question, chat, note, status],
-                **private)
+    clear.click(lambda: ("", [], note_update(assistant), ""), None, [question, chat, note, status], **private)
     return chat, status
 
 
 def vote_record(answer: dict) -> dict:
     """What a vote stores about its answer (no passage text: a session keeps up to 200 of these)."""
-    return {"question": answer.get("question", ""), "status": answer.get("status", ""),
-            "passages": cited_passages(answer)}
+    return {
+        "question": answer.get("question", ""),
+        "status": answer.get("status", ""),
+        "passages": cited_passages(answer),
+    }
 
 
 def _remember(kept: dict, ident: str, entry: dict) -> dict:
