@@ -233,9 +233,9 @@ def _declined(answer: Answer, articles: list[Article]) -> str:
     subject = "L'article ne traite pas de cette question." if len(articles) == 1 else (
         "Les articles ne traitent pas de cette question.")
     if answer.message == VAGUE_QUESTION:  # « Pourquoi ? » alone: say how to rephrase
-        subject = answer.message
+        subject = esc(answer.message)
     # The engine's message says the same in one line; the list below is easier to read.
-    parts = [f'<p class="qa-decline"><strong>{esc(subject)}</strong></p>']
+    parts = [f'<p class="qa-decline"><strong>{subject}</strong></p>']
     topics = "".join(f"<li>{_topic_link(t)}</li>" for t in covered_topics(articles))
     if topics:
         parts.append("<p>Vous pouvez l’interroger sur ces sujets (cliquez pour demander) :</p>"
