@@ -131,8 +131,14 @@ def test_a_page_scoped_to_one_article(session: Session, two_articles: App):
     page = session.page
     page.goto(two_articles.url + f"?article={CAFE}")
     page.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
-    # Unscoped, this question is about the seed article; scoped, nothing else may be cited.
+    # The examples fit the article: none about the seed article's leukaemia.
+    examples = page.locator("#qa-example-buttons button")
+    assert "Que dit l'article sur Ce que mesure l'étude ?" in examples.all_inner_texts()
+    assert page.get_by_role("button", name="Quel type de leucémie").count() == 0
     check_scoped_chat(page)
+    page.get_by_role("button", name="Que dit l'article sur Des conseils simples ?").click()
+    page.locator(".qa-answer").nth(2).wait_for()
+    assert cited_articles(page) == {CAFE}
     page.get_by_role("tab", name="Article").click()
     assert page.locator(f'.qa-article[data-article="{CAFE}"]').is_visible()
     assert not page.locator(f'.qa-article[data-article="{SEED_ID}"]').is_visible()

@@ -290,8 +290,8 @@ CSS = """
   font-size: .9em; margin: .25rem 0 0; }
 .qa-answer mark, .qa-article .qa-hit-key { background: var(--qa-mark-bg); color: var(--qa-mark-text);
   padding: 0 .1em; border-radius: .15em; }
-a.qa-cite, a.qa-back, .qa-answer a.qa-cite, .qa-answer a.qa-topic { color: var(--qa-link); text-decoration: underline;
-  font-weight: 600; }
+a.qa-cite, a.qa-back, .qa-answer a.qa-cite, .qa-answer a.qa-topic { color: var(--qa-link);
+  text-decoration: underline; font-weight: 600; }
 .gradio-container :focus-visible, a.qa-cite:focus-visible, a.qa-back:focus-visible,
 a.qa-topic:focus-visible,
 .qa-article .qa-section:focus-visible, .qa-scroll:focus-visible {

@@ -8,11 +8,13 @@ from typing import Any
 
 import gradio as gr
 
+from qa.article import Article
 from qa.feedback import cited_passages
 from qa.web.history import MAX_HISTORY, BadInput, parse_history
 from qa.web.limits import Busy
 from qa.web.render import (
     VOTABLE,
+    covered_topics,
     esc,
     render_answer,
     render_article,
@@ -20,6 +22,7 @@ from qa.web.render import (
     render_header,
     render_question,
     render_unknown_article,
+    topic_question,
     unknown_article_message,
 )
 from qa.web.service import FEEDBACK_OFF, Assistant
@@ -31,6 +34,7 @@ EXAMPLES = (
     "Quel type de leucémie est concerné par la découverte ?",
     "Quel rôle joue l'indole-3-carbinol ?",
 )
+GENERIC_EXAMPLES = 2  # the first examples fit any article; the others are about the seed article
 PLACEHOLDER = "Posez votre question sur l'article, puis appuyez sur Entrée…"
 # A session remembers this many of its answers for votes (older ones can no longer be voted on).
 KEPT_ANSWERS = 200
@@ -82,7 +86,7 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         hint = gr.Textbox(visible=False)  # ``?article=`` as the browser read it (SCOPE_SCRIPT)
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
-                chat, status = _chat_panel(assistant, note, answers, scope)
+                chat, status, examples = _chat_panel(assistant, note, answers, scope)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
                 views = [gr.HTML(render_article(article), elem_classes=["qa-article-view"])
@@ -95,18 +99,23 @@ def build_public(assistant: Assistant) -> gr.Blocks:
             article = page_scope(value, request)
             shown = [gr.HTML(visible=article is None or article == a.id) for a in articles]
             if article is None:
-                return [None, render_header(articles), *shown]
+                return [None, render_header(articles), *shown, *example_buttons(None)]
             if article not in assistant.articles:
-                return [article, render_unknown_article(article, articles), *shown]
-            return [article, render_header([assistant.articles[article]]), *shown]
+                return [article, render_unknown_article(article, articles), *shown,
+                        *example_buttons(None)]
+            found = assistant.articles[article]
+            return [article, render_header([found]), *shown, *example_buttons(found)]
 
-        blocks.load(load_scope, [hint], [scope, header, *views], js=SCOPE_SCRIPT,
+        blocks.load(load_scope, [hint], [scope, header, *views, *examples], js=SCOPE_SCRIPT,
                     api_visibility="private", show_progress="hidden")
 
         async def ask(question: str, history: list[str] | None = None,
                       article: str | None = None) -> dict:
-            """Answer a question about the article with the JSON contract; ``history``: the earlier
-            questions, oldest first (the last 5 are used); ``article``: search only this article."""
+            """Answer a question about the article with the JSON contract.
+
+            ``history``: the earlier questions, oldest first (the last 5 are used);
+            ``article``: the id of the only article to search (an unknown one is an error).
+            """
             try:
                 earlier = parse_history(history, max_chars=assistant.max_question_chars)
             except BadInput as bad:
@@ -125,8 +134,10 @@ def build_public(assistant: Assistant) -> gr.Blocks:
 
 
 def page_scope(value: str | None, request: gr.Request | None) -> str | None:
-    """The article a page asks for: what the browser read (``SCOPE_SCRIPT``), else the query of
-    the request; ``None`` (every article) when neither names one."""
+    """The article a page asks for (``None``: every article).
+
+    What the browser read (``SCOPE_SCRIPT``), else the query of the request.
+    """
     if value is None and request is not None:
         value = dict(getattr(request, "query_params", {}) or {}).get("article")
     value = (value or "").strip()
@@ -138,9 +149,31 @@ def vote_status(text: str) -> str:
     return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
 
 
+def scoped_examples(article: Article | None) -> list[str]:
+    """The example questions of a page (at most ``len(EXAMPLES)``).
+
+    The usual ones; scoped to one article, the ones that fit any article, then questions on
+    its first subjects.
+    """
+    if article is None:
+        return list(EXAMPLES)
+    topics = [topic_question(t) for t in covered_topics([article])]
+    return [*EXAMPLES[:GENERIC_EXAMPLES], *topics][: len(EXAMPLES)]
+
+
+def example_buttons(article: Article | None) -> list[gr.Button]:
+    """Updates of the example buttons for :func:`scoped_examples` (unused ones hidden)."""
+    texts = scoped_examples(article)
+    return [gr.Button(texts[i] if i < len(texts) else "", visible=i < len(texts))
+            for i in range(len(EXAMPLES))]
+
+
 def earlier_questions(asked: list | None, answer: object) -> list[str]:
-    """The chat's questions to read the next one after: ``asked`` plus this answer's question
-    when it is about the article (not a greeting or an invalid text), the last five."""
+    """The chat's questions to read the next one after (the last five).
+
+    ``asked`` plus this answer's question when it is about the article (not a greeting or an
+    invalid text).
+    """
     kept = [q for q in (asked or []) if isinstance(q, str)]
     if getattr(getattr(answer, "status", None), "value", "") in VOTABLE:
         kept.append(answer.question)
@@ -154,7 +187,7 @@ def scoped_articles(assistant: Assistant, article: str | None) -> dict:
 
 
 def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
-                scope: gr.State) -> tuple[gr.Chatbot, gr.HTML]:
+                scope: gr.State) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button]]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
         label="Conversation", elem_id="qa-chat", height=None, max_height="68vh", min_height=150,
@@ -204,12 +237,12 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
     question.submit(respond, [question, chat, answers, asked, scope], outputs, **private)
     send.click(respond, [question, chat, answers, asked, scope], outputs, **private)
-    for button, text in zip(examples, EXAMPLES, strict=True):
-        button.click(_preset(respond, text), [chat, answers, asked, scope], outputs, **private)
+    for button in examples:  # an example asks its own label (set per article by the page's load)
+        button.click(respond, [button, chat, answers, asked, scope], outputs, **private)
     # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
     clear.click(lambda: ("", [], note_update(assistant), "", []), None,
                 [question, chat, note, status, asked], **private)
-    return chat, status
+    return chat, status, examples
 
 
 def vote_record(answer: dict) -> dict:
@@ -242,13 +275,3 @@ def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, outputs: 
         return note_update(assistant), vote_status(text)
 
     chat.like(vote, [answers], outputs, api_visibility="private")
-
-
-def _preset(respond: Any, text: str) -> Any:
-    """``respond`` with the question fixed (an example button)."""
-
-    def ask_example(history: list, kept: dict, earlier: list,
-                    article: str | None) -> tuple[str, list, dict, gr.HTML, str, list]:
-        return respond(text, history, kept, earlier, article)
-
-    return ask_example
