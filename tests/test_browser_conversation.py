@@ -163,3 +163,18 @@ def test_a_scoped_embed(session: Session, two_articles: App, mode: str):
         scope = session.page.frame_locator("#qa-frame") if mode == "iframe" else session.page
         scope.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
         check_scoped_chat(scope)
+
+
+def test_a_web_component_takes_its_scope_from_its_src(session: Session, two_articles: App,
+                                                       tmp_path: Path):
+    """The host page's own ``?article=`` (here meaning something else to its site) is not read."""
+    page_html = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Hôte</title>'
+                 f'<script type="module" src="{two_articles.url}gradio.js"></script></head><body>'
+                 f'<gradio-app src="{two_articles.url}?article={CAFE}"></gradio-app></body></html>')
+    (tmp_path / "hote.html").write_text(page_html, encoding="utf-8")
+    with StaticServer(tmp_path) as static:
+        session.page.goto(f"{static.url}hote.html?article=12345")
+        session.page.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
+        assert session.page.locator(".qa-scope-error").count() == 0
+        ask(session.page, "À quelle heure faut-il arrêter le café ?").locator("mark").first.wait_for()
+        assert cited_articles(session.page) == {CAFE}
