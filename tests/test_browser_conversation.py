@@ -104,6 +104,11 @@ def test_a_follow_up_is_read_after_the_question_before(session: Session, live_ap
     page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
     alone = ask(page, FOLLOW_UP)
     assert alone.locator(".qa-context").count() == 0
+    # So does the chat's own 🗑.
+    ask(page, FIRST).locator("mark").first.wait_for()
+    page.locator('#qa-chat button[aria-label="Effacer la conversation"]').click()
+    page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
+    assert ask(page, FOLLOW_UP).locator(".qa-context").count() == 0
 
 
 def test_the_subjects_of_a_no_answer_are_clickable(session: Session, live_app: App, browser: object):

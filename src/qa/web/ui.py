@@ -86,13 +86,15 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         hint = gr.Textbox(visible=False)  # ``?article=`` as the browser read it (SCOPE_SCRIPT)
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
-                chat, status, examples = _chat_panel(assistant, note, answers, scope)
+                chat, status, examples, asked = _chat_panel(assistant, note, answers, scope)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
                 views = [gr.HTML(render_article(article), elem_classes=["qa-article-view"])
                          for article in articles]
                 gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
         _voting(assistant, chat, answers, [note, status])
+        # The chat's own 🗑 forgets the earlier questions too (« Effacer la conversation » does).
+        chat.clear(lambda: [], None, [asked], api_visibility="private")
 
         def load_scope(value: str | None, request: gr.Request) -> list:
             """Scope the page to ``?article=ID``: the state, the header, the article views."""
@@ -187,7 +189,7 @@ def scoped_articles(assistant: Assistant, article: str | None) -> dict:
 
 
 def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
-                scope: gr.State) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button]]:
+                scope: gr.State) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button], gr.State]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
         label="Conversation", elem_id="qa-chat", height=None, max_height="68vh", min_height=150,
@@ -242,7 +244,7 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
     # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
     clear.click(lambda: ("", [], note_update(assistant), "", []), None,
                 [question, chat, note, status, asked], **private)
-    return chat, status, examples
+    return chat, status, examples, asked
 
 
 def vote_record(answer: dict) -> dict:
