@@ -6,13 +6,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install index browser eval bench clean
+.PHONY: run test lint install index browser eval bench clean
 
 run: index
 	$(BIN)/python app.py
 
-test: index browser
+test: lint index browser
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench app.py
+	$(BIN)/ruff format --check src tests bench app.py
 
 install: $(STAMP)
 

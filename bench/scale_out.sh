@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scaling out on one machine, measured: the app as one process (python app.py) against
-# several stateless API workers (uvicorn --workers N, each worker on cores/N torch threads).
+# several stateless API workers (uvicorn --workers N, each worker on cores/N OpenMP threads).
 #
 #   bash bench/scale_out.sh            # N=2 (this machine has 2 cores)
 #   WORKERS=4 bash bench/scale_out.sh  # more workers; extra qa bench options may follow

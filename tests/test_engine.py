@@ -6,16 +6,15 @@ import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import DATA, REPO, SEED, FakeEncoder, fake_engine_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import numpy as np
-
 from qa.answer import Answer, Status
-from qa.article import PassageKind
 from qa.answer_type import AnswerType, expected_type, has_evidence
+from qa.article import PassageKind
 from qa.engine import Engine, Settings, Tuning
 from qa.evaluation import read_questions
 

@@ -76,7 +76,7 @@ class Answer:
     context: str | None = None  # the earlier question this one was read with, when it was
 
     def with_context(self, earlier: str) -> Answer:
-        """This answer, noting that it was read in the light of ``earlier``."""
+        """Return this answer, noting that it was read in the light of ``earlier``."""
         return replace(self, context=earlier)
 
     def to_dict(self, diagnostics: bool = False) -> dict:

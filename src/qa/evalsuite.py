@@ -24,8 +24,11 @@ SYSTEMS = ("engine", "naive", "bm25")
 
 
 class MemoEncoder:
-    """An encoder that remembers every text it embedded: corpora and questions asked twice
-    (the engine and the naive card, an article alone and in the whole corpus) cost once."""
+    """An encoder that remembers every text it embedded.
+
+    Corpora and questions asked twice (by the engine and the naive card, of an article alone and
+    in the whole corpus) cost once.
+    """
 
     def __init__(self, encoder: Encoder) -> None:
         """Wrap ``encoder``."""
@@ -99,8 +102,10 @@ def _run(title: str, asked: list[tuple[Engine, list[Question]]], baselines: bool
 
 def run_suite(paths: list[Path], engine: Engine, baselines: bool = False, alone: bool = False,
               plus: tuple[Path, ...] = ()) -> list[Run]:
-    """Evaluate every data set of ``paths``: our files with ``engine``, the others with an engine
-    of the same settings over their own corpus; see the module docstring for ``alone`` and ``plus``.
+    """Evaluate every data set of ``paths``.
+
+    Our files are asked of ``engine``, the others of an engine of the same settings over their own
+    corpus; see the module docstring for ``alone`` and ``plus``.
 
     Raises:
         ValueError: when a data set or an article cannot be read.

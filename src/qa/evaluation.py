@@ -103,8 +103,11 @@ class Tally:
             setattr(self, name, getattr(self, name) + value)
 
     def metrics(self) -> dict[str, float | int]:
-        """Ranking rates over the answerable questions (the passages ranked, whatever the status),
-        the mean length of the first passage, and the shares of wrong and right declines."""
+        """Return the rates of this group.
+
+        Ranking rates over the answerable questions (the passages ranked, whatever the status),
+        the mean length of the first passage, and the shares of wrong and right declines.
+        """
         out: dict[str, float | int] = {"n": self.answerable + self.out_of_scope}
         if self.answerable:
             n = self.answerable

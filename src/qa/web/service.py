@@ -8,8 +8,8 @@ from typing import Protocol
 from qa.answer import Answer
 from qa.article import Article
 from qa.feedback import FeedbackStore
-from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
 from qa.validation import DEFAULT_MAX_CHARS
+from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
 from qa.web.limits import Gate
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
@@ -21,8 +21,10 @@ class Engine(Protocol):
     articles: list[Article]
 
     def ask(self, question: str, history: Sequence[str] = (), article: str | None = None) -> Answer:
-        """Answer a question after ``history``, from ``article`` or all; raises only ``KeyError``
-        for an unknown article."""
+        """Answer a question after ``history``, from ``article`` or all.
+
+        Raises only ``KeyError``, for an unknown article.
+        """
 
     def article_by_id(self, article_id: str) -> Article:
         """Return the article with this id (``KeyError`` if none)."""

