@@ -85,23 +85,31 @@ class Report:
             return round(ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000, 1) if ordered else 0.0
 
         out = {
-            "endpoint": self.endpoint, "clients": self.clients, "requests": len(ordered),
+            "endpoint": self.endpoint,
+            "clients": self.clients,
+            "requests": len(ordered),
             "seconds": round(self.seconds, 1),
             "throughput_per_s": round(len(ordered) / self.seconds, 1) if self.seconds else 0.0,
-            "p50_ms": quantile(0.50), "p95_ms": quantile(0.95), "p99_ms": quantile(0.99),
+            "p50_ms": quantile(0.50),
+            "p95_ms": quantile(0.95),
+            "p99_ms": quantile(0.99),
             "max_ms": round(ordered[-1] * 1000, 1) if ordered else 0.0,
             "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items(), key=str)},
             "server_errors_5xx": self.server_errors,
             "connection_errors": sum(self.connection_errors.values()),
             "connection_error_kinds": dict(self.connection_errors),
-            "other_errors": dict(self.other_errors), "broken_contract": self.broken_contract,
+            "other_errors": dict(self.other_errors),
+            "broken_contract": self.broken_contract,
         }
         if self.rss_kib:
             values = [kib for _, kib in self.rss_kib]
-            out["rss_mib"] = {"before": round(values[0] / 1024, 1), "after": round(values[-1] / 1024, 1),
-                              "max": round(max(values) / 1024, 1),
-                              "samples": [[round(t, 1), round(k / 1024, 1)] for t, k in self.rss_kib]}
+            out["rss_mib"] = {
+                "before": round(values[0] / 1024, 1),
+                "after": round(values[-1] / 1024, 1),
+                "max": round(max(values) / 1024, 1),
+                "samples": [[round(t, 1), round(k / 1024, 1)] for t, k in self.rss_kib],
+            }
         return out
 
 
@@ -147,8 +155,12 @@ class Budget:
 
 def contract_ok(body: object) -> bool:
     """Whether ``body`` looks like the JSON contract."""
-    return (isinstance(body, dict) and body.get("status") in STATUSES
-            and isinstance(body.get("message"), str) and isinstance(body.get("passages"), list))
+    return (
+        isinstance(body, dict)
+        and body.get("status") in STATUSES
+        and isinstance(body.get("message"), str)
+        and isinstance(body.get("passages"), list)
+    )
 
 
 def api_worker(url: str, budget: Budget, report: Report, ready: threading.Barrier) -> None:
@@ -221,8 +233,15 @@ def client_number() -> int:
 WORKERS = {"api": api_worker, "gradio": gradio_worker}
 
 
-def run(endpoint: str, url: str, clients: int = 16, seconds: float | None = None,
-        requests: int | None = None, pid: int | None = None, rss_every: float = 5.0) -> Report:
+def run(
+    endpoint: str,
+    url: str,
+    clients: int = 16,
+    seconds: float | None = None,
+    requests: int | None = None,
+    pid: int | None = None,
+    rss_every: float = 5.0,
+) -> Report:
     """Run ``clients`` threads against ``endpoint`` (``api`` or ``gradio``) and measure.
 
     The clock starts once every client is connected (Gradio clients fetch the app's config).
@@ -231,8 +250,10 @@ def run(endpoint: str, url: str, clients: int = 16, seconds: float | None = None
     report = Report(endpoint, clients)
     budget = Budget(seconds, requests)
     ready = threading.Barrier(clients + 1, action=budget.start)
-    threads = [threading.Thread(target=WORKERS[endpoint], args=(url, budget, report, ready), daemon=True)
-               for _ in range(clients)]
+    threads = [
+        threading.Thread(target=WORKERS[endpoint], args=(url, budget, report, ready), daemon=True)
+        for _ in range(clients)
+    ]
     for thread in threads:
         thread.start()
     stop = threading.Event()
@@ -303,15 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     endpoints = ("api", "gradio") if args.endpoint == "both" else (args.endpoint,)
     summaries = []
     for endpoint in endpoints:
-        report = run(endpoint, args.url, args.clients, args.seconds, args.requests, args.pid,
-                     args.rss_every)
+        report = run(endpoint, args.url, args.clients, args.seconds, args.requests, args.pid, args.rss_every)
         summary = report.summary()
         summaries.append(summary)
         print(format_summary(summary), flush=True)  # noqa: T201 - a script reports on stdout
     if args.json:
         args.json.write_text(json.dumps(summaries, indent=1, ensure_ascii=False) + "\n")
-    bad = any(s["server_errors_5xx"] or s["connection_errors"] or s["broken_contract"]
-              or s["other_errors"] for s in summaries)
+    bad = any(
+        s["server_errors_5xx"] or s["connection_errors"] or s["broken_contract"] or s["other_errors"]
+        for s in summaries
+    )
     return 1 if bad else 0
 
 

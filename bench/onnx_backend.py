@@ -48,8 +48,9 @@ def timed_load(folder: str, backend: str) -> tuple[object, float]:
 def encode(model: object, texts: list[str]) -> tuple[np.ndarray, float]:
     """Vectors of ``texts`` in batches of 32, as the index is built, and the seconds taken."""
     start = time.perf_counter()
-    vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
-                           show_progress_bar=False)
+    vectors = model.encode(
+        texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
     return np.asarray(vectors, dtype=np.float32), time.perf_counter() - start
 
 
@@ -68,8 +69,10 @@ def main(argv: list[str]) -> int:
         torch_model, torch_load = timed_load(str(folder), "torch")
         onnx_model, export_load = timed_load(str(folder), "onnx")
         _, onnx_load = timed_load(str(folder), "onnx")
-        line = (f"load (s): torch {torch_load:.2f}; onnx first time, with export {export_load:.2f}; "
-                f"onnx again {onnx_load:.2f}")
+        line = (
+            f"load (s): torch {torch_load:.2f}; onnx first time, with export {export_load:.2f}; "
+            f"onnx again {onnx_load:.2f}"
+        )
         print(line)  # noqa: T201
         for corpus in options.corpora:
             texts = units_texts(corpus)
@@ -78,9 +81,11 @@ def main(argv: list[str]) -> int:
             ours, torch_s = encode(torch_model, texts)
             theirs, onnx_s = encode(onnx_model, texts)
             agreement = float((ours * theirs).sum(axis=1).min())
-            line = (f"{corpus}: {len(texts)} units, {sum(map(len, texts)):,} characters; encode (s): "
-                    f"torch {torch_s:.2f}, onnx {onnx_s:.2f} ({torch_s / onnx_s:.2f}x); "
-                    f"min cosine {agreement:.7f}")
+            line = (
+                f"{corpus}: {len(texts)} units, {sum(map(len, texts)):,} characters; encode (s): "
+                f"torch {torch_s:.2f}, onnx {onnx_s:.2f} ({torch_s / onnx_s:.2f}x); "
+                f"min cosine {agreement:.7f}"
+            )
             print(line)  # noqa: T201
     return 0
 

@@ -52,11 +52,17 @@ def export(model: object, path: Path) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Hidden(model[0].auto_model).eval(), (sample["input_ids"], sample["attention_mask"]),
-            str(path), input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-            dynamic_axes={n: {v: k for k, v in axes.items()} for n in
-                          ("input_ids", "attention_mask", "hidden")},
-            opset_version=17, dynamo=False)
+            Hidden(model[0].auto_model).eval(),
+            (sample["input_ids"], sample["attention_mask"]),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes={
+                n: {v: k for k, v in axes.items()} for n in ("input_ids", "attention_mask", "hidden")
+            },
+            opset_version=17,
+            dynamo=False,
+        )
     return time.perf_counter() - start
 
 
@@ -69,8 +75,7 @@ class OnnxEncoder:
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(path), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._model = torch_encoder._model
         self._fingerprint = "onnx-" + torch_encoder.fingerprint()
         self.name = torch_encoder.name + "-onnx"
@@ -79,10 +84,11 @@ class OnnxEncoder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = []
         for start in range(0, len(texts), 32):
-            features = self._model.tokenize(texts[start:start + 32])
+            features = self._model.tokenize(texts[start : start + 32])
             mask = features["attention_mask"].numpy()
-            hidden = self._session.run(None, {"input_ids": features["input_ids"].numpy(),
-                                              "attention_mask": mask})[0]
+            hidden = self._session.run(
+                None, {"input_ids": features["input_ids"].numpy(), "attention_mask": mask}
+            )[0]
             pooled = (hidden * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1e-9, None)
             vectors.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
         return np.concatenate(vectors).astype(np.float32)
@@ -120,12 +126,20 @@ def cold(folder: str, model: Path) -> None:
     onnx, bare = [], []
     for _ in range(3):
         bare.append(run_measured([sys.executable, "-c", "import sentence_transformers"]))
-        onnx.append(run_measured([sys.executable, "-c", COLD_PROBE, folder, str(model)],
-                                 env={"PYTHONPATH": ":".join(sys.path[1:])}))
-    for name, runs in (("bare import sentence_transformers", bare),
-                       ("onnx: import, load, encode one question", onnx)):
-        print(f"{name}: {percentile([r[0] for r in runs], 50):.2f} s, "  # noqa: T201
-              f"peak RSS {max(r[1] for r in runs):.0f} MiB (median of 3)")
+        onnx.append(
+            run_measured(
+                [sys.executable, "-c", COLD_PROBE, folder, str(model)],
+                env={"PYTHONPATH": ":".join(sys.path[1:])},
+            )
+        )
+    for name, runs in (
+        ("bare import sentence_transformers", bare),
+        ("onnx: import, load, encode one question", onnx),
+    ):
+        print(
+            f"{name}: {percentile([r[0] for r in runs], 50):.2f} s, "  # noqa: T201
+            f"peak RSS {max(r[1] for r in runs):.0f} MiB (median of 3)"
+        )
 
 
 def answers(questions: list, torch_engine: object, onnx_engine: object) -> None:

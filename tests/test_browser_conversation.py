@@ -26,7 +26,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.model,
+    pytest.mark.browser,
+    pytest.mark.model,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
 ]
 
@@ -57,8 +58,9 @@ def session(browser: object) -> Iterator[Session]:
 def two_articles(real_encoder: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The real app over the seed article and the coffee article."""
     folder = tmp_path_factory.mktemp("two")
-    settings = Settings(articles=(REPO / "articles", REPO / "tests" / "data" / f"{CAFE}.md"),
-                        index_dir=folder / "index")
+    settings = Settings(
+        articles=(REPO / "articles", REPO / "tests" / "data" / f"{CAFE}.md"), index_dir=folder / "index"
+    )
     engine = Engine.load(settings, encoder=real_encoder)
     port = free_port()
     web = WebSettings(port=port, rate_limit=10_000, feedback_db=folder / "feedback.sqlite3")
@@ -163,19 +165,19 @@ def test_an_unknown_article_is_said_not_ignored(session: Session, two_articles: 
 @pytest.mark.parametrize("mode", ["iframe", "composant"])
 def test_a_scoped_embed(session: Session, two_articles: App, mode: str):
     with StaticServer(REPO / "examples") as static:
-        session.page.goto(f"{static.url}embed.html?mode={mode}&article={CAFE}"
-                          f"&app={quote(two_articles.url)}")
+        session.page.goto(f"{static.url}embed.html?mode={mode}&article={CAFE}&app={quote(two_articles.url)}")
         scope = session.page.frame_locator("#qa-frame") if mode == "iframe" else session.page
         scope.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
         check_scoped_chat(scope)
 
 
-def test_a_web_component_takes_its_scope_from_its_src(session: Session, two_articles: App,
-                                                       tmp_path: Path):
+def test_a_web_component_takes_its_scope_from_its_src(session: Session, two_articles: App, tmp_path: Path):
     """The host page's own ``?article=`` (here meaning something else to its site) is not read."""
-    page_html = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Hôte</title>'
-                 f'<script type="module" src="{two_articles.url}gradio.js"></script></head><body>'
-                 f'<gradio-app src="{two_articles.url}?article={CAFE}"></gradio-app></body></html>')
+    page_html = (
+        f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Hôte</title>'
+        f'<script type="module" src="{two_articles.url}gradio.js"></script></head><body>'
+        f'<gradio-app src="{two_articles.url}?article={CAFE}"></gradio-app></body></html>'
+    )
     (tmp_path / "hote.html").write_text(page_html, encoding="utf-8")
     with StaticServer(tmp_path) as static:
         session.page.goto(f"{static.url}hote.html?article=12345")

@@ -24,7 +24,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.model,
+    pytest.mark.browser,
+    pytest.mark.model,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
 ]
 
@@ -34,8 +35,17 @@ PHONE = {"width": 390, "height": 844}
 SCREENS = {"ordinateur": DESKTOP, "téléphone": PHONE}
 SCHEMES = ("light", "dark")
 BLOCKING = {"serious", "critical"}
-ENGLISH = ("chatbot conversation", "Scroll down", "Gradio footer navigation", "More tabs", "Liked",
-           "Disliked", "Search...", "Use via API", "Built with Gradio")
+ENGLISH = (
+    "chatbot conversation",
+    "Scroll down",
+    "Gradio footer navigation",
+    "More tabs",
+    "Liked",
+    "Disliked",
+    "Search...",
+    "Use via API",
+    "Built with Gradio",
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +65,9 @@ def open_page(browser: object, scheme: str = "light", screen: dict | None = None
     """A page in a fresh context (an English browser: the page must be French anyway)."""
     screen = screen or DESKTOP
     phone = screen is PHONE
-    context = browser.new_context(viewport=screen, color_scheme=scheme, locale="en-US",
-                                  is_mobile=phone, has_touch=phone)
+    context = browser.new_context(
+        viewport=screen, color_scheme=scheme, locale="en-US", is_mobile=phone, has_touch=phone
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     return page
@@ -75,21 +86,23 @@ def ask(page: object, question: str) -> object:
 
 def blocking_violations(axe: object, page: object) -> list[str]:
     results = axe.run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-            for v in results.response["violations"] if v["impact"] in BLOCKING]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
+        for v in results.response["violations"]
+        if v["impact"] in BLOCKING
+    ]
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("screen", SCREENS)
-def test_axe_finds_nothing_serious(browser: object, axe: object, live_app: App, scheme: str,
-                                   screen: str):
+def test_axe_finds_nothing_serious(browser: object, axe: object, live_app: App, scheme: str, screen: str):
     """Home, after an answer, the Article view and /staff (diagnostic and log)."""
     page = open_page(browser, scheme, SCREENS[screen])
     page.goto(live_app.url)
     page.locator("#qa-question textarea").wait_for()
     found = {"accueil": blocking_violations(axe, page)}
     ask(page, QUESTION)
-    page.locator("#qa-chat button[aria-label=\"J'aime\"]").last.click()
+    page.locator('#qa-chat button[aria-label="J\'aime"]').last.click()
     page.locator("#qa-vote-status").get_by_text("Merci, votre avis est enregistré.").wait_for()
     found["réponse"] = blocking_violations(axe, page)
     page.locator(".qa-answer a.qa-cite").last.click()
@@ -115,14 +128,21 @@ def test_answer_readable_in_both_themes(browser: object, live_app: App, scheme: 
     ask(page, QUESTION)
     dark = page.evaluate("document.body.classList.contains('dark')")
     assert dark == (scheme == "dark")
-    for selector in (".qa-key p", ".qa-answer mark", "a.qa-cite", ".qa-source", ".qa-passage-text",
-                     ".qa-section-title strong", ".qa-tagline", "#qa-send",
-                     "button[role='tab'].selected"):
+    for selector in (
+        ".qa-key p",
+        ".qa-answer mark",
+        "a.qa-cite",
+        ".qa-source",
+        ".qa-passage-text",
+        ".qa-section-title strong",
+        ".qa-tagline",
+        "#qa-send",
+        "button[role='tab'].selected",
+    ):
         ratio = page.locator(selector).first.evaluate(CONTRAST)
         assert ratio >= 4.5, (scheme, selector, ratio)
     # Answer surfaces follow the theme: dark backgrounds in dark mode, light ones in light mode.
-    background = page.locator(".qa-passage").first.evaluate(
-        "el => getComputedStyle(el).backgroundColor")
+    background = page.locator(".qa-passage").first.evaluate("el => getComputedStyle(el).backgroundColor")
     level = sum(float(v) for v in re.findall(r"[\d.]+", background)[:3]) / 3
     assert (level < 128) == (scheme == "dark"), background
     page.context.close()
@@ -168,7 +188,8 @@ def feedback_rows(app: App) -> list[tuple]:
     with sqlite3.connect(app.settings.feedback_db) as conn:
         return conn.execute(
             "SELECT f.question, f.verdict, q.question FROM feedback f"
-            " LEFT JOIN questions q ON q.id = f.question_id ORDER BY f.id").fetchall()
+            " LEFT JOIN questions q ON q.id = f.question_id ORDER BY f.id"
+        ).fetchall()
 
 
 def test_vote_after_the_chats_own_clear_goes_to_the_right_answer(browser: object, live_app: App):
@@ -182,7 +203,7 @@ def test_vote_after_the_chats_own_clear_goes_to_the_right_answer(browser: object
     page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
     ask(page, third)
     before = len(feedback_rows(live_app))
-    page.locator("#qa-chat button[aria-label=\"J'aime\"]").last.click()
+    page.locator('#qa-chat button[aria-label="J\'aime"]').last.click()
     page.locator("#qa-vote-status").get_by_text("Merci, votre avis est enregistré.").wait_for()
     assert page.locator(".toast-body").count() == 0
     rows = feedback_rows(live_app)[before:]
@@ -195,11 +216,22 @@ def test_thumbs_up_first_and_no_votes_on_greetings(browser: object, live_app: Ap
     page.goto(live_app.url)
     ask(page, "Bonjour")
     ask(page, QUESTION)
-    labels = page.locator(".message-buttons").last.locator("button").evaluate_all(
-        "els => els.filter(e => e.getClientRects().length).map(e => e.getAttribute('aria-label'))")
+    labels = (
+        page.locator(".message-buttons")
+        .last.locator("button")
+        .evaluate_all(
+            "els => els.filter(e => e.getClientRects().length).map(e => e.getAttribute('aria-label'))"
+        )
+    )
     assert labels.index("J'aime") < labels.index("Je n'aime pas"), labels
-    greeting_buttons = page.locator(".message-buttons").nth(1).locator("button").evaluate_all(
-        "els => els.filter(e => e.getClientRects().length).map(e => e.getAttribute('aria-label'))")
+    greeting_buttons = (
+        page.locator(".message-buttons")
+        .nth(1)
+        .locator("button")
+        .evaluate_all(
+            "els => els.filter(e => e.getClientRects().length).map(e => e.getAttribute('aria-label'))"
+        )
+    )
     assert "J'aime" not in greeting_buttons and "Je n'aime pas" not in greeting_buttons
     assert "Copier le message" in greeting_buttons
     page.context.close()
@@ -219,11 +251,13 @@ def test_phone_shows_the_question_and_its_answer(browser: object, live_app: App,
     first_line = reply.locator(".qa-key p").evaluate(
         "el => { const r = document.createRange(); r.setStart(el.firstChild, 0);"
         " r.setEnd(el.firstChild, 1); const b = r.getBoundingClientRect();"
-        " return {top: b.top, bottom: b.bottom}; }")
+        " return {top: b.top, bottom: b.bottom}; }"
+    )
     assert 0 <= first_line["top"] and first_line["bottom"] <= PHONE["height"], first_line
     sizes = page.locator("#qa-chat button").evaluate_all(
         "els => els.filter(e => e.getClientRects().length).map(e => {"
-        " const r = e.getBoundingClientRect(); return [e.getAttribute('aria-label'), r.width, r.height]; })")
+        " const r = e.getBoundingClientRect(); return [e.getAttribute('aria-label'), r.width, r.height]; })"
+    )
     assert sizes and all(w >= 24 and h >= 24 for _, w, h in sizes), sizes
     folder = REPO / "docs" if os.environ.get("QA_UPDATE_SCREENSHOT") else tmp_path
     page.screenshot(path=str(folder / "screenshot-phone.png"))
@@ -273,12 +307,13 @@ def test_screen_reader_labels_and_links_are_french(browser: object, live_app: Ap
     page = open_page(browser)
     page.goto(live_app.url)
     ask(page, QUESTION)
-    page.locator("#qa-chat button[aria-label=\"J'aime\"]").last.click()
+    page.locator('#qa-chat button[aria-label="J\'aime"]').last.click()
     time.sleep(0.5)
     texts = page.evaluate(
         "() => [...document.querySelectorAll('[aria-label],[title],[placeholder]')].flatMap(e =>"
         " [e.getAttribute('aria-label'), e.getAttribute('title'), e.getAttribute('placeholder')])"
-        ".filter(Boolean).concat([document.body.innerText])")
+        ".filter(Boolean).concat([document.body.innerText])"
+    )
     assert not [t for t in texts for english in ENGLISH if english in t]
     assert page.locator("footer").count() == 0  # no link to Gradio's English API panel
     page.goto(live_app.url + "staff/")
@@ -337,8 +372,9 @@ def test_staff_page_on_a_phone(browser: object, live_app: App):
     page.locator("#qa-staff-question textarea").press("Enter")
     scores = page.locator("#qa-staff-report .qa-scroll")
     scores.wait_for()
-    assert scores.evaluate("el => el.scrollWidth > el.clientWidth "
-                           "&& getComputedStyle(el).overflowX === 'auto'")
+    assert scores.evaluate(
+        "el => el.scrollWidth > el.clientWidth && getComputedStyle(el).overflowX === 'auto'"
+    )
     page.get_by_role("tab", name="Journal des questions").click()
     cell = page.locator("#qa-staff-log td").first
     cell.wait_for()
@@ -352,8 +388,9 @@ RELATED = "Quel est le coût du traitement ?"
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_related_reading_is_labelled_as_such(browser: object, axe: object, live_app: App,
-                                             scheme: str, tmp_path: Path):
+def test_related_reading_is_labelled_as_such(
+    browser: object, axe: object, live_app: App, scheme: str, tmp_path: Path
+):
     """When the article does not say exactly that, the closest passage is related reading only."""
     page = open_page(browser, scheme)
     page.goto(live_app.url)
@@ -364,7 +401,7 @@ def test_related_reading_is_labelled_as_such(browser: object, axe: object, live_
     assert "Lecture liée" in reply.inner_text() and "D'après l'article" not in reply.inner_text()
     assert reply.locator("blockquote.qa-key").count() == 0
     assert reply.locator(".qa-passage").count() >= 1 and reply.locator("mark").count() == 0
-    assert page.locator(".message-buttons").last.locator("button[aria-label=\"J'aime\"]").is_visible()
+    assert page.locator(".message-buttons").last.locator('button[aria-label="J\'aime"]').is_visible()
     assert blocking_violations(axe, page) == []
     page.screenshot(path=str(tmp_path / f"related-{scheme}.png"))
     page.context.close()

@@ -220,9 +220,7 @@ def test_eval_command(capsys: pytest.CaptureFixture[str], where: list[str], tmp_
     assert any(line.startswith("TOTAL") for line in out.splitlines())
 
 
-def test_eval_bad_file(
-    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
-) -> None:
+def test_eval_bad_file(capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path) -> None:
     questions = tmp_path / "q.jsonl"
     questions.write_text("pas du json\n", encoding="utf-8")
     assert run(["eval", str(questions), *where]) == 2
@@ -247,8 +245,10 @@ def test_batch_lines_may_be_conversations(
     capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
 ) -> None:
     batch = tmp_path / "batch.txt"
-    batch.write_text('leucemie fer\n["Qu\'est-ce que la ferroptose ?", "Et qu\'est-ce qui la catalyse ?"]\n'
-                     "[pas du json\n", encoding="utf-8")
+    batch.write_text(
+        'leucemie fer\n["Qu\'est-ce que la ferroptose ?", "Et qu\'est-ce qui la catalyse ?"]\n[pas du json\n',
+        encoding="utf-8",
+    )
     assert run(["ask", "--json", "--batch", str(batch), *where]) == 0
     plain, followed, odd = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert "context" not in plain
@@ -270,10 +270,14 @@ def test_eval_writes_its_tables_into_a_doc(
     capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
 ) -> None:
     questions = tmp_path / "q.jsonl"
-    questions.write_text('{"id": "a", "q": "leucemie fer", "gold": ["utilisation du fer"]}\n', encoding="utf-8")
+    questions.write_text(
+        '{"id": "a", "q": "leucemie fer", "gold": ["utilisation du fer"]}\n', encoding="utf-8"
+    )
     doc = tmp_path / "evaluation.md"
-    doc.write_text("# Évaluation\n\nAvant.\n\n<!-- qa eval -->\nanciens chiffres\n<!-- /qa eval -->\n\nAprès.\n",
-                   encoding="utf-8")
+    doc.write_text(
+        "# Évaluation\n\nAvant.\n\n<!-- qa eval -->\nanciens chiffres\n<!-- /qa eval -->\n\nAprès.\n",
+        encoding="utf-8",
+    )
     assert run(["eval", str(questions), "--baselines", "--write", str(doc), *where]) == 0
     text = doc.read_text(encoding="utf-8")
     assert "anciens chiffres" not in text and text.startswith("# Évaluation\n\nAvant.")

@@ -17,7 +17,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 def test_a_follow_up_without_subject_is_read_after_the_topic(engine: Engine) -> None:
     first = engine.ask("Que sait-on sur l'indole-3-carbinol et les choux ?")
-    follow = engine.ask("Et sans elle, que se passe-t-il ?", ["Que sait-on sur l'indole-3-carbinol et les choux ?"])
+    follow = engine.ask(
+        "Et sans elle, que se passe-t-il ?", ["Que sait-on sur l'indole-3-carbinol et les choux ?"]
+    )
     assert follow.context == "Que sait-on sur l'indole-3-carbinol et les choux ?"
     assert follow.to_dict()["context"] == {"from": follow.context}
     assert follow.passages[0].section == first.passages[0].section

@@ -24,11 +24,20 @@ def write_piaf(folder: Path) -> None:
         (folder / "articles" / f"piaf_{number:03d}.md").write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
     source = (folder / "articles" / "piaf_001.md").read_text(encoding="utf-8")
     start = source.index("caféine")
-    rows = [{"id": "p1", "q": "Que contient le café ?", "article": "piaf_001", "start": start,
-             "end": start + len("caféine"), "answer": "caféine"}]
+    rows = [
+        {
+            "id": "p1",
+            "q": "Que contient le café ?",
+            "article": "piaf_001",
+            "start": start,
+            "end": start + len("caféine"),
+            "answer": "caféine",
+        }
+    ]
     (folder / "answerable.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    (folder / "oos.jsonl").write_text(json.dumps({"id": "o1", "q": "Qui a peint la Joconde ?",
-                                                  "from_title": "Joconde"}), encoding="utf-8")
+    (folder / "oos.jsonl").write_text(
+        json.dumps({"id": "o1", "q": "Qui a peint la Joconde ?", "from_title": "Joconde"}), encoding="utf-8"
+    )
 
 
 def test_piaf_layout(tmp_path: Path) -> None:
@@ -49,15 +58,53 @@ def test_piaf_without_articles_is_refused(tmp_path: Path) -> None:
 
 
 def test_squad_file_becomes_markdown_articles_with_exact_offsets(tmp_path: Path) -> None:
-    squad = {"version": "v2.0", "data": [{"title": "Café_et_sommeil", "paragraphs": [
-        {"context": PARAGRAPHS[0], "qas": [
-            {"id": "s1", "question": "Que retarde la caféine ?", "is_impossible": False,
-             "answers": [{"text": "l'endormissement", "answer_start": PARAGRAPHS[0].index("l'endormissement")}]},
-            {"id": "s2", "question": "Quel est le prix du café ?", "is_impossible": True, "answers": []}]},
-        {"context": "\n" + PARAGRAPHS[1], "qas": [
-            {"id": "s3", "question": "Que réduit le vélo ?",
-             "answers": [{"text": "la pollution", "answer_start": 1 + PARAGRAPHS[1].index("la pollution")}]}]},
-    ]}]}
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "Café_et_sommeil",
+                "paragraphs": [
+                    {
+                        "context": PARAGRAPHS[0],
+                        "qas": [
+                            {
+                                "id": "s1",
+                                "question": "Que retarde la caféine ?",
+                                "is_impossible": False,
+                                "answers": [
+                                    {
+                                        "text": "l'endormissement",
+                                        "answer_start": PARAGRAPHS[0].index("l'endormissement"),
+                                    }
+                                ],
+                            },
+                            {
+                                "id": "s2",
+                                "question": "Quel est le prix du café ?",
+                                "is_impossible": True,
+                                "answers": [],
+                            },
+                        ],
+                    },
+                    {
+                        "context": "\n" + PARAGRAPHS[1],
+                        "qas": [
+                            {
+                                "id": "s3",
+                                "question": "Que réduit le vélo ?",
+                                "answers": [
+                                    {
+                                        "text": "la pollution",
+                                        "answer_start": 1 + PARAGRAPHS[1].index("la pollution"),
+                                    }
+                                ],
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
     path = tmp_path / "squad.json"
     path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
     data = read_squad(path, tmp_path / "out")
@@ -81,10 +128,15 @@ def test_squad_malformed(tmp_path: Path) -> None:
 
 def test_conversations_are_read_with_their_history(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
-    path.write_text('{"id": "c1", "turns": ["Parlez-moi du fer.", "Et les souris ?"], "gold": ["souris"]}\n'
-                    '{"id": "c2", "turns": ["Et alors ?"], "gold": null}\n', encoding="utf-8")
+    path.write_text(
+        '{"id": "c1", "turns": ["Parlez-moi du fer.", "Et les souris ?"], "gold": ["souris"]}\n'
+        '{"id": "c2", "turns": ["Et alors ?"], "gold": null}\n',
+        encoding="utf-8",
+    )
     c1, c2 = read_questions(path)
-    assert c1 == Question("c1", "Et les souris ?", ("souris",), "conversation", history=("Parlez-moi du fer.",))
+    assert c1 == Question(
+        "c1", "Et les souris ?", ("souris",), "conversation", history=("Parlez-moi du fer.",)
+    )
     assert not c2.answerable and c2.history == ()
 
 
@@ -97,16 +149,21 @@ def test_memo_encoder_embeds_each_text_once() -> None:
     assert (first[1] == again[0]).all() and (first[0] == first[2]).all()
 
 
-def test_suite_runs_every_corpus_size_with_the_baselines(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_suite_runs_every_corpus_size_with_the_baselines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     write_piaf(tmp_path / "piaf")
     own = tmp_path / "own.jsonl"
     own.write_text('{"id": "a", "q": "leucemie fer", "gold": ["utilisation du fer"]}\n', encoding="utf-8")
     engine = fake_engine_for((SEED,), tmp_path / "index")
     runs = run_suite([own, tmp_path / "piaf"], engine, baselines=True, alone=True, plus=(SEED,))
-    assert [r.title for r in runs] == ["own", "piaf (2 articles)", "piaf, chaque article seul",
-                                      "piaf + 000_77dfe58a8330a326.txt"]
+    assert [r.title for r in runs] == [
+        "own",
+        "piaf (2 articles)",
+        "piaf, chaque article seul",
+        "piaf + 000_77dfe58a8330a326.txt",
+    ]
     for run in runs:
         assert set(run.reports) == {"engine", "naive", "bm25"}
     piaf = runs[1].reports["engine"].overall

@@ -28,8 +28,14 @@ def test_links_resolve(doc: Path) -> None:
 
 
 def test_every_doc_the_code_cites_exists() -> None:
-    files = [*REPO.glob("*.py"), *REPO.glob("src/**/*.py"), *REPO.glob("tests/*.py"),
-             *REPO.glob("bench/*"), REPO / "Makefile", *DOCS]
+    files = [
+        *REPO.glob("*.py"),
+        *REPO.glob("src/**/*.py"),
+        *REPO.glob("tests/*.py"),
+        *REPO.glob("bench/*"),
+        REPO / "Makefile",
+        *DOCS,
+    ]
     cited = {m for f in files if f.is_file() for m in CITED.findall(f.read_text(encoding="utf-8"))}
     assert cited, "no citation found: the pattern is wrong"
     missing = sorted(c for c in cited if not (REPO / c).exists())

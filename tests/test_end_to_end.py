@@ -35,9 +35,7 @@ def shared(name: str) -> list[Question]:
 def check_contract(engine: Engine, answer_dict: dict) -> None:
     assert answer_dict["status"] in {s.value for s in Status}
     assert answer_dict["message"]
-    assert [p["rank"] for p in answer_dict["passages"]] == list(
-        range(1, len(answer_dict["passages"]) + 1)
-    )
+    assert [p["rank"] for p in answer_dict["passages"]] == list(range(1, len(answer_dict["passages"]) + 1))
     for passage in answer_dict["passages"]:
         source = engine.article_by_id(passage["article"]).source
         assert source[passage["start"] : passage["end"]] == passage["text"]
@@ -80,9 +78,7 @@ def test_repository_extra_questions_hold_their_level(real_engine: Engine) -> Non
     answerable = read_questions(REPO / "eval" / "extra.jsonl")
     found = sum(answer_rank(real_engine.ask(q.text), q.gold) is not None for q in answerable)
     assert found >= 0.9 * len(answerable)
-    unrelated = [
-        q for q in read_questions(REPO / "eval" / "extra_oos.jsonl") if q.kind == "unrelated"
-    ]
+    unrelated = [q for q in read_questions(REPO / "eval" / "extra_oos.jsonl") if q.kind == "unrelated"]
     declined = sum(real_engine.ask(q.text).status == Status.NO_ANSWER for q in unrelated)
     assert declined >= 0.9 * len(unrelated)
 
@@ -93,9 +89,7 @@ def test_bonjour(real_engine: Engine) -> None:
 
 
 def test_english_question_finds_french_passage(real_engine: Engine) -> None:
-    answer = real_engine.ask(
-        "How does the new antibody drug help women with metastatic breast cancer?"
-    )
+    answer = real_engine.ask("How does the new antibody drug help women with metastatic breast cancer?")
     assert answer.status == Status.ANSWERED
     top = answer.passages[0]
     assert "anticorps-médicament" in top.text and "sein" in top.text
@@ -236,9 +230,7 @@ def test_ask_batch_json(real_engine: Engine, cli_runs: dict[str, Run]) -> None:
     assert answers[1]["status"] == "smalltalk"
 
 
-def test_truncated_index_is_rebuilt_or_reported(
-    real_engine: Engine, cli_runs: dict[str, Run]
-) -> None:
+def test_truncated_index_is_rebuilt_or_reported(real_engine: Engine, cli_runs: dict[str, Run]) -> None:
     run = cli_runs["truncated"]
     code, stdout, stderr = run.wait()
     assert "Traceback" not in stderr

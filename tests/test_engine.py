@@ -71,16 +71,9 @@ def check_contract(engine: Engine, answer: Answer) -> dict:
         article = engine.article_by_id(passage["article"])
         assert article.source[passage["start"] : passage["end"]] == passage["text"]
         assert passage["highlight"] and passage["highlight"] in passage["text"]
-        assert (
-            passage["start"] <= citation.highlight_start < citation.highlight_end <= passage["end"]
-        )
-        assert (
-            article.source[citation.highlight_start : citation.highlight_end]
-            == passage["highlight"]
-        )
-        cited = next(
-            p for p in article.passages if (p.start, p.end) == (passage["start"], passage["end"])
-        )
+        assert passage["start"] <= citation.highlight_start < citation.highlight_end <= passage["end"]
+        assert article.source[citation.highlight_start : citation.highlight_end] == passage["highlight"]
+        cited = next(p for p in article.passages if (p.start, p.end) == (passage["start"], passage["end"]))
         assert passage["section"] == cited.title
         assert isinstance(passage["score"], float)
         seen.add((passage["article"], passage["start"]))
@@ -148,8 +141,17 @@ def test_diagnostics(seed_engine: Engine) -> None:
     out = answer.to_dict(diagnostics=True)
     assert set(out) == ANSWER_KEYS | {"decision"}
     decision = out["decision"]
-    assert set(decision) == {"answerable", "reason", "coverage", "dense", "confidence", "threshold",
-                             "contrast", "missing", "related"}
+    assert set(decision) == {
+        "answerable",
+        "reason",
+        "coverage",
+        "dense",
+        "confidence",
+        "threshold",
+        "contrast",
+        "missing",
+        "related",
+    }
     assert decision["answerable"] == (out["status"] == "answered")
     above = decision["confidence"] >= decision["threshold"]
     vetoed = "mais la question demande" in decision["reason"]  # the answer-type check
@@ -159,9 +161,11 @@ def test_diagnostics(seed_engine: Engine) -> None:
     tuning = seed_engine.tuning
     assert decision["threshold"] == tuning.support_threshold
     assert decision["confidence"] == pytest.approx(
-        decision["dense"] + tuning.coverage_credit * decision["coverage"]
+        decision["dense"]
+        + tuning.coverage_credit * decision["coverage"]
         + tuning.contrast_credit * decision["contrast"]
-        - tuning.missing_penalty * decision["missing"] / 7, abs=2e-3
+        - tuning.missing_penalty * decision["missing"] / 7,
+        abs=2e-3,
     )
     for passage in out["passages"]:
         scores = passage["scores"]
@@ -170,8 +174,7 @@ def test_diagnostics(seed_engine: Engine) -> None:
         assert scores["dense"] <= decision["dense"] + 1e-4
         assert (
             passage["text"][
-                passage["highlight_start"] - passage["start"] : passage["highlight_end"]
-                - passage["start"]
+                passage["highlight_start"] - passage["start"] : passage["highlight_end"] - passage["start"]
             ]
             == passage["highlight"]
         )
@@ -231,16 +234,12 @@ class ConstantEncoder(FakeEncoder):
     ],
 )
 def test_lexical_score_breaks_dense_ties(tmp_path: Path, question: str, heading: str) -> None:
-    engine = Engine.load(
-        Settings(articles=(SEED,), index_dir=tmp_path / "index"), encoder=ConstantEncoder()
-    )
+    engine = Engine.load(Settings(articles=(SEED,), index_dir=tmp_path / "index"), encoder=ConstantEncoder())
     answer = engine.ask(question)
     top = answer.to_dict(diagnostics=True)["passages"][0]
     assert top["section"].startswith(heading)
     assert top["scores"]["lexical"] > 0
-    assert top["scores"]["fused"] == pytest.approx(
-        top["scores"]["dense"] + engine.tuning.lexical_weight
-    )
+    assert top["scores"]["fused"] == pytest.approx(top["scores"]["dense"] + engine.tuning.lexical_weight)
 
 
 def test_unrelated_question_gets_no_answer(seed_engine: Engine) -> None:
@@ -281,8 +280,11 @@ def test_metadata_words_meet_the_header(seed_engine: Engine, question: str) -> N
     # the byline says neither "auteur" nor "publication": the header is indexed with those labels
     lexical = seed_engine.lexical.scores(seed_engine.lexical.analyse(question))
     assert lexical.max() > 0
-    metadata = {i for i, (a, p) in enumerate(seed_engine.passages)
-                if seed_engine.articles[a].passages[p].kind == PassageKind.METADATA}
+    metadata = {
+        i
+        for i, (a, p) in enumerate(seed_engine.passages)
+        if seed_engine.articles[a].passages[p].kind == PassageKind.METADATA
+    }
     assert set(np.flatnonzero(lexical > 0).tolist()) <= metadata
 
 
@@ -367,9 +369,7 @@ def test_lone_surrogate_answer_encodes_as_utf8(seed_engine: Engine) -> None:
         ("le\u0301ucemie fer", "léucemie fer"),  # NFC
     ],
 )
-def test_control_and_invisible_characters_are_cleaned(
-    seed_engine: Engine, raw: str, clean: str
-) -> None:
+def test_control_and_invisible_characters_are_cleaned(seed_engine: Engine, raw: str, clean: str) -> None:
     answer = seed_engine.ask(raw)
     assert answer.status in (Status.ANSWERED, Status.NO_ANSWER)
     assert answer.question == clean

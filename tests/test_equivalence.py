@@ -34,8 +34,12 @@ pytestmark = pytest.mark.model
 
 def questions_of(paths: list[Path]) -> list[str]:
     """The ``q`` of every line of these JSON-lines files."""
-    return [json.loads(line)["q"] for path in paths
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["q"]
+        for path in paths
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def seen(answer: Answer) -> tuple:

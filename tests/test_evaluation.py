@@ -172,9 +172,7 @@ def test_format_report() -> None:
     assert lines[1].split() == ["TOTAL", "2", "0.000", "1.000", "0.500", "0.000", chars, "0.000", "1.000"]
     assert lines[2].split() == ["direct", "1", "0.000", "1.000", "0.500", "0.000", chars, "0.000", "-"]
     assert lines[3].split() == ["unrelated", "1", "-", "-", "-", "-", chars, "-", "1.000"]
-    assert "À revoir :" in lines and any(
-        line.strip().startswith("q1 [direct] rang 2") for line in lines
-    )
+    assert "À revoir :" in lines and any(line.strip().startswith("q1 [direct] rang 2") for line in lines)
 
 
 def test_read_questions(tmp_path: Path) -> None:

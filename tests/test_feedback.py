@@ -22,8 +22,18 @@ ANSWER = {
     "question": "Sur quel animal l'approche a-t-elle été testée ?",
     "status": "answered",
     "message": "D'après l'article …",
-    "passages": [{"rank": 1, "article": "a1", "section": "Immunothérapie", "text": "long texte",
-                  "highlight": "chez la souris", "start": 10, "end": 90, "score": 0.91}],
+    "passages": [
+        {
+            "rank": 1,
+            "article": "a1",
+            "section": "Immunothérapie",
+            "text": "long texte",
+            "highlight": "chez la souris",
+            "start": 10,
+            "end": 90,
+            "score": 0.91,
+        }
+    ],
 }
 
 
@@ -70,10 +80,17 @@ def test_stores_nothing_personal(tmp_path: Path):
     store = FeedbackStore(path)
     store.record_feedback(store.log_question(ANSWER), ANSWER, "up")
     with sqlite3.connect(path) as conn:
-        columns = {c[1] for t in ("questions", "feedback")
-                   for c in conn.execute(f"PRAGMA table_info({t})")}
-    assert columns == {"id", "asked_at", "question", "status", "passages", "question_id",
-                       "given_at", "verdict"}
+        columns = {c[1] for t in ("questions", "feedback") for c in conn.execute(f"PRAGMA table_info({t})")}
+    assert columns == {
+        "id",
+        "asked_at",
+        "question",
+        "status",
+        "passages",
+        "question_id",
+        "given_at",
+        "verdict",
+    }
     assert "long texte" not in path.read_bytes().decode("utf-8", "ignore")  # passages by reference
 
 
@@ -128,10 +145,9 @@ def test_csv_export_filters_and_neutralises_formulas(tmp_path: Path):
     store.record_feedback(store.log_question(ANSWER), ANSWER, "down")
     store.log_question(other("no_answer", '=HYPERLINK("http://x","clic")'))
     rows = list(csv.reader(io.StringIO(store.export_csv())))
-    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages",
-                       "cited_sentence"]
+    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence"]
     assert rows[2][6] == ANSWER["passages"][0]["highlight"] and rows[1][6] == ""
-    assert rows[1][2] == "'=HYPERLINK(\"http://x\",\"clic\")" and rows[1][3] == "no_answer"
+    assert rows[1][2] == '\'=HYPERLINK("http://x","clic")' and rows[1][3] == "no_answer"
     assert rows[2][2] == ANSWER["question"] and rows[2][4] == "down"
     only = list(csv.reader(io.StringIO(store.export_csv("answered"))))
     assert len(only) == 2 and only[1][3] == "answered"
@@ -145,8 +161,7 @@ def test_unusable_location_disables_without_raising(tmp_path: Path):
     assert store.log_question(ANSWER) is None
     assert store.record_feedback(None, ANSWER, "up") is False
     assert store.questions() == [] and store.feedback_count() == 0
-    assert store.export_csv().splitlines() == [
-        "id,asked_at,question,status,feedback,passages,cited_sentence"]
+    assert store.export_csv().splitlines() == ["id,asked_at,question,status,feedback,passages,cited_sentence"]
 
 
 def test_not_a_database_disables_without_raising(tmp_path: Path):
@@ -203,15 +218,23 @@ def test_read_only_database_disables_without_raising():
     try:
         if os.geteuid() == 0:  # root ignores file modes: probe without the capabilities for that
             probe = subprocess.run(
-                [sys.executable, "-c", READ_ONLY_PROBE, str(path)], capture_output=True, text=True,
-                preexec_fn=_drop_file_capabilities, timeout=60, check=False,
+                [sys.executable, "-c", READ_ONLY_PROBE, str(path)],
+                capture_output=True,
+                text=True,
+                preexec_fn=_drop_file_capabilities,
+                timeout=60,
+                check=False,
             )
             assert probe.returncode == 0, probe.stderr
             result = json.loads(probe.stdout)
         else:
             ro = FeedbackStore(path, timeout=0.2)
-            result = {"available": ro.available, "log": ro.log_question(ANSWER),
-                      "vote": ro.record_feedback(None, ANSWER, "up"), "rows": len(ro.questions())}
+            result = {
+                "available": ro.available,
+                "log": ro.log_question(ANSWER),
+                "vote": ro.record_feedback(None, ANSWER, "up"),
+                "rows": len(ro.questions()),
+            }
     finally:
         folder.chmod(0o755)
         path.chmod(0o644)

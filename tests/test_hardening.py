@@ -26,7 +26,7 @@ from test_web_support import REPO, free_port
 
 from qa.web.history import MAX_CHAT_CHARS, MAX_CHAT_MESSAGES, MAX_MESSAGE_CHARS
 
-FORGED = {"zz\nINFO:     127.0.0.1:1234 - \"GET /staff/export.csv HTTP/1.1\" 200 OK\nFORGED": 1}
+FORGED = {'zz\nINFO:     127.0.0.1:1234 - "GET /staff/export.csv HTTP/1.1" 200 OK\nFORGED': 1}
 FORGED_LINE = re.compile(r"^(?:INFO:\s+127\.0\.0\.1:1234|FORGED)", re.MULTILINE)
 
 
@@ -59,14 +59,22 @@ class Running:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     work = tmp_path_factory.mktemp("hardening")
     port = free_port()
-    env = {**os.environ, "QA_FEEDBACK_DB": str(work / "f.sqlite3"), "QA_RATE_LIMIT": "100000",
-           "GRADIO_TEMP_DIR": str(work / "gradio"),
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "QA_FEEDBACK_DB": str(work / "f.sqlite3"),
+        "QA_RATE_LIMIT": "100000",
+        "GRADIO_TEMP_DIR": str(work / "gradio"),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
     log = work / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, str(REPO / "tests" / "hardening_app.py"), str(port), str(work / "index")],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     app = Running(f"http://127.0.0.1:{port}/", process, log, work / "gradio")
     deadline = time.monotonic() + 90
     while True:
@@ -92,19 +100,32 @@ def event_id(url: str, api_name: str) -> int:
     return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
 
 
-def chat_event(app: Running, session: str, history: list, question: str = "Qui a écrit l'article ?",
-               ) -> tuple[int, list[dict]]:
+def chat_event(
+    app: Running,
+    session: str,
+    history: list,
+    question: str = "Qui a écrit l'article ?",
+) -> tuple[int, list[dict]]:
     """Send one chat question with ``history`` as the page does; the status and stream messages."""
-    body = {"data": [question, history, None, None, None], "fn_index": event_id(app.url, "respond"),
-            "session_hash": session, "trigger_id": 1, "event_data": None}
-    joined = httpx.post(app.url + "gradio_api/queue/join", timeout=60,
-                        content=json.dumps(body, ensure_ascii=False).encode(),
-                        headers={"Content-Type": "application/json"})
+    body = {
+        "data": [question, history, None, None, None],
+        "fn_index": event_id(app.url, "respond"),
+        "session_hash": session,
+        "trigger_id": 1,
+        "event_data": None,
+    }
+    joined = httpx.post(
+        app.url + "gradio_api/queue/join",
+        timeout=60,
+        content=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     if joined.status_code != 200:
         return joined.status_code, []
     messages: list[dict] = []
-    with httpx.stream("GET", app.url + "gradio_api/queue/data", params={"session_hash": session},
-                      timeout=60) as stream:
+    with httpx.stream(
+        "GET", app.url + "gradio_api/queue/data", params={"session_hash": session}, timeout=60
+    ) as stream:
         for line in stream.iter_lines():
             if line.startswith("data: "):
                 messages.append(json.loads(line[6:]))
@@ -115,8 +136,7 @@ def chat_event(app: Running, session: str, history: list, question: str = "Qui a
 
 def history_of(count: int, text: str) -> list[dict]:
     """``count`` chat messages, alternately the reader's and the assistant's, of ``text`` each."""
-    return [{"role": "user" if i % 2 == 0 else "assistant", "content": f"{text} {i}"}
-            for i in range(count)]
+    return [{"role": "user" if i % 2 == 0 else "assistant", "content": f"{text} {i}"} for i in range(count)]
 
 
 # --- 1. a request cannot forge a log line -------------------------------------------------------
@@ -124,8 +144,12 @@ def history_of(count: int, text: str) -> list[dict]:
 
 def test_forged_log_line_does_not_appear_as_a_line(running: Running):
     offset = running.log_size()
-    for path in ("gradio_api/call/v2/ask", "gradio_api/queue/join", "gradio_api/run/predict",
-                 "staff/gradio_api/call/v2/ask"):
+    for path in (
+        "gradio_api/call/v2/ask",
+        "gradio_api/queue/join",
+        "gradio_api/run/predict",
+        "staff/gradio_api/call/v2/ask",
+    ):
         response = httpx.post(running.url + path, json=FORGED, timeout=30)
         assert 400 <= response.status_code < 500, (path, response.status_code)
         assert response.json()["error"]
@@ -187,7 +211,6 @@ def test_memory_of_50_sessions_with_maximal_histories_is_bounded(running: Runnin
     grown = running.rss_mib() - before
     print(f"50 sessions with maximal histories: +{grown:.1f} MiB RSS")  # noqa: T201
     assert grown < MEMORY_BOUND_MIB
-
 
 
 # --- 5. slow clients cut off -------------------------------------------------------------------
@@ -257,8 +280,10 @@ def test_slow_sockets_are_closed_while_healthz_answers(running: Running):
         probe.join()
         for sock in sockets:
             sock.close()
-    print(f"300 slow sockets: {len(closed_at)} closed, the last after {max(closed_at):.1f} s; "  # noqa: T201
-          f"/healthz at most {max(probe.latencies):.3f} s over {len(probe.latencies)} calls")
+    print(
+        f"300 slow sockets: {len(closed_at)} closed, the last after {max(closed_at):.1f} s; "  # noqa: T201
+        f"/healthz at most {max(probe.latencies):.3f} s over {len(probe.latencies)} calls"
+    )
     assert len(closed_at) == 300 and max(closed_at) < 15
     assert probe.latencies and max(probe.latencies) < 1
 
@@ -266,10 +291,18 @@ def test_slow_sockets_are_closed_while_healthz_answers(running: Running):
 # --- 6. malformed Gradio requests: 4xx with a French message, never a 500 ----------------------
 
 MALFORMED_GRADIO = [
-    ("POST", "gradio_api/component_server", {"component_id": 99999, "fn_name": "x", "session_hash": "a",
-                                              "data": None}, 404),
-    ("POST", "gradio_api/component_server", {"component_id": 1, "fn_name": "preprocess",
-                                              "session_hash": "a", "data": None}, 404),
+    (
+        "POST",
+        "gradio_api/component_server",
+        {"component_id": 99999, "fn_name": "x", "session_hash": "a", "data": None},
+        404,
+    ),
+    (
+        "POST",
+        "gradio_api/component_server",
+        {"component_id": 1, "fn_name": "preprocess", "session_hash": "a", "data": None},
+        404,
+    ),
     ("POST", "gradio_api/run/predict", {"data": ["Bonjour"]}, 404),
     ("POST", "gradio_api/api/predict", {"data": ["Bonjour"]}, 404),
     ("POST", "gradio_api/run/respond", {"data": ["Bonjour", [], None]}, 404),
@@ -280,26 +313,73 @@ MALFORMED_GRADIO = [
     ("POST", "gradio_api/call/ask", {"data": ["a", "pas une liste", None]}, 422),
     ("POST", "gradio_api/call/ask", [1, 2], 400),
     ("POST", "gradio_api/queue/join", {"data": [], "fn_index": 0, "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": ["a", [], None, None, None], "fn_index": "0", "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": ["a", [], None, None, None], "fn_index": 0,
-                                       "session_hash": "a/../b"}, 422),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": ["a", [], None, None, None], "fn_index": "0", "session_hash": "a"},
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": ["a", [], None, None, None], "fn_index": 0, "session_hash": "a/../b"},
+        422,
+    ),
     ("POST", "gradio_api/queue/join", {"data": ["a", [], None, None, None], "fn_index": 0}, 422),
-    ("POST", "gradio_api/queue/join", {"data": [["a"], [], None, None, None], "fn_index": 0, "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": ["a", "pas une liste", None, None, None], "fn_index": 0,
-                                       "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": ["a", [{"role": "x", "content": "y"}], None, None, None],
-                                       "fn_index": 0, "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": ["a", [{"role": "user", "content": [{"type": "file",
-                                       "file": {"path": "/etc/passwd"}}]}], None, None, None], "fn_index": 0,
-                                       "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": [None], "fn_index": 7, "session_hash": "a",
-                                       "event_data": {"value": "x" * 100_000}}, 422),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": [["a"], [], None, None, None], "fn_index": 0, "session_hash": "a"},
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": ["a", "pas une liste", None, None, None], "fn_index": 0, "session_hash": "a"},
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {
+            "data": ["a", [{"role": "x", "content": "y"}], None, None, None],
+            "fn_index": 0,
+            "session_hash": "a",
+        },
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {
+            "data": [
+                "a",
+                [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd"}}]}],
+                None,
+                None,
+                None,
+            ],
+            "fn_index": 0,
+            "session_hash": "a",
+        },
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": [None], "fn_index": 7, "session_hash": "a", "event_data": {"value": "x" * 100_000}},
+        422,
+    ),
     ("POST", "gradio_api/cancel", {"session_hash": "a"}, 422),
     ("POST", "gradio_api/reset", {"event_id": ["x"]}, 422),
     ("POST", "staff/gradio_api/run/predict", {"data": ["Bonjour"]}, 404),
     ("POST", "staff/gradio_api/call/v2/diagnose", {"text": "Bonjour"}, 404),
-    ("POST", "staff/gradio_api/component_server", {"component_id": 99999, "fn_name": "x",
-                                                    "session_hash": "a", "data": None}, 404),
+    (
+        "POST",
+        "staff/gradio_api/component_server",
+        {"component_id": 99999, "fn_name": "x", "session_hash": "a", "data": None},
+        404,
+    ),
     ("POST", "staff/gradio_api/queue/join", {"data": [1], "fn_index": 0, "session_hash": "a"}, 422),
     ("GET", "gradio_api/queue/data?session_hash=inconnue", None, 404),
     ("GET", "gradio_api/queue/data?session_hash=", None, 404),
@@ -310,10 +390,14 @@ MALFORMED_GRADIO = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), MALFORMED_GRADIO,
-                         ids=[f"{m} {p[:45]} {s}" for m, p, _, s in MALFORMED_GRADIO])
-def test_malformed_gradio_request_gets_a_french_4xx(running: Running, method: str, path: str,
-                                                   body: object, status: int):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    MALFORMED_GRADIO,
+    ids=[f"{m} {p[:45]} {s}" for m, p, _, s in MALFORMED_GRADIO],
+)
+def test_malformed_gradio_request_gets_a_french_4xx(
+    running: Running, method: str, path: str, body: object, status: int
+):
     offset = running.log_size()
     response = httpx.request(method, running.url + path, json=body, timeout=30)
     assert response.status_code == status, response.text[:300]
@@ -335,9 +419,12 @@ def test_a_finished_event_can_still_be_read_through_call(running: Running):
 
 def test_text_plain_api_ask_gets_415_and_is_not_logged(running: Running):
     before = httpx.get(running.url + "staff/export.csv").text
-    response = httpx.post(running.url + "api/ask", content='{"question": "Qui a écrit l\'article ?"}',
-                          headers={"Content-Type": "text/plain", "Origin": "https://ailleurs.example"},
-                          timeout=30)
+    response = httpx.post(
+        running.url + "api/ask",
+        content='{"question": "Qui a écrit l\'article ?"}',
+        headers={"Content-Type": "text/plain", "Origin": "https://ailleurs.example"},
+        timeout=30,
+    )
     assert response.status_code == 415 and "JSON" in response.json()["error"]
     assert httpx.get(running.url + "staff/export.csv").text == before
 

@@ -64,8 +64,10 @@ def test_every_installed_gradio_route_is_either_allowed_or_closed(app: object):
             assert not allowed(method, PARAMETER.sub("1", path)), (method, path)
         elif not allowed(method, PARAMETER.sub("1", path)):
             unknown.append((method, path))
-    assert unknown == [], (f"Gradio {gradio.__version__}: routes neither allowed nor closed; "
-                           "add each to GRADIO_ALLOWED or GRADIO_CLOSED in qa/web/gradio_routes.py")
+    assert unknown == [], (
+        f"Gradio {gradio.__version__}: routes neither allowed nor closed; "
+        "add each to GRADIO_ALLOWED or GRADIO_CLOSED in qa/web/gradio_routes.py"
+    )
     own = [(m, p) for m, p, owner in listed if owner == "app"]
     assert own and all(allowed(m, PARAMETER.sub("1", p)) for m, p in own), own
 
@@ -110,10 +112,17 @@ def handler_output(record: logging.LogRecord) -> str:
 
 def test_a_traceback_is_written_as_one_line_with_its_message_cut():
     try:
-        {}["zz\nINFO:     127.0.0.1:1234 - \"GET /staff/export.csv HTTP/1.1\" 200 OK\nFORGED" + "x" * 5000]
+        {}['zz\nINFO:     127.0.0.1:1234 - "GET /staff/export.csv HTTP/1.1" 200 OK\nFORGED' + "x" * 5000]
     except KeyError:
-        record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1,
-                                   "Exception in ASGI application\n", None, sys.exc_info())
+        record = logging.LogRecord(
+            "uvicorn.error",
+            logging.ERROR,
+            __file__,
+            1,
+            "Exception in ASGI application\n",
+            None,
+            sys.exc_info(),
+        )
     written = handler_output(record)
     assert written.count("\n") == 1 and written.endswith("\n")
     assert "Traceback" in written and "\\nFORGED" in written
@@ -121,8 +130,10 @@ def test_a_traceback_is_written_as_one_line_with_its_message_cut():
 
 
 def test_pydantic_input_values_are_masked_and_records_capped():
-    message = "1 validation error\n  Input should be a valid list [type=list_type, " \
-              "input_value='ma question secrète', input_type=str]" + "y" * 10_000
+    message = (
+        "1 validation error\n  Input should be a valid list [type=list_type, "
+        "input_value='ma question secrète', input_type=str]" + "y" * 10_000
+    )
     written = handler_output(logging.LogRecord("gradio", logging.ERROR, __file__, 1, message, None, None))
     assert "secrète" not in written and "input_value=…" in written
     assert written.count("\n") == 1 and len(written) < logs.MAX_RECORD_CHARS + 100
@@ -174,15 +185,21 @@ def test_bound_history_keeps_the_last_items_each_within_the_limit():
 
 
 def test_bound_chat_keeps_text_only_and_fits_the_budget():
-    chat = [{"role": "user", "content": "q" * 50_000, "metadata": {"x": 1}, "options": [1]},
-            {"role": "assistant", "content": [{"type": "text", "text": "r"}] * 10}]
+    chat = [
+        {"role": "user", "content": "q" * 50_000, "metadata": {"x": 1}, "options": [1]},
+        {"role": "assistant", "content": [{"type": "text", "text": "r"}] * 10},
+    ]
     bounded = bound_chat(chat, max_chars=1000)
     assert bounded[0] == {"role": "user", "content": [{"type": "text", "text": "q" * 1000}]}
     assert len(bounded[1]["content"]) == 4
     assert len(bound_chat([chat[0]] * 500, max_messages=40, max_chars=30_000, max_total=100_000)) == 3
-    for bad in ("x", [1], [{"role": "system", "content": "x"}],
-                [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd"}}]}],
-                [{"role": "user", "content": {"text": "x"}}]):
+    for bad in (
+        "x",
+        [1],
+        [{"role": "system", "content": "x"}],
+        [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd"}}]}],
+        [{"role": "user", "content": {"text": "x"}}],
+    ):
         with pytest.raises(BadInput):
             bound_chat(bad)
 
@@ -222,10 +239,22 @@ def test_rate_limiter_keeps_a_limited_client_when_new_addresses_flood_in():
 # --- CSV -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question", [
-    "=1+1", "a;=HYPERLINK(\"http://x\")", "\u00ad=1+1", "\u061c+1", "\u180e-1", "\uff1d1+1",
-    "\u200b@SUM(A1)", "\ufeff=1", " =1", "\u2212 1", "x ; -2+3",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "=1+1",
+        'a;=HYPERLINK("http://x")',
+        "\u00ad=1+1",
+        "\u061c+1",
+        "\u180e-1",
+        "\uff1d1+1",
+        "\u200b@SUM(A1)",
+        "\ufeff=1",
+        " =1",
+        "\u2212 1",
+        "x ; -2+3",
+    ],
+)
 def test_csv_guards_formulas_behind_invisible_characters_and_lookalikes(tmp_path: Path, question: str):
     store = FeedbackStore(tmp_path / "f.sqlite3")
     store.log_question({"question": question, "status": "no_answer", "passages": []})

@@ -50,8 +50,9 @@ def test_units_cover_passages_sentences_and_pairs(articles: list[Article]) -> No
         for p, passage in enumerate(article.passages):
             mine = [u for u in units if (u.article, u.passage) == (a, p)]
             metadata = passage.kind == PassageKind.METADATA
-            alone = [s for s in passage.sentences
-                     if metadata or len(article.text(s).split()) >= MIN_SENTENCE_WORDS]
+            alone = [
+                s for s in passage.sentences if metadata or len(article.text(s).split()) >= MIN_SENTENCE_WORDS
+            ]
             n = len(passage.sentences)
             assert [u.kind for u in mine].count("passage") == 1
             assert [u.kind for u in mine].count("titled") == (0 if metadata else 1)
@@ -63,8 +64,9 @@ def test_units_cover_passages_sentences_and_pairs(articles: list[Article]) -> No
 
 def test_short_sentences_are_embedded_only_with_a_neighbour(tmp_path: Path) -> None:
     page = tmp_path / "court.md"
-    page.write_text("# Titre\n\nCinglé ? Les chercheurs ont testé la molécule chez la souris.\n",
-                    encoding="utf-8")
+    page.write_text(
+        "# Titre\n\nCinglé ? Les chercheurs ont testé la molécule chez la souris.\n", encoding="utf-8"
+    )
     article = load_article(page)
     units = units_of([article])
     texts = {article.source[u.start : u.end] for u in units if u.kind == "sentence"}
@@ -77,7 +79,7 @@ def test_titled_units_are_embedded_after_the_article_title(articles: list[Articl
     units = units_of(articles)
     titled = next(u for u in units if u.kind == "titled")
     article = articles[titled.article]
-    assert unit_text(article, titled) == f"{article.title}\n\n{article.source[titled.start:titled.end]}"
+    assert unit_text(article, titled) == f"{article.title}\n\n{article.source[titled.start : titled.end]}"
 
 
 def test_exact_index_vectors_are_a_read_only_view_that_keeps_the_index_alive() -> None:
@@ -164,8 +166,9 @@ def test_refuses_changed_article(tmp_path: Path) -> None:
     assert "articles ont changé" in refused(folder, [load_article(article_path)])
 
 
-def test_same_articles_by_another_path_need_no_rebuild(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_articles_by_another_path_need_no_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "articles").mkdir()
     shutil.copy(DATA / "cafe_sommeil.md", tmp_path / "articles" / "cafe.md")
     folder = tmp_path / "index"
@@ -221,9 +224,7 @@ def test_refuses_bad_manifest(saved: Path, articles: list[Article], content: byt
 
 def test_refuses_manifest_with_damaged_unit(saved: Path, articles: list[Article]) -> None:
     path = saved / MANIFEST
-    path.write_text(
-        path.read_text(encoding="utf-8").replace('"start"', '"stbrt"', 1), encoding="utf-8"
-    )
+    path.write_text(path.read_text(encoding="utf-8").replace('"start"', '"stbrt"', 1), encoding="utf-8")
     refused(saved, articles)
 
 
@@ -290,8 +291,9 @@ def test_no_rebuild_refuses_a_stale_index_before_loading_the_model(
         Engine.load(settings)
 
 
-def test_no_rebuild_reads_and_hashes_the_vectors_once(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_rebuild_reads_and_hashes_the_vectors_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import qa.index
 
     settings = Settings(articles=(SEED,), index_dir=tmp_path / "index")

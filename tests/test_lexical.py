@@ -45,9 +45,7 @@ def ranking(index: LexicalIndex, question: str) -> list[int]:
         ("indole 3 carbinol", 2),
     ],
 )
-def test_bm25_ranks_the_document_with_the_words_first(
-    index: LexicalIndex, question: str, best: int
-) -> None:
+def test_bm25_ranks_the_document_with_the_words_first(index: LexicalIndex, question: str, best: int) -> None:
     assert ranking(index, question)[0] == best
 
 

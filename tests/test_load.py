@@ -31,8 +31,9 @@ def load() -> ModuleType:
 
 
 def answers_normally(app: App) -> None:
-    response = httpx.post(app.url + "api/ask", timeout=30,
-                          json={"question": "Quel élément catalyse la ferroptose ?"})
+    response = httpx.post(
+        app.url + "api/ask", timeout=30, json={"question": "Quel élément catalyse la ferroptose ?"}
+    )
     assert response.status_code == 200 and response.json()["status"] == "answered"
     assert httpx.get(app.url + "healthz", timeout=30).status_code == 200
 

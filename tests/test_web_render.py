@@ -57,8 +57,9 @@ def parse(fragment: str) -> Collector:
 
 def test_source_line_comes_from_the_article_metadata(seed_article: Article):
     assert source_line(seed_article) == "Inserm, publié le 4 février 2026"
-    other = replace(seed_article, credit="Article rédigé par CNRS - Publié le 3 mars 2025",
-                    published="3 mars 2025")
+    other = replace(
+        seed_article, credit="Article rédigé par CNRS - Publié le 3 mars 2025", published="3 mars 2025"
+    )
     assert source_line(other) == "CNRS, publié le 3 mars 2025"
     anonymous = replace(seed_article, credit=None, published=None, date=None)
     assert source_line(anonymous) == "Jean Pierre Meo"
@@ -92,16 +93,25 @@ def test_answer_quotes_marks_and_cites(seed_article: Article):
 def test_anchor_round_trip(seed_article: Article):
     cited = citation(seed_article, 6, 1)
     parsed = parse_anchor("#" + anchor(cited))
-    assert parsed == {"article": seed_article.id, "start": cited.start, "end": cited.end,
-                      "hs": cited.highlight_start, "he": cited.highlight_end}
-    assert parse_anchor("#p-some-id-with-dashes-12-40") == {"article": "some-id-with-dashes",
-                                                            "start": 12, "end": 40}
+    assert parsed == {
+        "article": seed_article.id,
+        "start": cited.start,
+        "end": cited.end,
+        "hs": cited.highlight_start,
+        "he": cited.highlight_end,
+    }
+    assert parse_anchor("#p-some-id-with-dashes-12-40") == {
+        "article": "some-id-with-dashes",
+        "start": 12,
+        "end": 40,
+    }
     assert parse_anchor("#ailleurs") is None
 
 
 def test_no_answer_lists_the_covered_sections(seed_article: Article):
-    answer = Answer("Quelle est la hauteur de la tour Eiffel ?", Status.NO_ANSWER, "…",
-                    [citation(seed_article, 1, 0)])
+    answer = Answer(
+        "Quelle est la hauteur de la tour Eiffel ?", Status.NO_ANSWER, "…", [citation(seed_article, 1, 0)]
+    )
     html = render_answer(answer, {seed_article.id: seed_article})
     assert "L'article ne traite pas de cette question." in html
     titles = [s.title for s in seed_article.sections if s.kind == "section"]
@@ -145,8 +155,17 @@ def test_article_view_keeps_offsets(seed_article: Article):
 def test_diagnostics_show_scores_threshold_and_reason(seed_article: Article):
     report = answered(seed_article).to_dict(diagnostics=True)
     html = render_diagnostics(report)
-    for text in ("Dense", "Lexical", "Fusionné", "0.8800", "4.2000", "0.9100",
-                 "Seuil de non-réponse", "0.8200", "au-dessus du seuil"):
+    for text in (
+        "Dense",
+        "Lexical",
+        "Fusionné",
+        "0.8800",
+        "4.2000",
+        "0.9100",
+        "Seuil de non-réponse",
+        "0.8200",
+        "au-dessus du seuil",
+    ):
         assert text in html
 
 
@@ -161,10 +180,15 @@ def test_answer_carries_its_id_and_one_tab_stop(seed_article: Article):
 
 def test_related_reading_is_never_presented_as_the_answer(seed_article: Article):
     """A status the engine may add: its message, then the passage as related reading."""
-    related = Status.__members__.get("RELATED") or type(
-        "Related", (), {"value": "related"})()  # the engine's enum may not have it yet
-    answer = Answer("Combien de patients ?", related, "L'article ne le dit pas exactement.",
-                    [citation(seed_article, 5, 2)])
+    related = (
+        Status.__members__.get("RELATED") or type("Related", (), {"value": "related"})()
+    )  # the engine's enum may not have it yet
+    answer = Answer(
+        "Combien de patients ?",
+        related,
+        "L'article ne le dit pas exactement.",
+        [citation(seed_article, 5, 2)],
+    )
     html = render_answer(answer, {seed_article.id: seed_article})
     assert esc("L'article ne le dit pas exactement.") in html
     assert "Lecture liée" in html and "qa-related" in html and "qa-votable" in html
@@ -192,8 +216,9 @@ def test_subjects_of_a_no_answer_ask_about_them(seed_article: Article):
 
 
 def test_a_vague_question_says_how_to_rephrase(seed_article: Article):
-    html = render_answer(Answer("Pourquoi ?", Status.NO_ANSWER, VAGUE_QUESTION),
-                         {seed_article.id: seed_article})
+    html = render_answer(
+        Answer("Pourquoi ?", Status.NO_ANSWER, VAGUE_QUESTION), {seed_article.id: seed_article}
+    )
     assert esc(VAGUE_QUESTION) in html and "ne traite pas" not in html
     assert 'class="qa-topic"' in html
 
@@ -210,7 +235,8 @@ def test_unknown_article_header_is_french_and_escaped(seed_article: Article):
     assert "Article inconnu" in html and 'role="alert"' in html and "<img" not in html
     assert seed_article.id in html
     assert unknown_article_message("absent", [seed_article]) == (
-        f"Article inconnu : absent. Articles : {seed_article.id}.")
+        f"Article inconnu : absent. Articles : {seed_article.id}."
+    )
 
 
 def _links(html: str) -> list[tuple[str, dict, str]]:

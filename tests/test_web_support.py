@@ -27,8 +27,15 @@ from qa.web.server import create_app
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "articles" / "000_77dfe58a8330a326.txt"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -77,8 +84,9 @@ def live_app(real_engine: object, tmp_path_factory: pytest.TempPathFactory) -> I
     Test modules load this module with ``pytest_plugins``, so the fixture is defined once.
     """
     port = free_port()
-    settings = WebSettings(port=port, rate_limit=10_000,
-                           feedback_db=tmp_path_factory.mktemp("web") / "feedback.sqlite3")
+    settings = WebSettings(
+        port=port, rate_limit=10_000, feedback_db=tmp_path_factory.mktemp("web") / "feedback.sqlite3"
+    )
     server = LiveServer(create_app(real_engine, settings), port).start()
     yield App(server.url, settings, server)
     server.stop()
@@ -117,9 +125,16 @@ def citation(article: Article, section_index: int, sentence_index: int, rank: in
     section = article.sections[section_index]
     sentence = section.sentences[sentence_index]
     return Citation(
-        rank=rank, article=article.id, section=section.title, text=article.text(section),
-        highlight=article.text(sentence), start=section.start, end=section.end, score=0.9,
-        highlight_start=sentence.start, highlight_end=sentence.end,
+        rank=rank,
+        article=article.id,
+        section=section.title,
+        text=article.text(section),
+        highlight=article.text(sentence),
+        start=section.start,
+        end=section.end,
+        score=0.9,
+        highlight_start=sentence.start,
+        highlight_end=sentence.end,
         scores=Scores(0.88, 4.2, 0.91),
     )
 

@@ -44,8 +44,13 @@ class Citation:
     def to_dict(self) -> dict:
         """The contract's passage object."""
         return {
-            "rank": self.rank, "article": self.article, "section": self.section, "text": self.text,
-            "highlight": self.highlight, "start": self.start, "end": self.end,
+            "rank": self.rank,
+            "article": self.article,
+            "section": self.section,
+            "text": self.text,
+            "highlight": self.highlight,
+            "start": self.start,
+            "end": self.end,
             "score": round(self.score, 4),
         }
 

@@ -35,34 +35,55 @@ class AnswerType(str, Enum):
 # quand ?", "When did it start?"); inside it, or opening a clause ("Quand la molécule manque, que
 # deviennent-ils ?", "When cells die, does…"), they are conjunctions.
 _QUESTION_CUES = (
-    (AnswerType.PRICE, r"\b(combien (?:ca )?(?:coute|coutent|vaut|valent)"
-                       r"|quel (?:est le )?(?:prix|cout|tarif)|prix|tarif"
-                       r"|how much (?:does|do|is|are)\b.*\b(?:cost|price)|what does .* cost)\b"),
-    (AnswerType.DATE, r"(^\W*(?:et |mais )?quand\b[^,]*$|\bquand\W*$|\b(?:depuis|jusqu'a|a partir de) quand\b"
-                      r"|^\W*when (?:did|does|do|is|was|were|will|can|could|are|has|have|should|would)\b"
-                      r"|\b(?:a quelle date|quelle date|en quelle annee|quelle annee|combien de temps"
-                      r"|quelle duree|pendant combien|what year|what date|how long)\b)"),
-    (AnswerType.QUANTITY, r"\b(combien|quel nombre|quelle proportion|quel pourcentage|quel taux|taux"
-                          r"|how many|how much|what percentage|what proportion)\b"),
+    (
+        AnswerType.PRICE,
+        r"\b(combien (?:ca )?(?:coute|coutent|vaut|valent)"
+        r"|quel (?:est le )?(?:prix|cout|tarif)|prix|tarif"
+        r"|how much (?:does|do|is|are)\b.*\b(?:cost|price)|what does .* cost)\b",
+    ),
+    (
+        AnswerType.DATE,
+        r"(^\W*(?:et |mais )?quand\b[^,]*$|\bquand\W*$|\b(?:depuis|jusqu'a|a partir de) quand\b"
+        r"|^\W*when (?:did|does|do|is|was|were|will|can|could|are|has|have|should|would)\b"
+        r"|\b(?:a quelle date|quelle date|en quelle annee|quelle annee|combien de temps"
+        r"|quelle duree|pendant combien|what year|what date|how long)\b)",
+    ),
+    (
+        AnswerType.QUANTITY,
+        r"\b(combien|quel nombre|quelle proportion|quel pourcentage|quel taux|taux"
+        r"|how many|how much|what percentage|what proportion)\b",
+    ),
 )
 _NAMED_CUES = (
-    (AnswerType.PLACE, r"(^\W*ou (?:se trouve|se situe|est situe|est situee|sont situes|a lieu)\b"
-                       r"|\bdans quel(?:le)? (?:ville|pays|hopital|region|lieu|endroit|institut)\b"
-                       r"|^\W*where (?:is|are|was|were|can|do|does)\b)"),
-    (AnswerType.NAME, r"\b(quel est le nom|quel nom|comment (?:s'appelle|se nomme|appelle-t-on)"
-                      r"|what is the name|what is it called)\b"),
+    (
+        AnswerType.PLACE,
+        r"(^\W*ou (?:se trouve|se situe|est situe|est situee|sont situes|a lieu)\b"
+        r"|\bdans quel(?:le)? (?:ville|pays|hopital|region|lieu|endroit|institut)\b"
+        r"|^\W*where (?:is|are|was|were|can|do|does)\b)",
+    ),
+    (
+        AnswerType.NAME,
+        r"\b(quel est le nom|quel nom|comment (?:s'appelle|se nomme|appelle-t-on)"
+        r"|what is the name|what is it called)\b",
+    ),
 )
 _QUESTION_CUES = (*_QUESTION_CUES, *_NAMED_CUES)
 _QUESTION_PATTERNS = [(kind, re.compile(pattern)) for kind, pattern in _QUESTION_CUES]
 
-_MONTHS = ("janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
-           "|january|february|march|april|june|july|august|september|october|november|december")
-_NUMBER_WORDS = ("deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|quarante"
-                 "|cinquante|cent|cents|mille|million|millions|milliard|milliards|moitie|tiers|quart"
-                 "|majorite|minorite|plusieurs|dizaine|dizaines|centaine|centaines|pourcent")
+_MONTHS = (
+    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    "|january|february|march|april|june|july|august|september|october|november|december"
+)
+_NUMBER_WORDS = (
+    "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|quarante"
+    "|cinquante|cent|cents|mille|million|millions|milliard|milliards|moitie|tiers|quart"
+    "|majorite|minorite|plusieurs|dizaine|dizaines|centaine|centaines|pourcent"
+)
 _EVIDENCE = {
-    AnswerType.DATE: re.compile(rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|il y a \d+|hier|aujourd'hui"
-                                r"|\d{1,2}/\d{1,2}|an|ans|annee|annees|mois|semaines?|jours?|heures?|min|minutes?)\b"),
+    AnswerType.DATE: re.compile(
+        rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|il y a \d+|hier|aujourd'hui"
+        r"|\d{1,2}/\d{1,2}|an|ans|annee|annees|mois|semaines?|jours?|heures?|min|minutes?)\b"
+    ),
     AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuite?|remboursee?|prix|cout)\b)"),
     # a number, not a digit inside a name ("indole-3-carbinol", "T-DXd")
     AnswerType.QUANTITY: re.compile(rf"((?<![\w-])\d+(?:[.,]\d+)?(?![\w-])|%|\b({_NUMBER_WORDS})\b)"),
@@ -92,6 +113,8 @@ def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
             return True
         # a name may be a term in lower case ("ferroptose"): a word French usage does not know
         return kind == AnswerType.NAME and any(
-            informativeness(form) >= UNKNOWN_WORD for word, form in surface_forms(passage).items()
-            if word not in asked and len(word) > 3)
+            informativeness(form) >= UNKNOWN_WORD
+            for word, form in surface_forms(passage).items()
+            if word not in asked and len(word) > 3
+        )
     return bool(_EVIDENCE[kind].search(fold(passage)))

@@ -23,8 +23,19 @@ CREDIT_LINE = re.compile(r"\b(?:r[ée]dig[ée]|[ée]crit|sign[ée])\s+par\b|\bpu
 PUBLISHED = re.compile(r"\bpubli[ée]\s+le\s+(?P<date>.+?)\s*$", re.IGNORECASE)
 CREDITED = re.compile(r"\b(?:r[ée]dig[ée]|[ée]crit|sign[ée])\s+par\s+(?P<who>.+?)(?:\s+-\s+|$)", re.I)
 PAGE_RESIDUE = frozenset(
-    {"commentaires", "commentaire", "partager", "imprimer", "lire aussi", "a lire aussi",
-     "publicite", "newsletter", "s'abonner", "abonnez-vous", "sur le meme sujet"}
+    {
+        "commentaires",
+        "commentaire",
+        "partager",
+        "imprimer",
+        "lire aussi",
+        "a lire aussi",
+        "publicite",
+        "newsletter",
+        "s'abonner",
+        "abonnez-vous",
+        "sur le meme sujet",
+    }
 )
 MAX_PASSAGE_CHARS = 1200  # a longer section is cited by paragraphs; one paragraph may exceed it
 MIN_PARAGRAPH_CHARS = 200  # a shorter paragraph is cited with the next one
@@ -227,8 +238,13 @@ def markdown_blocks(text: str) -> list[Block]:
 class _HtmlText(HTMLParser):
     """Collects the text of ``h1``-``h3``, ``p`` and ``li`` elements, one block each."""
 
-    TAGS = {"h1": BlockKind.TITLE, "h2": BlockKind.HEADING, "h3": BlockKind.HEADING,
-            "p": BlockKind.PARAGRAPH, "li": BlockKind.BYLINE}
+    TAGS = {
+        "h1": BlockKind.TITLE,
+        "h2": BlockKind.HEADING,
+        "h3": BlockKind.HEADING,
+        "p": BlockKind.PARAGRAPH,
+        "li": BlockKind.BYLINE,
+    }
     SKIP = {"script", "style", "nav", "footer", "aside", "form"}
 
     def __init__(self) -> None:
@@ -353,12 +369,19 @@ def assemble(article_id: str, path: str, source: str, blocks: list[Block]) -> Ar
     groups = _groups([b for b in blocks if b not in byline and b != title_block])
     sections = [header, *(_body_section(source, heading, body) for heading, body in groups)]
     headed = any(heading for heading, _ in groups)
-    passages = [Passage(0, METADATA_TITLE, PassageKind.METADATA, header.start, header.end,
-                        header.sentences)]
+    passages = [Passage(0, METADATA_TITLE, PassageKind.METADATA, header.start, header.end, header.sentences)]
     if credit:
         holder = next((i for i, c in enumerate(sections) if c.start <= credit.start < c.end), 0)
-        passages.append(Passage(holder, METADATA_TITLE, PassageKind.METADATA, credit.start, credit.end,
-                                (Span(credit.start, credit.end),)))
+        passages.append(
+            Passage(
+                holder,
+                METADATA_TITLE,
+                PassageKind.METADATA,
+                credit.start,
+                credit.end,
+                (Span(credit.start, credit.end),),
+            )
+        )
     for number, (heading, body) in enumerate(groups, 1):
         section = sections[number]
         kind = PassageKind.BODY if heading or not headed else PassageKind.SUMMARY
@@ -366,15 +389,23 @@ def assemble(article_id: str, path: str, source: str, blocks: list[Block]) -> Ar
         passages.extend(_passages(source, number, section, shown, kind, body))
     passages.sort(key=lambda p: p.start)
     return Article(
-        id=article_id, path=path, source=source, title=title,
-        sections=tuple(sections), passages=tuple(passages), **meta,
+        id=article_id,
+        path=path,
+        source=source,
+        title=title,
+        sections=tuple(sections),
+        passages=tuple(passages),
+        **meta,
     )
 
 
 def _header_section(title: Block, byline: list[Block]) -> Section:
     units = [title, *byline]
     return Section(
-        title=METADATA_TITLE, kind="header", start=title.start, end=max(b.end for b in units),
+        title=METADATA_TITLE,
+        kind="header",
+        start=title.start,
+        end=max(b.end for b in units),
         sentences=tuple(Span(b.start, b.end) for b in units),
     )
 
@@ -401,14 +432,16 @@ def _body_section(source: str, heading: Block | None, body: list[Block]) -> Sect
     return Section(
         title=source[heading.start : heading.end] if heading else "Introduction",
         kind="section" if heading else "introduction",
-        start=first.start, end=body[-1].end,
+        start=first.start,
+        end=body[-1].end,
         sentences=tuple(s for block in body for s in _sentences(source, block)),
         heading=Span(heading.start, heading.end) if heading else None,
     )
 
 
-def _passages(source: str, number: int, section: Section, title: str, kind: PassageKind,
-              body: list[Block]) -> list[Passage]:
+def _passages(
+    source: str, number: int, section: Section, title: str, kind: PassageKind, body: list[Block]
+) -> list[Passage]:
     """A short section whole; a long one by paragraphs, a short paragraph joined to the next.
 
     The credit line is metadata: it stays in the quoted text of a passage that spans it, but is

@@ -19,12 +19,20 @@ from qa.engine import Engine
 SHOWN = 3
 
 
-def _citation(rank: int, article: Article, title: str, span: Span, sentence: Span,
-              score: float) -> Citation:
-    return Citation(rank=rank, article=article.id, section=title, text=article.text(span),
-                    highlight=article.text(sentence), start=span.start, end=span.end, score=score,
-                    highlight_start=sentence.start, highlight_end=sentence.end,
-                    scores=Scores(score, 0.0, score))
+def _citation(rank: int, article: Article, title: str, span: Span, sentence: Span, score: float) -> Citation:
+    return Citation(
+        rank=rank,
+        article=article.id,
+        section=title,
+        text=article.text(span),
+        highlight=article.text(sentence),
+        start=span.start,
+        end=span.end,
+        score=score,
+        highlight_start=sentence.start,
+        highlight_end=sentence.end,
+        scores=Scores(score, 0.0, score),
+    )
 
 
 class Naive:
@@ -33,8 +41,12 @@ class Naive:
     def __init__(self, engine: Engine) -> None:
         """Embed every section of the engine's articles whole."""
         self.encoder = engine.encoder
-        self.sections = [(article, section) for article in engine.articles
-                         for section in article.sections if section.sentences]
+        self.sections = [
+            (article, section)
+            for article in engine.articles
+            for section in article.sections
+            if section.sentences
+        ]
         texts = [article.text(section) for article, section in self.sections]
         self.vectors = self.encoder.encode_passages(texts)
 
@@ -46,8 +58,16 @@ class Naive:
         citations = []
         for rank, i in enumerate(np.argsort(-scores)[:SHOWN], 1):
             article, section = self.sections[i]
-            citations.append(_citation(rank, article, section.title, Span(section.start, section.end),
-                                       section.sentences[0], float(scores[i])))
+            citations.append(
+                _citation(
+                    rank,
+                    article,
+                    section.title,
+                    Span(section.start, section.end),
+                    section.sentences[0],
+                    float(scores[i]),
+                )
+            )
         return Answer(text, Status.ANSWERED, "", citations)
 
 
@@ -70,6 +90,7 @@ class Bm25:
             passage = engine.articles[a].passages[p]
             overlaps = [sum(v for k, v in wanted.items() if k in stems) for stems in engine.sentence_stems[i]]
             sentence = passage.sentences[int(np.argmax(overlaps))]
-            citations.append(_citation(rank, engine.articles[a], passage.title, passage, sentence,
-                                       float(scores[i])))
+            citations.append(
+                _citation(rank, engine.articles[a], passage.title, passage, sentence, float(scores[i]))
+            )
         return Answer(text, Status.ANSWERED, "", citations)

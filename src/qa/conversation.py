@@ -56,6 +56,9 @@ class Conversation:
         does not.
         """
         known = {stem(w) for w in content_words(topic)}
-        new = [t for t in self.lexical.analyse(question)
-               if t.stem is not None and t.weight == 1.0 and t.stem not in known]
+        new = [
+            t
+            for t in self.lexical.analyse(question)
+            if t.stem is not None and t.weight == 1.0 and t.stem not in known
+        ]
         return len(new) < NEW_SUBJECT_WORDS and all(t.info < self.new_subject_info for t in new)

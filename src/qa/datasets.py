@@ -68,8 +68,9 @@ def read_questions(path: Path) -> list[Question]:
             raise ValueError(f"{path}:{number} : ligne invalide ({error})") from error
         default_kind = "conversation" if len(turns) > 1 else ("answerable" if gold else "out-of-scope")
         kind = item.get("kind") or default_kind
-        questions.append(Question(str(item.get("id", number)), turns[-1], gold, kind,
-                                  history=tuple(turns[:-1])))
+        questions.append(
+            Question(str(item.get("id", number)), turns[-1], gold, kind, history=tuple(turns[:-1]))
+        )
     return questions
 
 
@@ -149,8 +150,16 @@ def _squad_article(entry: dict, article_id: str) -> tuple[str, list[Question]]:
                 questions.append(Question(str(qa["id"]), qa["question"], kind="out-of-scope"))
                 continue
             start = base + int(answers[0]["answer_start"]) - shift
-            questions.append(Question(str(qa["id"]), qa["question"], kind="squad", article=article_id,
-                                      start=start, end=start + len(answers[0]["text"])))
+            questions.append(
+                Question(
+                    str(qa["id"]),
+                    qa["question"],
+                    kind="squad",
+                    article=article_id,
+                    start=start,
+                    end=start + len(answers[0]["text"]),
+                )
+            )
     return text, questions
 
 

@@ -57,9 +57,12 @@ class Outcome(Decision):
 
 def support(evidence: Evidence, tuning: Constants) -> float:
     """The evidence combined into one score, compared with ``support_threshold``."""
-    return (evidence.dense + tuning.coverage_credit * evidence.coverage
-            + tuning.contrast_credit * evidence.contrast
-            - tuning.missing_penalty * evidence.missing / MOST)
+    return (
+        evidence.dense
+        + tuning.coverage_credit * evidence.coverage
+        + tuning.contrast_credit * evidence.contrast
+        - tuning.missing_penalty * evidence.missing / MOST
+    )
 
 
 def decide(evidence: Evidence, tuning: Constants, question: str, passage: str) -> Outcome:
@@ -69,9 +72,11 @@ def decide(evidence: Evidence, tuning: Constants, question: str, passage: str) -
         why = "question en anglais : seul le score dense compte"
     else:
         score, threshold = support(evidence, tuning), tuning.support_threshold
-        why = (f"dense {evidence.dense:.3f}, {evidence.coverage:.0%} de l'information de la question "
-               f"dans l'article cité, contraste {evidence.contrast:.3f}, mot absent le plus rare "
-               f"{evidence.missing:.1f}/7")
+        why = (
+            f"dense {evidence.dense:.3f}, {evidence.coverage:.0%} de l'information de la question "
+            f"dans l'article cité, contraste {evidence.contrast:.3f}, mot absent le plus rare "
+            f"{evidence.missing:.1f}/7"
+        )
     answerable = score >= threshold
     verdict = "au-dessus" if answerable else "en dessous"
     reason = f"{why} ; soutien {score:.3f}, {verdict} du seuil {threshold:.3f}"
@@ -80,6 +85,14 @@ def decide(evidence: Evidence, tuning: Constants, question: str, passage: str) -
     if answerable and kind and not has_evidence(kind, passage, question):
         answerable, related = False, True
         reason += f" ; mais la question demande : {kind.value}, et le passage n'en contient pas"
-    return Outcome(answerable, reason, round(evidence.coverage, 4), round(evidence.dense, 4),
-                   round(score, 4), round(threshold, 4), round(evidence.contrast, 4),
-                   round(evidence.missing, 2), related)
+    return Outcome(
+        answerable,
+        reason,
+        round(evidence.coverage, 4),
+        round(evidence.dense, 4),
+        round(score, 4),
+        round(threshold, 4),
+        round(evidence.contrast, 4),
+        round(evidence.missing, 2),
+        related,
+    )

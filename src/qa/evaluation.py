@@ -17,8 +17,19 @@ from typing import Protocol
 from qa.answer import Answer, Citation, Status
 from qa.datasets import Question, read_questions
 
-__all__ = ["Question", "read_questions", "Answerer", "Tally", "Report", "evaluate", "format_report",
-           "format_markdown", "answer_rank", "highlight_hit", "normalise"]
+__all__ = [
+    "Question",
+    "read_questions",
+    "Answerer",
+    "Tally",
+    "Report",
+    "evaluate",
+    "format_report",
+    "format_markdown",
+    "answer_rank",
+    "highlight_hit",
+    "normalise",
+]
 
 
 class Answerer(Protocol):
@@ -35,8 +46,11 @@ def normalise(text: str) -> str:
 
 def _covers(citation: Citation, question: Question) -> bool:
     if question.article is not None:
-        return (citation.article == question.article and citation.start <= question.start
-                and question.end <= citation.end)
+        return (
+            citation.article == question.article
+            and citation.start <= question.start
+            and question.end <= citation.end
+        )
     text = normalise(citation.text)
     return any(normalise(g) in text for g in question.gold)
 
@@ -59,8 +73,11 @@ def highlight_hit(answer: Answer, question: Question | tuple[str, ...]) -> bool:
         return False
     first = answer.passages[0]
     if question.article is not None:
-        return (first.article == question.article and first.highlight_start <= question.start
-                and question.end <= first.highlight_end)
+        return (
+            first.article == question.article
+            and first.highlight_start <= question.start
+            and question.end <= first.highlight_end
+        )
     highlight = normalise(first.highlight)
     return any(normalise(g) in highlight for g in question.gold)
 
@@ -111,8 +128,13 @@ class Tally:
         out: dict[str, float | int] = {"n": self.answerable + self.out_of_scope}
         if self.answerable:
             n = self.answerable
-            out |= {"top1": self.top1 / n, "recall@3": self.top3 / n, "mrr": self.reciprocal_rank / n,
-                    "highlight": self.highlights / n, "false_no_answer": self.false_no_answer / n}
+            out |= {
+                "top1": self.top1 / n,
+                "recall@3": self.top3 / n,
+                "mrr": self.reciprocal_rank / n,
+                "highlight": self.highlights / n,
+                "false_no_answer": self.false_no_answer / n,
+            }
         if self.first_lengths:
             out["chars"] = sum(self.first_lengths) / len(self.first_lengths)
         if self.out_of_scope:
@@ -156,8 +178,9 @@ def evaluate(answerer: Answerer, questions: list[Question]) -> Report:
         if question.answerable:
             rank = answer_rank(answer, question)
             if rank != 1 or not answered:
-                misses.append(f"{question.id} [{question.kind}] rang {rank} {answer.status.value} : "
-                              f"{question.text}")
+                misses.append(
+                    f"{question.id} [{question.kind}] rang {rank} {answer.status.value} : {question.text}"
+                )
         elif answered:
             misses.append(f"{question.id} [{question.kind}] répondu à tort : {question.text}")
     return Report(overall, dict(sorted(by_kind.items())), misses)
@@ -198,8 +221,7 @@ def format_report(report: Report, misses: bool = True) -> str:
 
 def format_markdown(reports: dict[str, Report]) -> str:
     """One Markdown table comparing systems (``{"engine": report, "naive": report, ...}``)."""
-    lines = ["| system | kind | " + " | ".join(COLUMNS) + " |",
-             "|---|---|" + "---:|" * len(COLUMNS)]
+    lines = ["| system | kind | " + " | ".join(COLUMNS) + " |", "|---|---|" + "---:|" * len(COLUMNS)]
     for system, report in reports.items():
         for name, metrics in _rows(report):
             lines.append(f"| {system} | {name} | " + " | ".join(_cells(metrics)) + " |")

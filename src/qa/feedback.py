@@ -126,8 +126,12 @@ class FeedbackStore:
 
     def log_question(self, answer: dict) -> int | None:
         """Log an answer (``Answer.to_dict()``); return its row id, ``None`` if not stored."""
-        row = (now(), answer.get("question", ""), answer.get("status", ""),
-               json.dumps(cited_passages(answer), ensure_ascii=False))
+        row = (
+            now(),
+            answer.get("question", ""),
+            answer.get("status", ""),
+            json.dumps(cited_passages(answer), ensure_ascii=False),
+        )
         try:
             with self._lock, self._connection() as conn:
                 cursor = conn.execute(
@@ -150,9 +154,14 @@ class FeedbackStore:
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict inconnu : {verdict!r} (attendu : up ou down)")
-        row = (question_id, now(), answer.get("question", ""),
-               json.dumps(cited_passages(answer), ensure_ascii=False),
-               answer.get("status", ""), verdict)
+        row = (
+            question_id,
+            now(),
+            answer.get("question", ""),
+            json.dumps(cited_passages(answer), ensure_ascii=False),
+            answer.get("status", ""),
+            verdict,
+        )
         try:
             with self._lock, self._connection() as conn:
                 conn.execute(
@@ -200,8 +209,15 @@ class FeedbackStore:
         writer.writerow(CSV_COLUMNS)
         for row in self.questions(status, limit=1_000_000):
             passages = json.dumps(row.passages, ensure_ascii=False)
-            cells = (row.id, row.asked_at, row.question, row.status, row.feedback or "", passages,
-                     row.cited_sentence)
+            cells = (
+                row.id,
+                row.asked_at,
+                row.question,
+                row.status,
+                row.feedback or "",
+                passages,
+                row.cited_sentence,
+            )
             writer.writerow([_cell(value) for value in cells])
         return out.getvalue()
 
@@ -225,7 +241,9 @@ def _cell(value: object) -> object:
 
 def _formula(text: str) -> bool:
     """Whether ``text`` starts like a formula once invisible characters are left out."""
-    shown = next((ch for ch in text if ch in "\t\r\n"
-                  or unicodedata.category(ch) not in ("Cf", "Zs", "Mn")), "")
-    return bool(shown) and (unicodedata.normalize("NFKC", shown).startswith(FORMULA_STARTS)
-                            or shown in MINUS_LOOKALIKES)
+    shown = next(
+        (ch for ch in text if ch in "\t\r\n" or unicodedata.category(ch) not in ("Cf", "Zs", "Mn")), ""
+    )
+    return bool(shown) and (
+        unicodedata.normalize("NFKC", shown).startswith(FORMULA_STARTS) or shown in MINUS_LOOKALIKES
+    )

@@ -66,10 +66,15 @@ def units_of(articles: list[Article]) -> list[Unit]:
             if not metadata and article.title:
                 units.append(Unit(a, p, "titled", passage.start, passage.end))
             sentences = passage.sentences
-            units.extend(Unit(a, p, "sentence", sp.start, sp.end) for sp in sentences
-                         if metadata or len(article.text(sp).split()) >= MIN_SENTENCE_WORDS)
-            units.extend(Unit(a, p, "pair", first.start, second.end)
-                         for first, second in zip(sentences, sentences[1:], strict=False))
+            units.extend(
+                Unit(a, p, "sentence", sp.start, sp.end)
+                for sp in sentences
+                if metadata or len(article.text(sp).split()) >= MIN_SENTENCE_WORDS
+            )
+            units.extend(
+                Unit(a, p, "pair", first.start, second.end)
+                for first, second in zip(sentences, sentences[1:], strict=False)
+            )
     return units
 
 
@@ -96,8 +101,7 @@ def approximate_index(vectors: np.ndarray) -> faiss.Index:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dimension = vectors.shape[1]
     lists = max(1, int(4 * np.sqrt(len(vectors))))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists,
-                               faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
     index.train(vectors)
     index.add(vectors)
     index.nprobe = min(IVF_PROBES, lists)
@@ -162,7 +166,9 @@ class _StorageView:
     def __init__(self, index: faiss.IndexFlat) -> None:
         self.index = index  # numpy keeps this object, hence the index, as the array's base
         self.__array_interface__ = {
-            "shape": (index.ntotal, index.d), "typestr": "<f4", "version": 3,
+            "shape": (index.ntotal, index.d),
+            "typestr": "<f4",
+            "version": 3,
             "data": (int(index.get_xb()), True),  # read-only
         }
 
@@ -182,8 +188,14 @@ def build(articles: list[Article], encoder: Encoder) -> PassageIndex:
     texts = [unit_text(articles[u.article], u) for u in units]
     vectors = encoder.encode_passages(texts)
     check = getattr(encoder, "query_check", None)
-    return PassageIndex(units, make_faiss_index(vectors), encoder.name, encoder.fingerprint(),
-                        source_records(articles), check() if check else None)
+    return PassageIndex(
+        units,
+        make_faiss_index(vectors),
+        encoder.name,
+        encoder.fingerprint(),
+        source_records(articles),
+        check() if check else None,
+    )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -206,9 +218,12 @@ def save(index: PassageIndex, folder: Path) -> None:
     _write_atomic(folder / VECTORS, vectors)
     manifest = {
         "format": FORMAT_VERSION,
-        "model": {"name": index.model_name, "fingerprint": index.model_fingerprint,
-                  "dimension": index.faiss_index.d,
-                  **({"queries": index.query_check} if index.query_check else {})},
+        "model": {
+            "name": index.model_name,
+            "fingerprint": index.model_fingerprint,
+            "dimension": index.faiss_index.d,
+            **({"queries": index.query_check} if index.query_check else {}),
+        },
         "sources": index.sources,
         "vectors": {"file": VECTORS, "sha256": sha256_of(vectors), "count": len(index.units)},
         "units": [asdict(u) for u in index.units],
@@ -283,8 +298,9 @@ def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
         return None
 
 
-def load(folder: Path, articles: list[Article], encoder: Encoder,
-         checked: Checked | None = None) -> PassageIndex:
+def load(
+    folder: Path, articles: list[Article], encoder: Encoder, checked: Checked | None = None
+) -> PassageIndex:
     """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
 
     ``checked`` is what :func:`check_sources` already returned for them, so as not to read and
@@ -296,19 +312,26 @@ def load(folder: Path, articles: list[Article], encoder: Encoder,
     manifest, units, data = checked or check_sources(folder, articles)
     model = manifest.get("model") or {}
     if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
-        raise IndexProblem(f"index {folder} : construit avec le modèle {model.get('name')!r}, "
-                           f"pas {encoder.name!r}")
+        raise IndexProblem(
+            f"index {folder} : construit avec le modèle {model.get('name')!r}, pas {encoder.name!r}"
+        )
     if model.get("fingerprint") != encoder.fingerprint():
         raise IndexProblem(f"index {folder} : le modèle {encoder.name!r} a changé depuis sa construction")
     faiss_index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     if faiss_index.ntotal != len(units) or faiss_index.d != encoder.dimension:
         raise IndexProblem(f"index {folder} : {VECTORS} ne correspond pas au manifeste")
-    return PassageIndex(units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"],
-                        model.get("queries"))
+    return PassageIndex(
+        units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"], model.get("queries")
+    )
 
 
-def open_index(folder: Path, articles: list[Article], encoder: Encoder, rebuild: bool = True,
-               checked: Checked | None = None) -> PassageIndex:
+def open_index(
+    folder: Path,
+    articles: list[Article],
+    encoder: Encoder,
+    rebuild: bool = True,
+    checked: Checked | None = None,
+) -> PassageIndex:
     """Load the index, rebuilding and saving it when it is missing or stale and ``rebuild`` allows.
 
     ``checked``: the result of :func:`check_sources`, when the caller already has it.

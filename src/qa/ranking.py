@@ -44,8 +44,9 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     return dense + weight * (lexical / top if top > 0 else 0.0)
 
 
-def apply_priors(fused: np.ndarray, kinds: np.ndarray, candidates: np.ndarray,
-                 summary_margin: float) -> np.ndarray:
+def apply_priors(
+    fused: np.ndarray, kinds: np.ndarray, candidates: np.ndarray, summary_margin: float
+) -> np.ndarray:
     """Lower summary passages by ``summary_margin`` when a body passage is among the candidates."""
     adjusted = fused.copy()
     has_body = bool(np.any(kinds[candidates] == _BODY))

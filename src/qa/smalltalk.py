@@ -7,17 +7,24 @@ import re
 from qa.textnorm import fold
 
 _REPLIES = (
-    (r"(bonjour|bonsoir|salut|coucou|hello|hi|hey|bonne journee|yo)",
-     "Bonjour ! Posez-moi une question sur l'article, je vous réponds avec ses propres mots."),
-    (r"(merci( beaucoup| bien)?|thanks?( you)?|thx|super merci|parfait merci|top merci)",
-     "Avec plaisir ! Avez-vous une autre question sur l'article ?"),
-    (r"(au revoir|bye|a bientot|a plus|bonne soiree|ciao|adieu)",
-     "Au revoir, et merci de votre visite !"),
-    (r"(ca va|comment ca va|comment vas tu|comment allez vous|how are you)",
-     "Très bien, merci ! Que voulez-vous savoir sur l'article ?"),
-    (r"(qui es tu|qui etes vous|tu es qui|t es qui|what are you|who are you)",
-     "Je suis un assistant qui répond aux questions sur cet article en citant ses passages, "
-     "sans rien inventer."),
+    (
+        r"(bonjour|bonsoir|salut|coucou|hello|hi|hey|bonne journee|yo)",
+        "Bonjour ! Posez-moi une question sur l'article, je vous réponds avec ses propres mots.",
+    ),
+    (
+        r"(merci( beaucoup| bien)?|thanks?( you)?|thx|super merci|parfait merci|top merci)",
+        "Avec plaisir ! Avez-vous une autre question sur l'article ?",
+    ),
+    (r"(au revoir|bye|a bientot|a plus|bonne soiree|ciao|adieu)", "Au revoir, et merci de votre visite !"),
+    (
+        r"(ca va|comment ca va|comment vas tu|comment allez vous|how are you)",
+        "Très bien, merci ! Que voulez-vous savoir sur l'article ?",
+    ),
+    (
+        r"(qui es tu|qui etes vous|tu es qui|t es qui|what are you|who are you)",
+        "Je suis un assistant qui répond aux questions sur cet article en citant ses passages, "
+        "sans rien inventer.",
+    ),
 )
 _PATTERNS = [(re.compile(rf"^(?:{p})(?: (?:{p}))*$"), reply) for p, reply in _REPLIES]
 

@@ -34,8 +34,11 @@ def check_question(raw: object, max_chars: int = DEFAULT_MAX_CHARS) -> Checked:
     if not text:
         return Checked("", "Votre question est vide : écrivez quelques mots sur l'article.")
     if len(text) > max_chars:
-        return Checked("", f"Votre question est trop longue ({len(text)} caractères) : "
-                           f"{max_chars} au plus, s'il vous plaît.")
+        return Checked(
+            "",
+            f"Votre question est trop longue ({len(text)} caractères) : "
+            f"{max_chars} au plus, s'il vous plaît.",
+        )
     if not any(c.isalnum() for c in text):
         return Checked("", "Votre question ne contient aucun mot : écrivez-la en toutes lettres.")
     return Checked(text)

@@ -48,11 +48,19 @@ PARTS = ("answer", "cold", "scaling", "server", "workers")
 def parse(argv: list[str]) -> argparse.Namespace:
     """Options; ``--quick`` shrinks every part so that the whole run takes about a minute."""
     parser = argparse.ArgumentParser(
-        prog="qa bench", description="Latency, start-up, memory, HTTP and scaling figures, one table.")
-    parser.add_argument("--quick", action="store_true",
-                        help="small run (~1 min): fewer repeats, 1k/10k units, 1 and 4 clients")
-    parser.add_argument("--only", nargs="+", choices=PARTS, help="parts to run (default: all; "
-                        "with --quick, workers only when --workers is given)")
+        prog="qa bench", description="Latency, start-up, memory, HTTP and scaling figures, one table."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small run (~1 min): fewer repeats, 1k/10k units, 1 and 4 clients",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS,
+        help="parts to run (default: all; with --quick, workers only when --workers is given)",
+    )
     parser.add_argument("--repeats", type=int, help="rounds over the 8 sample questions (5)")
     parser.add_argument("--cold-runs", type=int, help="cold starts of each command (3)")
     parser.add_argument("--sizes", type=int, nargs="+", help="synthetic corpus sizes (1k 10k 100k)")
@@ -63,8 +71,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     options = parser.parse_args(argv)
     quick = options.quick
-    defaults = {"repeats": (2, 5), "cold_runs": (1, 3), "sizes": ([1_000, 10_000],
-                [1_000, 10_000, 100_000]), "clients": ([1, 4], [1, 4, 16]), "requests": (8, 48)}
+    defaults = {
+        "repeats": (2, 5),
+        "cold_runs": (1, 3),
+        "sizes": ([1_000, 10_000], [1_000, 10_000, 100_000]),
+        "clients": ([1, 4], [1, 4, 16]),
+        "requests": (8, 48),
+    }
     for name, (small, full) in defaults.items():
         if getattr(options, name) is None:
             setattr(options, name, small if quick else full)
@@ -101,15 +114,19 @@ def collect(options: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def throughput_row(options: argparse.Namespace, one: dict[str, float],
-                   several: dict[str, float]) -> Row:
+def throughput_row(options: argparse.Namespace, one: dict[str, float], several: dict[str, float]) -> Row:
     """Answers per second of ``POST /api/ask`` at each level: one process against N workers."""
+
     def rates(found: dict[str, float]) -> str:
         return " / ".join(f"{found.get(f'POST /api/ask {c} req/s', 0):.1f}" for c in options.clients)
 
     levels = " / ".join(str(c) for c in options.clients)
-    return Row("workers", f"answers per second, POST /api/ask at {levels} clients: `python app.py`"
-               f" ; `uvicorn --workers {options.workers}`", f"{rates(one)} ; {rates(several)}")
+    return Row(
+        "workers",
+        f"answers per second, POST /api/ask at {levels} clients: `python app.py`"
+        f" ; `uvicorn --workers {options.workers}`",
+        f"{rates(one)} ; {rates(several)}",
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -122,13 +139,18 @@ def main(argv: list[str]) -> int:
         print(f"qa bench : erreur : {error}", file=sys.stderr)  # noqa: T201
         return 2
     after = os.getloadavg()
-    header = [f"qa bench{' --quick' if options.quick else ''}, {before['date']}",
-              f"{before['machine']}, Python {before['python']}",
-              f"load average (1, 5, 15 min) at start {before['load_average']}, at end "
-              + " ".join(f"{v:.2f}" for v in after)]
+    header = [
+        f"qa bench{' --quick' if options.quick else ''}, {before['date']}",
+        f"{before['machine']}, Python {before['python']}",
+        f"load average (1, 5, 15 min) at start {before['load_average']}, at end "
+        + " ".join(f"{v:.2f}" for v in after),
+    ]
     if options.format == "json":
-        report = {**before, "load_average_end": " ".join(f"{v:.2f}" for v in after),
-                  "rows": [asdict(r) for r in rows]}
+        report = {
+            **before,
+            "load_average_end": " ".join(f"{v:.2f}" for v in after),
+            "rows": [asdict(r) for r in rows],
+        }
         print(json.dumps(report, ensure_ascii=False, indent=1))  # noqa: T201
     elif options.format == "markdown":
         print(render_markdown(rows, header))  # noqa: T201

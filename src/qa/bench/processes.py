@@ -17,10 +17,17 @@ from pathlib import Path
 
 def machine() -> dict[str, str]:
     """Date, processor, cores, memory, versions and load average: the table's header."""
-    cpu = next((line.split(":", 1)[1].strip() for line in _read_lines("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor() or "?")
-    memory = next((int(line.split()[1]) for line in _read_lines("/proc/meminfo")
-                   if line.startswith("MemTotal:")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read_lines("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    memory = next(
+        (int(line.split()[1]) for line in _read_lines("/proc/meminfo") if line.startswith("MemTotal:")), 0
+    )
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{cpu}, {os.cpu_count()} cores, {memory / 1024**2:.1f} GiB, {platform.system()}",
@@ -36,8 +43,9 @@ def _read_lines(path: str) -> list[str]:
         return []
 
 
-def run_measured(argv: Sequence[str], env: dict[str, str] | None = None,
-                 timeout: float = 600) -> tuple[float, float]:
+def run_measured(
+    argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 600
+) -> tuple[float, float]:
     """Run a command to its end: wall seconds and its own peak RSS in MiB.
 
     The peak is the child's ``VmHWM``, read every 10 ms while it runs. ``wait4``'s ``ru_maxrss``

@@ -23,7 +23,8 @@ def synthetic_corpus(size: int, rng: np.random.Generator) -> tuple[np.ndarray, n
     data += 0.5 * rng.standard_normal((size, DIMENSION)).astype(np.float32)
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     near = data[rng.integers(0, size, 100)] + (0.484 / np.sqrt(DIMENSION)) * rng.standard_normal(
-        (100, DIMENSION)).astype(np.float32)
+        (100, DIMENSION)
+    ).astype(np.float32)
     near /= np.linalg.norm(near, axis=1, keepdims=True)
     random = rng.standard_normal((100, DIMENSION)).astype(np.float32)
     random /= np.linalg.norm(random, axis=1, keepdims=True)
@@ -51,8 +52,13 @@ def scaling_rows(sizes: Sequence[int], encode_p50: float | None) -> list[Row]:
 
     k = Tuning().candidate_units
     rng = np.random.default_rng(0)
-    rows = [Row("scaling", "switch to the approximate index (IVF, nprobe "
-                f"{IVF_PROBES}) from (units)", f"{APPROXIMATE_THRESHOLD:,}")]
+    rows = [
+        Row(
+            "scaling",
+            f"switch to the approximate index (IVF, nprobe {IVF_PROBES}) from (units)",
+            f"{APPROXIMATE_THRESHOLD:,}",
+        )
+    ]
     for size in sizes:
         data, near, random = synthetic_corpus(size, rng)
         exact = exact_index(data)
@@ -62,23 +68,38 @@ def scaling_rows(sizes: Sequence[int], encode_p50: float | None) -> list[Row]:
         built = time.perf_counter() - start
         exact_s = search_latency(exact, near, k)
         approx_s = search_latency(approximate, near, k)
-        recalls = [recall_at(approximate.search(q, 10)[1], exact.search(q, 10)[1])
-                   for q in (near, random)]
+        recalls = [recall_at(approximate.search(q, 10)[1], exact.search(q, 10)[1]) for q in (near, random)]
         used = approx_s if size >= APPROXIMATE_THRESHOLD else exact_s
         mib = [faiss.serialize_index(i).nbytes / 1024**2 for i in (exact, approximate)]
         name = f"{size:,} units"
         rows += [
             Row("scaling", f"{name}: exact search k={k}, p50 / p95 (ms)", str(exact_s)),
-            Row("scaling", f"{name}: IVF search k={k}, p50 / p95 (ms); IVF build (s)",
-                f"{approx_s}; {built:.1f}"),
-            Row("scaling", f"{name}: IVF recall@10, near questions / random directions",
+            Row(
+                "scaling",
+                f"{name}: IVF search k={k}, p50 / p95 (ms); IVF build (s)",
+                f"{approx_s}; {built:.1f}",
+            ),
+            Row(
+                "scaling",
+                f"{name}: IVF recall@10, near questions / random directions",
                 f"{recalls[0]:.3f} / {recalls[1]:.3f}",
-                *((f">= {RECALL_AT_10}", min(recalls) >= RECALL_AT_10)
-                  if size >= APPROXIMATE_THRESHOLD else ("", None))),
+                *(
+                    (f">= {RECALL_AT_10}", min(recalls) >= RECALL_AT_10)
+                    if size >= APPROXIMATE_THRESHOLD
+                    else ("", None)
+                ),
+            ),
             Row("scaling", f"{name}: index memory, exact / IVF (MiB)", f"{mib[0]:.1f} / {mib[1]:.1f}"),
         ]
         if encode_p50 and size == max(sizes):
             ratio = used.p50 / encode_p50
-            rows.append(Row("scaling", f"{name}: search used by qa / encode alone (medians)",
-                            f"{ratio:.3f}x", f"<= {SEARCH_OVER_ENCODE}x", ratio <= SEARCH_OVER_ENCODE))
+            rows.append(
+                Row(
+                    "scaling",
+                    f"{name}: search used by qa / encode alone (medians)",
+                    f"{ratio:.3f}x",
+                    f"<= {SEARCH_OVER_ENCODE}x",
+                    ratio <= SEARCH_OVER_ENCODE,
+                )
+            )
     return rows

@@ -55,8 +55,9 @@ class Server:
         handle, name = tempfile.mkstemp(prefix="qa-bench-server-", suffix=".log")
         self.log = Path(name)
         start = time.perf_counter()
-        self.process = subprocess.Popen(self.argv, stdout=handle, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **self.env})
+        self.process = subprocess.Popen(
+            self.argv, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+        )
         os.close(handle)
         while time.perf_counter() - start < timeout:
             if self.process.poll() is not None:
@@ -98,8 +99,11 @@ class Server:
 
 def server_env(feedback_db: Path, threads: int | None = None) -> dict[str, str]:
     """Environment of a benchmarked server: log to a scratch database, no per-client limit."""
-    env = {"GRADIO_ANALYTICS_ENABLED": "False", "QA_FEEDBACK_DB": str(feedback_db),
-           "QA_RATE_LIMIT": "1000000"}
+    env = {
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "QA_FEEDBACK_DB": str(feedback_db),
+        "QA_RATE_LIMIT": "1000000",
+    }
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     return env
@@ -119,9 +123,12 @@ class Load:
         summary = Summary.of(self.durations) if self.durations else Summary(0, 0, 0)
         rate = len(self.durations) / self.wall if self.wall else 0.0
         cpu = self.server_cpu * 1000 / len(self.durations) if self.durations else 0.0
-        return Row(part, f"{endpoint}, {clients} client{'s' * (clients > 1)}: p50 / p95 (ms); "
-                   "req/s; server CPU per request (ms); failed",
-                   f"{summary}; {rate:.1f}; {cpu:.0f}; {self.failures}")
+        return Row(
+            part,
+            f"{endpoint}, {clients} client{'s' * (clients > 1)}: p50 / p95 (ms); "
+            "req/s; server CPU per request (ms); failed",
+            f"{summary}; {rate:.1f}; {cpu:.0f}; {self.failures}",
+        )
 
 
 def run_load(connect: Callable[[], Callable[[str], bool]], clients: int, per_client: int) -> Load:
@@ -176,8 +183,13 @@ def gradio_client(url: str) -> Callable[[], Callable[[str], bool]]:
     from gradio_client import Client
 
     def connect() -> Callable[[str], bool]:
-        client = Client(url + "/", verbose=False, analytics_enabled=False, download_files=False,
-                        httpx_kwargs={"timeout": 60})
+        client = Client(
+            url + "/",
+            verbose=False,
+            analytics_enabled=False,
+            download_files=False,
+            httpx_kwargs={"timeout": 60},
+        )
 
         def ask(question: str) -> bool:
             result = client.predict(question, api_name="/ask")
@@ -198,8 +210,13 @@ def gradio_affinity_probe(url: str, tries: int = 6) -> int:
 
     answered = 0
     for _ in range(tries):
-        client = Client(url + "/", verbose=False, analytics_enabled=False, download_files=False,
-                        httpx_kwargs={"timeout": 10})
+        client = Client(
+            url + "/",
+            verbose=False,
+            analytics_enabled=False,
+            download_files=False,
+            httpx_kwargs={"timeout": 10},
+        )
         with contextlib.suppress(Exception):
             result = client.submit(COLD_QUESTION, api_name="/ask").result(timeout=10)
             answered += isinstance(result, dict) and "status" in result
@@ -208,8 +225,9 @@ def gradio_affinity_probe(url: str, tries: int = 6) -> int:
     return answered
 
 
-def load_rows(part: str, server: Server, levels: Sequence[int], requests: int,
-              endpoints: Sequence[str]) -> tuple[list[Row], dict[str, float]]:
+def load_rows(
+    part: str, server: Server, levels: Sequence[int], requests: int, endpoints: Sequence[str]
+) -> tuple[list[Row], dict[str, float]]:
     """Both endpoints at each concurrency level; about ``requests`` requests per level.
 
     Returns the rows, and the median (ms) and rate (req/s) of each ``"endpoint clients"``,
@@ -238,9 +256,22 @@ def app_command(port: int) -> list[str]:
 
 def uvicorn_command(port: int, workers: int) -> list[str]:
     """The app under ``uvicorn --workers`` through the factory of :mod:`qa.web.asgi`."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "qa.web.asgi:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--log-level", "info", "--no-access-log"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "qa.web.asgi:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "info",
+        "--no-access-log",
+    ]
 
 
 def bare_gradio_import() -> float:
@@ -249,8 +280,9 @@ def bare_gradio_import() -> float:
     return run_measured([sys.executable, "-c", "import gradio"], env=env)[0]
 
 
-def server_rows(options: argparse.Namespace, answer_p50: float | None,
-                rates: dict[str, float] | None = None) -> list[Row]:
+def server_rows(
+    options: argparse.Namespace, answer_p50: float | None, rates: dict[str, float] | None = None
+) -> list[Row]:
     """The app in a subprocess: start to ready against a bare ``import gradio``, peak RSS, load.
 
     The app starts ``--cold-runs`` times (the last one takes the load), alternating with bare
@@ -268,8 +300,9 @@ def server_rows(options: argparse.Namespace, answer_p50: float | None,
             if run < options.cold_runs - 1:
                 server.stop()
         try:
-            rows, medians = load_rows("server", server, options.clients, options.requests,
-                                      ("POST /api/ask", "Gradio /ask"))
+            rows, medians = load_rows(
+                "server", server, options.clients, options.requests, ("POST /api/ask", "Gradio /ask")
+            )
             peak = max(server.peak_rss())
         finally:
             server.stop()
@@ -277,21 +310,41 @@ def server_rows(options: argparse.Namespace, answer_p50: float | None,
     runs = options.cold_runs
     rows[:0] = [
         Row("server", f"bare `import gradio`, median of {runs} (s)", f"{percentile(imports, 50):.2f}"),
-        Row("server", f"`python app.py` start to ready (/healthz), median of {runs} (s)",
-            f"{percentile(ready, 50):.2f}" + (f" (runs {min(ready):.2f}-{max(ready):.2f})" if runs > 1
-                                              else "")),
-        Row("server", "app ready / bare import gradio", f"{ratio:.2f}x", f"<= {READY_OVER_GRADIO:g}x",
-            ratio <= READY_OVER_GRADIO),
-        Row("server", "peak RSS of the server after the load (MiB)", f"{peak:.0f}",
-            f"<= {SERVER_PEAK_MIB}", peak <= SERVER_PEAK_MIB),
+        Row(
+            "server",
+            f"`python app.py` start to ready (/healthz), median of {runs} (s)",
+            f"{percentile(ready, 50):.2f}"
+            + (f" (runs {min(ready):.2f}-{max(ready):.2f})" if runs > 1 else ""),
+        ),
+        Row(
+            "server",
+            "app ready / bare import gradio",
+            f"{ratio:.2f}x",
+            f"<= {READY_OVER_GRADIO:g}x",
+            ratio <= READY_OVER_GRADIO,
+        ),
+        Row(
+            "server",
+            "peak RSS of the server after the load (MiB)",
+            f"{peak:.0f}",
+            f"<= {SERVER_PEAK_MIB}",
+            peak <= SERVER_PEAK_MIB,
+        ),
     ]
     if rates is not None:
         rates.update({k: v for k, v in medians.items() if k.startswith("POST") and "req/s" in k})
     api = medians.get("POST /api/ask 1")
     if api and answer_p50:
         ratio = api / answer_p50
-        rows.append(Row("server", "POST /api/ask (1 client) / warm answer in process (medians)",
-                        f"{ratio:.2f}x", f"<= {API_OVER_ANSWER}x", ratio <= API_OVER_ANSWER))
+        rows.append(
+            Row(
+                "server",
+                "POST /api/ask (1 client) / warm answer in process (medians)",
+                f"{ratio:.2f}x",
+                f"<= {API_OVER_ANSWER}x",
+                ratio <= API_OVER_ANSWER,
+            )
+        )
     return rows
 
 
@@ -305,12 +358,15 @@ def worker_rows(options: argparse.Namespace, rates: dict[str, float] | None = No
     part = f"workers x{workers}"
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
         port = free_port()
-        server = Server(uvicorn_command(port, workers), port,
-                        server_env(Path(scratch) / "feedback.sqlite3", threads), workers)
+        server = Server(
+            uvicorn_command(port, workers),
+            port,
+            server_env(Path(scratch) / "feedback.sqlite3", threads),
+            workers,
+        )
         server.start()
         try:
-            rows, medians = load_rows(part, server, options.clients, options.requests,
-                                      ("POST /api/ask",))
+            rows, medians = load_rows(part, server, options.clients, options.requests, ("POST /api/ask",))
             answered = gradio_affinity_probe(server.url)
             peaks = server.peak_rss()
         finally:
@@ -318,11 +374,18 @@ def worker_rows(options: argparse.Namespace, rates: dict[str, float] | None = No
     if rates is not None:
         rates.update({k: v for k, v in medians.items() if "req/s" in k})
     return [
-        Row(part, f"`uvicorn --workers {workers}` ({threads} OpenMP thread(s) each) start to "
-            "ready (s)", f"{server.ready_seconds:.2f}"),
-        Row(part, "peak RSS per worker after the load (MiB)", " / ".join(f"{p:.0f}" for p in peaks),
-            f"<= {SERVER_PEAK_MIB}", bool(peaks) and max(peaks) <= SERVER_PEAK_MIB),
+        Row(
+            part,
+            f"`uvicorn --workers {workers}` ({threads} OpenMP thread(s) each) start to ready (s)",
+            f"{server.ready_seconds:.2f}",
+        ),
+        Row(
+            part,
+            "peak RSS per worker after the load (MiB)",
+            " / ".join(f"{p:.0f}" for p in peaks),
+            f"<= {SERVER_PEAK_MIB}",
+            bool(peaks) and max(peaks) <= SERVER_PEAK_MIB,
+        ),
         *rows,
-        Row(part, "Gradio /ask without session affinity: new sessions answered",
-            f"{answered} of 6"),
+        Row(part, "Gradio /ask without session affinity: new sessions answered", f"{answered} of 6"),
     ]

@@ -67,8 +67,9 @@ async def read_request(request: Request, max_chars: int) -> AskRequest:
     """
     if not is_json(request.headers.get("content-type", "")):
         # text/plain and forms are "simple" cross-site requests (no CORS preflight): refused.
-        raise BadRequest(415, "Type de contenu non pris en charge : envoyez du JSON "
-                              "(Content-Type: application/json).")
+        raise BadRequest(
+            415, "Type de contenu non pris en charge : envoyez du JSON (Content-Type: application/json)."
+        )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")
@@ -80,8 +81,11 @@ async def read_request(request: Request, max_chars: int) -> AskRequest:
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: [[[[…]]]]
-        raise BadRequest(400, "Corps invalide : un objet JSON est attendu, "
-                              'par exemple {"question": "Qui a écrit l\'article ?"}.') from err
+        raise BadRequest(
+            400,
+            "Corps invalide : un objet JSON est attendu, "
+            'par exemple {"question": "Qui a écrit l\'article ?"}.',
+        ) from err
     if not isinstance(payload, dict) or "question" not in payload:
         raise BadRequest(422, 'Champ « question » manquant : envoyez {"question": "…"}.')
     if not isinstance(payload["question"], str):
@@ -117,7 +121,9 @@ def _ask_route(router: APIRouter, assistant: Assistant, read_timeout: float) -> 
         except TimeoutError:
             return error(408, "Requête trop lente : le corps n'est pas arrivé à temps.")
         if asked.article is not None and asked.article not in assistant.articles:
-            return error(404, f"Article inconnu : {asked.article}. Articles : {', '.join(assistant.articles)}.")
+            return error(
+                404, f"Article inconnu : {asked.article}. Articles : {', '.join(assistant.articles)}."
+            )
         try:
             answer, _ = await assistant.ask_async(asked.question, asked.history, asked.article)
         except Busy as busy:
@@ -137,13 +143,21 @@ def _info_routes(router: APIRouter, assistant: Assistant) -> None:
         found = assistant.articles.get(article_id)
         if found is None:
             return error(404, f"Article inconnu : {article_id}.")
-        sections = [{"title": s.title, "kind": s.kind, "start": s.start, "end": s.end}
-                    for s in found.sections]
-        return JSONResponse({
-            "id": found.id, "title": found.title, "author": found.author, "date": found.date,
-            "published": found.published, "credit": found.credit, "source": found.source,
-            "sections": sections,
-        })
+        sections = [
+            {"title": s.title, "kind": s.kind, "start": s.start, "end": s.end} for s in found.sections
+        ]
+        return JSONResponse(
+            {
+                "id": found.id,
+                "title": found.title,
+                "author": found.author,
+                "date": found.date,
+                "published": found.published,
+                "credit": found.credit,
+                "source": found.source,
+                "sections": sections,
+            }
+        )
 
     @router.get("/gradio.js")
     def web_component() -> Response:
@@ -162,7 +176,7 @@ def _staff_routes(router: APIRouter, assistant: Assistant) -> None:
         csv_text = assistant.store.export_csv(status or None)
         name = f"questions-{status}.csv" if status else "questions.csv"
         return Response(
-            "\ufeff" + csv_text, media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"',
-                     "Cache-Control": "no-store"},
+            "\ufeff" + csv_text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )

@@ -33,6 +33,7 @@ def nodelay_on_inherited_sockets() -> None:
     there, so each keep-alive response waited ~40 ms for the client's delayed ACK (measured
     by ``qa bench --workers 2``: 92 ms against 44 ms for one client; uvicorn issue #3149).
     """
+
     def set_nodelay(sock: socket.socket) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

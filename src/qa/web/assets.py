@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from qa.web.render import esc
 
-SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans",
-                "Liberation Sans", "DejaVu Sans", "Arial", "sans-serif")
+SYSTEM_FONTS = (
+    "system-ui",
+    "-apple-system",
+    "Segoe UI",
+    "Roboto",
+    "Noto Sans",
+    "Liberation Sans",
+    "DejaVu Sans",
+    "Arial",
+    "sans-serif",
+)
 SYSTEM_MONO_FONTS = ("ui-monospace", "DejaVu Sans Mono", "Liberation Mono", "Consolas", "monospace")
 
 # Runs before Gradio's front end: it picks its interface language (and sets <html lang>) from
@@ -40,8 +49,10 @@ html.qa-framed #qa-chat { max-height: 34rem !important; }
 
 def head_html(title: str) -> str:
     """Return what :class:`qa.web.middleware.FrenchPage` inserts after ``<head>``."""
-    return (f'{FRENCH_HEAD_SCRIPT}<style>{PAGE_CSS}</style><title>{esc(title)}</title>'
-            '<meta name="description" content="Questions et réponses citées sur un article.">')
+    return (
+        f"{FRENCH_HEAD_SCRIPT}<style>{PAGE_CSS}</style><title>{esc(title)}</title>"
+        '<meta name="description" content="Questions et réponses citées sur un article.">'
+    )
 
 
 # The public page's script (Gradio's ``js``; it runs once, in the app's page or, for a web

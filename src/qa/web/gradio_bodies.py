@@ -22,8 +22,10 @@ from qa.web.history import BadInput, bound_chat, parse_history
 from qa.web.limits import send_json
 from qa.web.middleware import ASGIApp, Message, Receive, Scope, Send
 
-GRADIO_POST = re.compile(r"^(?P<mount>/staff)?/gradio_api/(?P<route>queue/join|cancel|reset"
-                         r"|component_server|(?P<kind>call/v2|call|run|api)/(?P<api>[^/]+))/?$")
+GRADIO_POST = re.compile(
+    r"^(?P<mount>/staff)?/gradio_api/(?P<route>queue/join|cancel|reset"
+    r"|component_server|(?P<kind>call/v2|call|run|api)/(?P<api>[^/]+))/?$"
+)
 GRADIO_MAX_BODY = 2 * 1024 * 1024  # the chat sends its whole history with each question
 MAX_TEXT_CHARS = 10_000  # a question typed in the page (the engine refuses over QA_MAX_CHARS)
 MAX_VALUE_BYTES = 16 * 1024  # any other input value, as JSON
@@ -59,9 +61,14 @@ class GradioBodies:
     ``gr.Blocks``; ``max_chars`` is the question length limit (history items are cut to it).
     """
 
-    def __init__(self, app: ASGIApp, mounts: Mapping[str, Callable[[], Any]],
-                 max_body: int = GRADIO_MAX_BODY, read_timeout: float = 30,
-                 max_chars: int = DEFAULT_MAX_CHARS) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        mounts: Mapping[str, Callable[[], Any]],
+        max_body: int = GRADIO_MAX_BODY,
+        read_timeout: float = 30,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         """Wrap ``app``."""
         self.app = app
         self.mounts = mounts
@@ -122,17 +129,28 @@ class GradioBodies:
         if not isinstance(data, list) or len(data) != len(fn.inputs):
             raise Refused(422, BAD_DATA.format(len(fn.inputs)))
         names = _parameter_names(blocks, fn)
-        body = {"data": [self._bound(block, name, value)
-                         for block, name, value in zip(fn.inputs, names, data, strict=True)],
-                "fn_index": fn._id, "session_hash": _session(payload.get("session_hash")),
-                "event_data": _small(payload.get("event_data"), MAX_EVENT_DATA_BYTES)}
+        body = {
+            "data": [
+                self._bound(block, name, value)
+                for block, name, value in zip(fn.inputs, names, data, strict=True)
+            ],
+            "fn_index": fn._id,
+            "session_hash": _session(payload.get("session_hash")),
+            "event_data": _small(payload.get("event_data"), MAX_EVENT_DATA_BYTES),
+        }
         if _is_int(payload.get("trigger_id")):
             body["trigger_id"] = payload["trigger_id"]
         return body
 
     def _call(self, blocks: Any, kind: str, api: str, payload: dict) -> dict:
-        fn = next((f for f in blocks.fns.values()
-                   if f.api_name == api and getattr(f, "api_visibility", "public") == "public"), None)
+        fn = next(
+            (
+                f
+                for f in blocks.fns.values()
+                if f.api_name == api and getattr(f, "api_visibility", "public") == "public"
+            ),
+            None,
+        )
         if fn is None:
             raise Refused(404, UNKNOWN_ENDPOINT)
         names = _parameter_names(blocks, fn)
@@ -145,8 +163,10 @@ class GradioBodies:
         data = payload.get("data")
         if not isinstance(data, list) or not 0 < len(data) <= len(fn.inputs):
             raise Refused(422, BAD_DATA.format(len(fn.inputs)))
-        values = [self._bound(block, name, value)
-                  for block, name, value in zip(fn.inputs, names, data, strict=False)]
+        values = [
+            self._bound(block, name, value)
+            for block, name, value in zip(fn.inputs, names, data, strict=False)
+        ]
         # Optional parameters left out ({"data": ["question"]}) take their defaults, as with
         # gradio_client: Gradio itself refuses fewer values than inputs.
         body = {"data": values + _padding(blocks, fn, len(values))}
@@ -212,8 +232,11 @@ def _small(value: object, limit: int = MAX_VALUE_BYTES) -> object:
 def _cancel(payload: dict) -> dict:
     if not _is_int(payload.get("fn_index")):
         raise Refused(422, BAD_IDS)
-    return {"session_hash": _session(payload.get("session_hash")), "fn_index": payload["fn_index"],
-            "event_id": _event_id(payload.get("event_id"))}
+    return {
+        "session_hash": _session(payload.get("session_hash")),
+        "fn_index": payload["fn_index"],
+        "event_id": _event_id(payload.get("event_id")),
+    }
 
 
 def _component_call(blocks: Any, payload: dict) -> dict:
@@ -223,8 +246,12 @@ def _component_call(blocks: Any, payload: dict) -> dict:
     function = getattr(block, name, None) if block is not None and isinstance(name, str) else None
     if not getattr(function, "_is_server_fn", False):
         raise Refused(404, UNKNOWN_FUNCTION)
-    return {"component_id": payload["component_id"], "fn_name": name,
-            "session_hash": _session(payload.get("session_hash")), "data": _small(payload.get("data"))}
+    return {
+        "component_id": payload["component_id"],
+        "fn_name": name,
+        "session_hash": _session(payload.get("session_hash")),
+        "data": _small(payload.get("data")),
+    }
 
 
 def _parameter_names(blocks: Any, fn: Any) -> list[str]:

@@ -24,43 +24,79 @@ READ = frozenset({"GET", "HEAD"})
 WRITE = frozenset({"POST"})
 # (methods, path inside a Gradio mount): what the chat page, the staff page and clients need.
 GRADIO_ALLOWED: tuple[tuple[frozenset[str], str], ...] = (
-    (READ, r"/"), (READ, r"/config/?"), (READ, r"/static/.+"), (READ, r"/assets/.+"),
-    (READ, r"/svelte/.+"), (READ, r"/favicon\.ico"), (READ, r"/theme\.css"),
-    (READ, r"/robots\.txt"), (READ, r"/manifest\.json"), (READ, r"/pwa_icon(?:/\d{1,4})?"),
-    (READ, r"/gradio_api/info/?"), (READ, r"/gradio_api/theme\.css"),
-    (READ, r"/gradio_api/app_id/?"), (READ, r"/gradio_api/startup-events"),
-    (READ, r"/gradio_api/(?:login_check|user|token)/?"), (READ, r"/gradio_api/queue/status"),
-    (READ, rf"/gradio_api/heartbeat/{SESSION}"), (READ, r"/gradio_api/queue/data"),
+    (READ, r"/"),
+    (READ, r"/config/?"),
+    (READ, r"/static/.+"),
+    (READ, r"/assets/.+"),
+    (READ, r"/svelte/.+"),
+    (READ, r"/favicon\.ico"),
+    (READ, r"/theme\.css"),
+    (READ, r"/robots\.txt"),
+    (READ, r"/manifest\.json"),
+    (READ, r"/pwa_icon(?:/\d{1,4})?"),
+    (READ, r"/gradio_api/info/?"),
+    (READ, r"/gradio_api/theme\.css"),
+    (READ, r"/gradio_api/app_id/?"),
+    (READ, r"/gradio_api/startup-events"),
+    (READ, r"/gradio_api/(?:login_check|user|token)/?"),
+    (READ, r"/gradio_api/queue/status"),
+    (READ, rf"/gradio_api/heartbeat/{SESSION}"),
+    (READ, r"/gradio_api/queue/data"),
     (READ, rf"/gradio_api/call/(?:v2/)?{API}/{SESSION}"),
-    (WRITE, r"/gradio_api/queue/join"), (WRITE, r"/gradio_api/cancel"),
-    (WRITE, r"/gradio_api/reset/?"), (WRITE, rf"/gradio_api/(?:call/v2|call|run|api)/{API}/?"),
+    (WRITE, r"/gradio_api/queue/join"),
+    (WRITE, r"/gradio_api/cancel"),
+    (WRITE, r"/gradio_api/reset/?"),
+    (WRITE, rf"/gradio_api/(?:call/v2|call|run|api)/{API}/?"),
     (WRITE, r"/gradio_api/component_server/?"),
 )
 # Gradio routes known and deliberately closed (the route-listing test checks both lists).
 GRADIO_CLOSED: tuple[str, ...] = (
-    "/openapi.json", "/login", "/login/", "/logout", "/gradio_api/deep_link",
-    "/monitoring", "/monitoring/summary", "/monitoring/{key}", "/gradio_api/runs", "/gradio_api/runs/",
-    "/gradio_api/dev/reload", "/gradio_api/openapi.json",
+    "/openapi.json",
+    "/login",
+    "/login/",
+    "/logout",
+    "/gradio_api/deep_link",
+    "/monitoring",
+    "/monitoring/summary",
+    "/monitoring/{key}",
+    "/gradio_api/runs",
+    "/gradio_api/runs/",
+    "/gradio_api/dev/reload",
+    "/gradio_api/openapi.json",
     "/gradio_api/custom_component/{id}/{environment}/{type}/{file_name}",
-    "/gradio_api/proxy={url_path:path}", "/gradio_api/file={path_or_url:path}",
-    "/gradio_api/file/{path:path}", "/gradio_api/stream/{event_id}",
+    "/gradio_api/proxy={url_path:path}",
+    "/gradio_api/file={path_or_url:path}",
+    "/gradio_api/file/{path:path}",
+    "/gradio_api/stream/{event_id}",
     "/gradio_api/stream/{event_id}/close",
     "/gradio_api/stream/{session_hash}/{run}/{component_id}/playlist.m3u8",
     "/gradio_api/stream/{session_hash}/{run}/{component_id}/{segment_id}.{ext}",
     "/gradio_api/stream/{session_hash}/{run}/{component_id}/playlist-file",
-    "/gradio_api/upload", "/gradio_api/upload_progress", "/gradio_api/process_recording",
-    "/gradio_api/vibe-edit", "/gradio_api/vibe-edit/", "/gradio_api/undo-vibe-edit",
-    "/gradio_api/undo-vibe-edit/", "/gradio_api/vibe-code", "/gradio_api/vibe-code/",
-    "/gradio_api/vibe-starter-queries", "/gradio_api/vibe-starter-queries/",
+    "/gradio_api/upload",
+    "/gradio_api/upload_progress",
+    "/gradio_api/process_recording",
+    "/gradio_api/vibe-edit",
+    "/gradio_api/vibe-edit/",
+    "/gradio_api/undo-vibe-edit",
+    "/gradio_api/undo-vibe-edit/",
+    "/gradio_api/vibe-code",
+    "/gradio_api/vibe-code/",
+    "/gradio_api/vibe-starter-queries",
+    "/gradio_api/vibe-starter-queries/",
 )
 # The app's own routes (qa.web.api) and the staff mount's bare path.
 APP_ALLOWED: tuple[tuple[frozenset[str], str], ...] = (
-    (WRITE, r"/api/ask"), (READ, r"/healthz"), (READ, r"/api/articles/[^/]{1,200}"),
-    (READ, r"/gradio\.js"), (READ, r"/staff/export\.csv"), (READ, r"/staff"),
+    (WRITE, r"/api/ask"),
+    (READ, r"/healthz"),
+    (READ, r"/api/articles/[^/]{1,200}"),
+    (READ, r"/gradio\.js"),
+    (READ, r"/staff/export\.csv"),
+    (READ, r"/staff"),
 )
 MOUNTS = r"(?P<mount>/staff)?"
 COMPILED = [(methods, re.compile(MOUNTS + path)) for methods, path in GRADIO_ALLOWED] + [
-    (methods, re.compile(path)) for methods, path in APP_ALLOWED]
+    (methods, re.compile(path)) for methods, path in APP_ALLOWED
+]
 NAMED_IDS = re.compile(MOUNTS + r"/gradio_api/(?:(?P<data>queue/data)|call/(?:v2/)?[^/]+/(?P<event>[^/]+))")
 UNKNOWN = "Adresse inconnue."
 
@@ -114,4 +150,5 @@ class AllowedRoutes:
             return bool(SESSION_ID.fullmatch(session)) and session in queue.pending_messages_per_session
         event = match["event"]
         return event in queue.event_ids_to_events or any(
-            event in ids for ids in queue.pending_event_ids_session.values())
+            event in ids for ids in queue.pending_event_ids_session.values()
+        )

@@ -31,16 +31,18 @@ class BadInput(ValueError):
         self.message = message
 
 
-def bound_history(history: Sequence[str], max_items: int = MAX_HISTORY,
-                  max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:
+def bound_history(
+    history: Sequence[str], max_items: int = MAX_HISTORY, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[str]:
     """Return the last ``max_items`` questions of ``history`` (oldest first), each cut to ``max_chars``."""
     if max_items <= 0:
         return []
     return [item[:max_chars] for item in list(history[-max_items:])]
 
 
-def parse_history(value: object, max_items: int = MAX_HISTORY,
-                  max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:
+def parse_history(
+    value: object, max_items: int = MAX_HISTORY, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[str]:
     """Check an untrusted ``history`` (``None`` or a list of strings) and bound it.
 
     Raises:
@@ -50,13 +52,19 @@ def parse_history(value: object, max_items: int = MAX_HISTORY,
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise BadInput("Le champ « history » doit être une liste de questions "
-                       '(des chaînes de caractères), par exemple ["Qui a écrit l\'article ?"].')
+        raise BadInput(
+            "Le champ « history » doit être une liste de questions "
+            '(des chaînes de caractères), par exemple ["Qui a écrit l\'article ?"].'
+        )
     return bound_history(value, max_items, max_chars)
 
 
-def bound_chat(value: object, max_messages: int = MAX_CHAT_MESSAGES,
-               max_chars: int = MAX_MESSAGE_CHARS, max_total: int = MAX_CHAT_CHARS) -> list[dict]:
+def bound_chat(
+    value: object,
+    max_messages: int = MAX_CHAT_MESSAGES,
+    max_chars: int = MAX_MESSAGE_CHARS,
+    max_total: int = MAX_CHAT_CHARS,
+) -> list[dict]:
     """Return the last messages of a chat, rebuilt as ``{"role", "content": [text parts]}``.
 
     At most ``max_messages`` messages, each cut to ``max_chars`` characters, and no more
@@ -88,8 +96,9 @@ def _length(message: dict) -> int:
 
 def _message(item: object, max_chars: int) -> dict:
     if not isinstance(item, dict) or item.get("role") not in ROLES:
-        raise BadInput("Conversation invalide : chaque message doit avoir un rôle "
-                       "(« user » ou « assistant »).")
+        raise BadInput(
+            "Conversation invalide : chaque message doit avoir un rôle (« user » ou « assistant »)."
+        )
     content = item.get("content")
     if isinstance(content, str):
         content = [{"type": "text", "text": content}]
@@ -97,8 +106,11 @@ def _message(item: object, max_chars: int) -> dict:
         raise BadInput("Conversation invalide : le contenu d'un message doit être du texte.")
     parts, room = [], max_chars
     for part in content[:MAX_MESSAGE_PARTS]:
-        if not isinstance(part, dict) or part.get("type", "text") != "text" \
-                or not isinstance(part.get("text"), str):
+        if (
+            not isinstance(part, dict)
+            or part.get("type", "text") != "text"
+            or not isinstance(part.get("text"), str)
+        ):
             raise BadInput("Conversation invalide : le contenu d'un message doit être du texte.")
         parts.append({"type": "text", "text": part["text"][:room]})
         room = max(room - len(parts[-1]["text"]), 0)

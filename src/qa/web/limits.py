@@ -34,8 +34,11 @@ TOO_SLOW = "La réponse a pris trop de temps : réessayez dans quelques secondes
 async def send_json(send: Send, status: int, body: dict, headers: Mapping[str, str] | None = None) -> None:
     """Send a whole JSON response from ASGI middleware."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    raw = [(b"content-type", b"application/json; charset=utf-8"),
-           (b"content-length", str(len(data)).encode()), (b"cache-control", b"no-store")]
+    raw = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(data)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
     raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": data})

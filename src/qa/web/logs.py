@@ -23,12 +23,22 @@ import uvicorn
 log = logging.getLogger("gradio")
 MAX_RECORD_CHARS = 4000  # a whole record, traceback included
 MAX_EXCEPTION_MESSAGE = 200  # the "KeyError: …" part of a traceback may hold request text
-LINE_BREAKS = {"\r": "\\r", "\n": "\\n", "\x0b": "\\x0b", "\x0c": "\\x0c", "\x1c": "\\x1c",
-               "\x1d": "\\x1d", "\x1e": "\\x1e", "\x85": "\\x85", "\u2028": "\\u2028",
-               "\u2029": "\\u2029"}
+LINE_BREAKS = {
+    "\r": "\\r",
+    "\n": "\\n",
+    "\x0b": "\\x0b",
+    "\x0c": "\\x0c",
+    "\x1c": "\\x1c",
+    "\x1d": "\\x1d",
+    "\x1e": "\\x1e",
+    "\x85": "\\x85",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 BREAKS = str.maketrans(LINE_BREAKS)
-CONTROLS = str.maketrans({**{chr(c): f"\\x{c:02x}" for c in [*range(32), *range(127, 160)]
-                             if chr(c) != "\t"}, **LINE_BREAKS})
+CONTROLS = str.maketrans(
+    {**{chr(c): f"\\x{c:02x}" for c in [*range(32), *range(127, 160)] if chr(c) != "\t"}, **LINE_BREAKS}
+)
 INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|$)", re.MULTILINE)  # Pydantic's errors
 # Gradio modules that call traceback.print_exc() or print() while serving a request.
 GRADIO_MODULES = ("gradio.routes", "gradio.queueing", "gradio.route_utils", "gradio.utils")
@@ -54,8 +64,7 @@ class OneLine(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(no_controls(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: no_controls(v) if isinstance(v, str) else v
-                           for k, v in record.args.items()}
+            record.args = {k: no_controls(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
 
 
@@ -88,10 +97,15 @@ def log_config() -> dict:
     """Uvicorn's logging set-up plus the app's and Gradio's loggers, every handler one line a record."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["filters"] = {"one_line": {"()": OneLine}}
-    config["formatters"]["app"] = {"()": "uvicorn.logging.DefaultFormatter",
-                                   "fmt": "%(levelprefix)s %(name)s: %(message)s"}
-    config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler",
-                                 "stream": "ext://sys.stderr"}
+    config["formatters"]["app"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(name)s: %(message)s",
+    }
+    config["handlers"]["app"] = {
+        "formatter": "app",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
     for handler in config["handlers"].values():
         handler["class"] = f"{OneLineHandler.__module__}.{OneLineHandler.__qualname__}"
         handler["filters"] = ["one_line"]

@@ -81,8 +81,7 @@ class FrenchPage:
         accept = dict(scope.get("headers", [])).get(b"accept", b"")
         if b"text/html" in accept or scope["path"].endswith("/"):
             scope = dict(scope)
-            scope["headers"] = [(k, v) for k, v in scope["headers"]
-                                if k.lower() != b"accept-encoding"]
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -118,7 +117,7 @@ class FrenchPage:
     def rewrite(self, page: bytes) -> bytes:
         """Set ``lang="fr"`` on ``<html>`` and insert the head HTML."""
         if HTML_LANG.search(page):
-            page = HTML_LANG.sub(rb'\1fr\2', page, count=1)
+            page = HTML_LANG.sub(rb"\1fr\2", page, count=1)
         else:
             page = HTML_OPEN.sub(b'<html lang="fr"', page, count=1)
         return HEAD_OPEN.sub(lambda m: m.group(0) + self.head, page, count=1)
@@ -138,8 +137,10 @@ class StaffAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse staff requests without the password with a French 401."""
-        if scope["type"] not in ("http", "websocket") or not self.password or not self._guarded(
-            scope.get("path", "")
+        if (
+            scope["type"] not in ("http", "websocket")
+            or not self.password
+            or not self._guarded(scope.get("path", ""))
         ):
             await self.app(scope, receive, send)
             return
@@ -150,24 +151,29 @@ class StaffAuth:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = json.dumps({"error": "Accès réservé à l'équipe : mot de passe requis."},
-                          ensure_ascii=False).encode("utf-8")
-        await send({
-            "type": "http.response.start", "status": 401,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", f'Basic realm="{STAFF_REALM}", charset="UTF-8"'.encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        })
+        body = json.dumps(
+            {"error": "Accès réservé à l'équipe : mot de passe requis."}, ensure_ascii=False
+        ).encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", f'Basic realm="{STAFF_REALM}", charset="UTF-8"'.encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port",
-             b"forwarded")
-FORWARDED_HOST = re.compile(r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::\d{1,5})?"
-                            r"|\[[0-9A-Fa-f:.]{2,45}\](?::\d{1,5})?")
+FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port", b"forwarded")
+FORWARDED_HOST = re.compile(
+    r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::\d{1,5})?"
+    r"|\[[0-9A-Fa-f:.]{2,45}\](?::\d{1,5})?"
+)
 BAD_FORWARDED = "En-tête X-Forwarded-For invalide : une adresse IP est attendue."
 
 
@@ -194,8 +200,11 @@ class ForwardedHeaders:
         client = scope.get("client")
         host = client[0] if client else None
         headers = scope.get("headers", [])
-        if host is not None and parse_address(host) is None \
-                and any(k == b"x-forwarded-for" for k, _ in headers):
+        if (
+            host is not None
+            and parse_address(host) is None
+            and any(k == b"x-forwarded-for" for k, _ in headers)
+        ):
             await _bad_request(send, scope)  # uvicorn's own proxy handling took garbage
             return
         values = {k: v.decode("latin-1") for k, v in headers if k in FORWARDED}
@@ -232,7 +241,15 @@ async def _bad_request(send: Send, scope: Scope) -> None:
         await send({"type": "websocket.close", "code": 1008})
         return
     body = json.dumps({"error": BAD_FORWARDED, "detail": BAD_FORWARDED}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 400, "headers": [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

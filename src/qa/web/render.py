@@ -36,7 +36,7 @@ def organisation(name: str) -> str:
 
 
 def source_line(article: Article) -> str:
-    """"Inserm, publié le 4 février 2026": who signs the article and when, from its metadata."""
+    """ "Inserm, publié le 4 février 2026": who signs the article and when, from its metadata."""
     credited = CREDITED.search(article.credit or "")
     who = organisation(credited.group("who")) if credited else (article.author or "")
     when = article.published or article.date
@@ -49,8 +49,10 @@ def source_line(article: Article) -> str:
 
 def anchor(citation: Citation) -> str:
     """Return the fragment a citation link points at (passage and highlight offsets)."""
-    return (f"p-{citation.article}-{citation.start}-{citation.end}"
-            f"-h-{citation.highlight_start}-{citation.highlight_end}")
+    return (
+        f"p-{citation.article}-{citation.start}-{citation.end}"
+        f"-h-{citation.highlight_start}-{citation.highlight_end}"
+    )
 
 
 def render_header(articles: list[Article]) -> str:
@@ -100,8 +102,13 @@ def render_question(question: str) -> str:
 # Replies a reader may vote on: an answer, a decline, related reading (not greetings or errors).
 VOTABLE = frozenset({"answered", "no_answer", "related"})
 # The staff page's words for each status; an unknown one is shown as it is.
-STATUS_LABELS = {"answered": "Répondu", "no_answer": "Sans réponse", "related": "Lecture liée",
-                 "smalltalk": "Conversation", "invalid": "Invalide"}
+STATUS_LABELS = {
+    "answered": "Répondu",
+    "no_answer": "Sans réponse",
+    "related": "Lecture liée",
+    "smalltalk": "Conversation",
+    "invalid": "Invalide",
+}
 
 
 def status_label(status: str) -> str:
@@ -134,8 +141,7 @@ def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: st
 
 def _cite_link(citation: Citation, label: str, extra: str = "") -> str:
     title = f"Voir le passage {citation.rank} dans l'article"
-    return (f'<a class="qa-cite" href="#{esc(anchor(citation))}" title="{esc(title)}"'
-            f'{extra}>{label}</a>')
+    return f'<a class="qa-cite" href="#{esc(anchor(citation))}" title="{esc(title)}"{extra}>{label}</a>'
 
 
 # Only one citation link per reply is in the Tab order (the first passage's "Voir dans l'article");
@@ -154,22 +160,22 @@ def _answered(answer: Answer, articles: Mapping[str, Article]) -> str:
 
 def _related(answer: Answer, articles: Mapping[str, Article]) -> str:
     """The article does not say exactly that: the message, then the passage as related reading."""
-    return (f'<p class="qa-related-note">{esc(answer.message)}</p>'
-            + _passage_list("Lecture liée (ce n’est pas une réponse)", answer.passages, articles,
-                            mark=False))
+    return f'<p class="qa-related-note">{esc(answer.message)}</p>' + _passage_list(
+        "Lecture liée (ce n’est pas une réponse)", answer.passages, articles, mark=False
+    )
 
 
-def _passage_list(title: str, citations: list[Citation], articles: Mapping[str, Article],
-                  mark: bool = True) -> str:
+def _passage_list(
+    title: str, citations: list[Citation], articles: Mapping[str, Article], mark: bool = True
+) -> str:
     """The passages under ``title``; ``mark``: highlight the sentence each one was cited for."""
-    items = "".join(_passage(c, articles.get(c.article), first=i == 0, mark=mark)
-                    for i, c in enumerate(citations))
-    return (f'<p class="qa-cited-title">{esc(title)}</p>'
-            f'<ol class="qa-passages">{items}</ol>')
+    items = "".join(
+        _passage(c, articles.get(c.article), first=i == 0, mark=mark) for i, c in enumerate(citations)
+    )
+    return f'<p class="qa-cited-title">{esc(title)}</p><ol class="qa-passages">{items}</ol>'
 
 
-def _passage(citation: Citation, article: Article | None, first: bool = False,
-             mark: bool = True) -> str:
+def _passage(citation: Citation, article: Article | None, first: bool = False, mark: bool = True) -> str:
     start = _shown_start(citation, article)
     text = article.source[start : citation.end] if article else citation.text
     base = start if article else citation.start
@@ -177,11 +183,11 @@ def _passage(citation: Citation, article: Article | None, first: bool = False,
     source = esc(source_line(article)) if article else esc(citation.article)
     return (
         '<li class="qa-passage"><p class="qa-section-title">'
-        f'{_cite_link(citation, f"[{citation.rank}]", OUT_OF_TAB_ORDER)} '
+        f"{_cite_link(citation, f'[{citation.rank}]', OUT_OF_TAB_ORDER)} "
         f"<strong>{esc(citation.section)}</strong></p>"
         f'<p class="qa-passage-text">{marked}</p>'
         f'<p class="qa-source">{source} · '
-        f'{_cite_link(citation, "Voir dans l’article", "" if first else OUT_OF_TAB_ORDER)}</p></li>'
+        f"{_cite_link(citation, 'Voir dans l’article', '' if first else OUT_OF_TAB_ORDER)}</p></li>"
     )
 
 
@@ -225,21 +231,28 @@ def topic_question(topic: str) -> str:
 def _topic_link(topic: str) -> str:
     """A subject as a link that asks :func:`topic_question` (the page script sends it)."""
     question = topic_question(topic)
-    return (f'<a class="qa-topic" href="#{TOPIC_ANCHOR}{esc(quote(question, safe=""))}" '
-            f'title="{esc("Demander : " + question)}">{esc(topic)}</a>')
+    return (
+        f'<a class="qa-topic" href="#{TOPIC_ANCHOR}{esc(quote(question, safe=""))}" '
+        f'title="{esc("Demander : " + question)}">{esc(topic)}</a>'
+    )
 
 
 def _declined(answer: Answer, articles: list[Article]) -> str:
-    subject = "L'article ne traite pas de cette question." if len(articles) == 1 else (
-        "Les articles ne traitent pas de cette question.")
+    subject = (
+        "L'article ne traite pas de cette question."
+        if len(articles) == 1
+        else ("Les articles ne traitent pas de cette question.")
+    )
     if answer.message == VAGUE_QUESTION:  # « Pourquoi ? » alone: say how to rephrase
         subject = esc(answer.message)
     # The engine's message says the same in one line; the list below is easier to read.
     parts = [f'<p class="qa-decline"><strong>{subject}</strong></p>']
     topics = "".join(f"<li>{_topic_link(t)}</li>" for t in covered_topics(articles))
     if topics:
-        parts.append("<p>Vous pouvez l’interroger sur ces sujets (cliquez pour demander) :</p>"
-                     f'<ul class="qa-topics">{topics}</ul>')
+        parts.append(
+            "<p>Vous pouvez l’interroger sur ces sujets (cliquez pour demander) :</p>"
+            f'<ul class="qa-topics">{topics}</ul>'
+        )
     return "".join(parts)
 
 
@@ -277,10 +290,14 @@ def _section(article: Article, section: Section) -> str:
         heading = f'<h3 class="qa-sent" {_span_attrs(section.heading)}>{text}</h3>'
     else:
         heading = f"<h3>{esc(section.title)}</h3>"
-    paragraphs = "".join(f"<p>{' '.join(_sentence(article, s) for s in line)}</p>"
-                         for line in _lines(article.source, section.sentences))
-    return (f'<section class="qa-section" tabindex="-1" {_span_attrs(section)} '
-            f'id="{_section_id(article, section)}">{heading}{paragraphs}</section>')
+    paragraphs = "".join(
+        f"<p>{' '.join(_sentence(article, s) for s in line)}</p>"
+        for line in _lines(article.source, section.sentences)
+    )
+    return (
+        f'<section class="qa-section" tabindex="-1" {_span_attrs(section)} '
+        f'id="{_section_id(article, section)}">{heading}{paragraphs}</section>'
+    )
 
 
 def _lines(source: str, sentences: Iterable[Span]) -> list[list[Span]]:
@@ -293,8 +310,7 @@ def _lines(source: str, sentences: Iterable[Span]) -> list[list[Span]]:
 
 def render_back_link() -> str:
     """The Article view's way back to the conversation (the page script moves the focus back)."""
-    return ('<p class="qa-back-wrap"><a class="qa-back" href="#qa-chat">'
-            "← Retour à la conversation</a></p>")
+    return '<p class="qa-back-wrap"><a class="qa-back" href="#qa-chat">← Retour à la conversation</a></p>'
 
 
 def render_diagnostics(report: dict) -> str:
@@ -308,22 +324,27 @@ def render_diagnostics(report: dict) -> str:
     )
     facts = "".join(
         f"<dt>{esc(label)}</dt><dd>{esc(_fmt(decision.get(key)))}</dd>"
-        for key, label in (("answerable", "Répondable"), ("reason", "Raison"),
-                           ("confidence", "Confiance"), ("threshold", "Seuil de non-réponse"),
-                           ("coverage", "Couverture"), ("dense", "Score dense"))
+        for key, label in (
+            ("answerable", "Répondable"),
+            ("reason", "Raison"),
+            ("confidence", "Confiance"),
+            ("threshold", "Seuil de non-réponse"),
+            ("coverage", "Couverture"),
+            ("dense", "Score dense"),
+        )
     )
     raw = esc(json.dumps(report, ensure_ascii=False, indent=2)).replace("<br>", "\n")
     status = status_label(str(report.get("status", "")))
     return (
         f'<div class="qa-diagnostics"><p>Statut : <strong>{esc(status)}</strong>'
-        f" — {esc(report.get('message', ''))}</p><dl class=\"qa-decision\">{facts}</dl>"
+        f' — {esc(report.get("message", ""))}</p><dl class="qa-decision">{facts}</dl>'
         '<div class="qa-scroll" role="region" tabindex="0" aria-label="Passages les mieux classés">'
         '<table class="qa-scores"><caption>Passages les mieux classés</caption>'
         '<thead><tr><th scope="col">Rang</th><th scope="col">Section</th><th scope="col">Dense</th>'
         '<th scope="col">Lexical</th><th scope="col">Fusionné</th>'
         '<th scope="col">Phrase retenue</th>'
         f"</tr></thead><tbody>{rows}</tbody></table></div>"
-        "<details class=\"qa-raw\"><summary>Réponse complète (JSON, avec diagnostics)</summary>"
+        '<details class="qa-raw"><summary>Réponse complète (JSON, avec diagnostics)</summary>'
         f"<pre>{raw}</pre></details></div>"
     )
 
@@ -336,9 +357,7 @@ def _fmt(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-_ANCHOR = re.compile(
-    r"^p-(?P<article>.+?)-(?P<start>\d+)-(?P<end>\d+)(?:-h-(?P<hs>\d+)-(?P<he>\d+))?$"
-)
+_ANCHOR = re.compile(r"^p-(?P<article>.+?)-(?P<start>\d+)-(?P<end>\d+)(?:-h-(?P<hs>\d+)-(?P<he>\d+))?$")
 
 
 def parse_anchor(fragment: str) -> dict[str, str | int] | None:

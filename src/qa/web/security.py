@@ -16,7 +16,10 @@ from qa.web.config import WebSettings
 LOCALHOST_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 # CSP host sources cannot name an IPv6 literal, so [::1] is left to CORS only.
 LOCALHOST_FRAME_SOURCES = (
-    "http://localhost:*", "http://127.0.0.1:*", "https://localhost:*", "https://127.0.0.1:*",
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+    "https://localhost:*",
+    "https://127.0.0.1:*",
 )
 DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"  # uvicorn's default
 STAFF_REALM = "Espace equipe"  # ASCII: browsers show a realm with accents inconsistently
@@ -171,7 +174,7 @@ def parse_address(text: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address
 
 def _without_port(hop: str) -> str:
     if hop.startswith("[") and "]" in hop:
-        return hop[1:hop.index("]")]
+        return hop[1 : hop.index("]")]
     if hop.count(":") == 1:
         return hop.split(":", 1)[0]
     return hop

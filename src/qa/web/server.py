@@ -31,14 +31,18 @@ from qa.web.ui import PAGE_TITLE, build_public
 __all__ = ["OneLine", "create_app", "log_config", "main", "one_line", "serve"]
 log = logging.getLogger(__name__)
 # Gradio's French catalogue lacks these two strings of the chat's copy button.
-MISSING_FRENCH = {"chatbot.copy_message": "Copier le message",
-                  "chatbot.copied_message": "Message copié"}
+MISSING_FRENCH = {"chatbot.copy_message": "Copier le message", "chatbot.copied_message": "Message copié"}
 
 
 def make_theme() -> gr.themes.Base:
     """Gradio's default theme on system fonts, with darker blues for readable contrast."""
-    theme = gr.themes.Default(primary_hue="blue", secondary_hue="blue", neutral_hue="zinc",
-                              font=list(SYSTEM_FONTS), font_mono=list(SYSTEM_MONO_FONTS))
+    theme = gr.themes.Default(
+        primary_hue="blue",
+        secondary_hue="blue",
+        neutral_hue="zinc",
+        font=list(SYSTEM_FONTS),
+        font_mono=list(SYSTEM_MONO_FONTS),
+    )
     return theme.set(
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
@@ -61,26 +65,38 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     app.include_router(build_router(assistant, settings.request_timeout))
     # No uploads, no file serving beyond the page's assets, no monitoring, no MCP server.
     # No footer on either page: Gradio's API panel is English; the API is documented in docs/web.md.
-    common = {"theme": make_theme(), "css": CSS, "run_history": False, "ssr_mode": False,
-              "mcp_server": False, "enable_monitoring": False, "max_file_size": "1mb",
-              "allowed_paths": [], "i18n": gr.I18n(fr=MISSING_FRENCH),
-              "server_name": settings.host, "server_port": settings.port}
+    common = {
+        "theme": make_theme(),
+        "css": CSS,
+        "run_history": False,
+        "ssr_mode": False,
+        "mcp_server": False,
+        "enable_monitoring": False,
+        "max_file_size": "1mb",
+        "allowed_paths": [],
+        "i18n": gr.I18n(fr=MISSING_FRENCH),
+        "server_name": settings.host,
+        "server_port": settings.port,
+    }
     staff = build_staff(assistant).queue(default_concurrency_limit=2, max_size=settings.queue_size)
     staff.state_session_capacity = settings.max_sessions
     gr.mount_gradio_app(app, staff, path="/staff", footer_links=[], **common)
-    public = build_public(assistant).queue(default_concurrency_limit=settings.concurrency,
-                                           max_size=settings.queue_size)
+    public = build_public(assistant).queue(
+        default_concurrency_limit=settings.concurrency, max_size=settings.queue_size
+    )
     public.state_session_capacity = settings.max_sessions
-    gr.mount_gradio_app(app, public, path="/", js=CITATION_SCRIPT, footer_links=[],
-                        show_error=False, **common)
+    gr.mount_gradio_app(
+        app, public, path="/", js=CITATION_SCRIPT, footer_links=[], show_error=False, **common
+    )
     # Added last is outermost: headers go on everything, the 401 of /staff included; CORS
     # headers on 404, 413 and 429 too, so that an embedding page can read them.
-    app.add_middleware(GradioBodies, mounts={"": lambda: public, "/staff": lambda: staff},
-                       read_timeout=settings.request_timeout,
-                       max_chars=getattr(getattr(engine, "settings", None), "max_question_chars",
-                                         DEFAULT_MAX_CHARS))
-    app.add_middleware(AllowedRoutes, queues={"": lambda: public._queue,
-                                              "/staff": lambda: staff._queue})
+    app.add_middleware(
+        GradioBodies,
+        mounts={"": lambda: public, "/staff": lambda: staff},
+        read_timeout=settings.request_timeout,
+        max_chars=getattr(getattr(engine, "settings", None), "max_question_chars", DEFAULT_MAX_CHARS),
+    )
+    app.add_middleware(AllowedRoutes, queues={"": lambda: public._queue, "/staff": lambda: staff._queue})
     app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit))
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     app.add_middleware(FrenchPage, head=head_html(PAGE_TITLE))
@@ -93,8 +109,7 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """``--host`` and ``--port``; the environment gives the defaults."""
     parser = argparse.ArgumentParser(description="Assistant questions-réponses : application web.")
-    parser.add_argument("--host",
-                        help="adresse d'écoute (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
+    parser.add_argument("--host", help="adresse d'écoute (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (défaut : GRADIO_SERVER_PORT ou 7860)")
     return parser.parse_args(argv)
 
@@ -129,7 +144,15 @@ def serve(app: FastAPI, settings: WebSettings) -> None:
     """
     route_gradio_output()
     log.info("application prête sur http://%s:%s/", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None,
-                limit_concurrency=settings.max_connections, timeout_keep_alive=5,
-                timeout_graceful_shutdown=10, http=with_header_timeout(settings.header_timeout),
-                proxy_headers=False)  # ForwardedHeaders reads them, checked
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=None,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+        http=with_header_timeout(settings.header_timeout),
+        proxy_headers=False,
+    )  # ForwardedHeaders reads them, checked

@@ -61,8 +61,9 @@ class Assistant:
         settings = getattr(self.engine, "settings", None)
         return getattr(settings, "max_question_chars", DEFAULT_MAX_CHARS)
 
-    def ask(self, question: object, history: Sequence[str] = (),
-            article: str | None = None) -> tuple[Answer, int | None]:
+    def ask(
+        self, question: object, history: Sequence[str] = (), article: str | None = None
+    ) -> tuple[Answer, int | None]:
         """Answer and log a public question; return the answer and its log id (or ``None``).
 
         Raises:
@@ -72,8 +73,9 @@ class Assistant:
         log_id = self.store.log_question(answer.to_dict()) if self.store else None
         return answer, log_id
 
-    async def ask_async(self, question: object, history: Sequence[str] = (),
-                        article: str | None = None) -> tuple[Answer, int | None]:
+    async def ask_async(
+        self, question: object, history: Sequence[str] = (), article: str | None = None
+    ) -> tuple[Answer, int | None]:
         """:meth:`ask` in a worker thread, within the gate's limits.
 
         Raises:

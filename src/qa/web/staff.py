@@ -19,8 +19,16 @@ VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
 def log_rows(rows: list[LoggedQuestion]) -> list[list[str]]:
     """Turn the log into table rows (plain text cells, statuses in French)."""
-    return [[r.asked_at[:19].replace("T", " "), r.question, status_label(r.status),
-             r.cited_sentence, VERDICT_LABELS.get(r.feedback, "")] for r in rows]
+    return [
+        [
+            r.asked_at[:19].replace("T", " "),
+            r.question,
+            status_label(r.status),
+            r.cited_sentence,
+            VERDICT_LABELS.get(r.feedback, ""),
+        ]
+        for r in rows
+    ]
 
 
 def render_log(rows: list[list[str]]) -> str:
@@ -29,20 +37,26 @@ def render_log(rows: list[list[str]]) -> str:
         return '<p class="qa-log-empty">Aucune question enregistrée pour ce filtre.</p>'
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in LOG_HEADERS)
     body = "".join(
-        "<tr>" + "".join(f'<td data-label="{esc(h)}">{esc(cell)}</td>'
-                         for h, cell in zip(LOG_HEADERS, row, strict=True)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f'<td data-label="{esc(h)}">{esc(cell)}</td>' for h, cell in zip(LOG_HEADERS, row, strict=True)
+        )
+        + "</tr>"
         for row in rows
     )
-    return ('<div class="qa-scroll" role="region" tabindex="0" aria-label="Journal des questions">'
-            '<table class="qa-log"><caption>Questions (les plus récentes d’abord)</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    return (
+        '<div class="qa-scroll" role="region" tabindex="0" aria-label="Journal des questions">'
+        '<table class="qa-log"><caption>Questions (les plus récentes d’abord)</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 def export_link(status: str) -> str:
     """Render a link to the CSV export of the log, with the current filter."""
     query = f"?{urlencode({'status': status})}" if status else ""
-    return (f'<p><a class="qa-cite" href="export.csv{esc(query)}" download>'
-            "Télécharger le journal (CSV)</a></p>")
+    return (
+        f'<p><a class="qa-cite" href="export.csv{esc(query)}" download>Télécharger le journal (CSV)</a></p>'
+    )
 
 
 def matching(rows: list[LoggedQuestion], text: str) -> list[LoggedQuestion]:
@@ -57,23 +71,36 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
     """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.middleware``)."""
     title = "Espace équipe — questions sur l'article"
     with gr.Blocks(title=title, analytics_enabled=False) as blocks:
-        gr.HTML('<header class="qa-header"><h1>Espace équipe</h1><p class="qa-tagline">'
-                "Scores des passages, seuil de non-réponse et raison de chaque décision ; "
-                "journal des questions posées.</p></header>")
+        gr.HTML(
+            '<header class="qa-header"><h1>Espace équipe</h1><p class="qa-tagline">'
+            "Scores des passages, seuil de non-réponse et raison de chaque décision ; "
+            "journal des questions posées.</p></header>"
+        )
         with gr.Tab("Diagnostic"):
             with gr.Row(equal_height=True):
-                question = gr.Textbox(label="Question à diagnostiquer", scale=5, lines=1,
-                                      placeholder="Tapez une question puis Entrée…",
-                                      elem_id="qa-staff-question", min_width=200)
+                question = gr.Textbox(
+                    label="Question à diagnostiquer",
+                    scale=5,
+                    lines=1,
+                    placeholder="Tapez une question puis Entrée…",
+                    elem_id="qa-staff-question",
+                    min_width=200,
+                )
                 run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=180)
             report = gr.HTML(elem_id="qa-staff-report")
         with gr.Tab("Journal des questions"):
             problem = gr.HTML(_problem(assistant))
             with gr.Row(equal_height=True):
-                status = gr.Dropdown(STATUS_CHOICES, value="", label="Filtrer par statut", scale=2,
-                                     min_width=160)
-                search = gr.Textbox(label="Rechercher (question ou phrase citée)", scale=3, lines=1,
-                                    min_width=200, elem_id="qa-staff-search")
+                status = gr.Dropdown(
+                    STATUS_CHOICES, value="", label="Filtrer par statut", scale=2, min_width=160
+                )
+                search = gr.Textbox(
+                    label="Rechercher (question ou phrase citée)",
+                    scale=3,
+                    lines=1,
+                    min_width=200,
+                    elem_id="qa-staff-search",
+                )
                 refresh = gr.Button("Actualiser", scale=1, min_width=110)
             link = gr.HTML(export_link(""))
             table = gr.HTML(render_log([]), elem_id="qa-staff-log")
@@ -83,8 +110,11 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
 
         def load_log(chosen: str, text: str) -> tuple[str, str, str]:
             rows = assistant.store.questions(chosen or None) if assistant.store else []
-            return (render_log(log_rows(matching(rows, text))), export_link(chosen or ""),
-                    _problem(assistant))
+            return (
+                render_log(log_rows(matching(rows, text))),
+                export_link(chosen or ""),
+                _problem(assistant),
+            )
 
         private = {"api_visibility": "private"}
         question.submit(diagnose, [question], [report], **private)

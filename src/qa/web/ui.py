@@ -79,8 +79,9 @@ def build_public(assistant: Assistant) -> gr.Blocks:
     articles = list(assistant.articles.values())
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         header = gr.HTML(render_header(articles), elem_id="qa-header")
-        note = gr.HTML(feedback_note(assistant), elem_id="qa-feedback-note",
-                       visible=not assistant.feedback_enabled)
+        note = gr.HTML(
+            feedback_note(assistant), elem_id="qa-feedback-note", visible=not assistant.feedback_enabled
+        )
         answers = gr.State({})  # answer id -> {"log_id", "answer"}: what a vote refers to
         scope = gr.State(None)  # the article of ``?article=ID`` (checked), or None: every article
         hint = gr.Textbox(visible=False)  # ``?article=`` as the browser read it (SCOPE_SCRIPT)
@@ -89,8 +90,9 @@ def build_public(assistant: Assistant) -> gr.Blocks:
                 chat, status, examples, asked = _chat_panel(assistant, note, answers, scope)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
-                views = [gr.HTML(render_article(article), elem_classes=["qa-article-view"])
-                         for article in articles]
+                views = [
+                    gr.HTML(render_article(article), elem_classes=["qa-article-view"]) for article in articles
+                ]
                 gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
         _voting(assistant, chat, answers, [note, status])
         # The chat's own 🗑 forgets the earlier questions too (« Effacer la conversation » does).
@@ -103,16 +105,20 @@ def build_public(assistant: Assistant) -> gr.Blocks:
             if article is None:
                 return [None, render_header(articles), *shown, *example_buttons(None)]
             if article not in assistant.articles:
-                return [article, render_unknown_article(article, articles), *shown,
-                        *example_buttons(None)]
+                return [article, render_unknown_article(article, articles), *shown, *example_buttons(None)]
             found = assistant.articles[article]
             return [article, render_header([found]), *shown, *example_buttons(found)]
 
-        blocks.load(load_scope, [hint], [scope, header, *views, *examples], js=SCOPE_SCRIPT,
-                    api_visibility="private", show_progress="hidden")
+        blocks.load(
+            load_scope,
+            [hint],
+            [scope, header, *views, *examples],
+            js=SCOPE_SCRIPT,
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
-        async def ask(question: str, history: list[str] | None = None,
-                      article: str | None = None) -> dict:
+        async def ask(question: str, history: list[str] | None = None, article: str | None = None) -> dict:
             """Answer a question about the article with the JSON contract.
 
             ``history``: the earlier questions, oldest first (the last 5 are used);
@@ -122,8 +128,7 @@ def build_public(assistant: Assistant) -> gr.Blocks:
                 earlier = parse_history(history, max_chars=assistant.max_question_chars)
             except BadInput as bad:
                 raise gr.Error(bad.message) from bad
-            if article is not None and (not isinstance(article, str)
-                                        or article not in assistant.articles):
+            if article is not None and (not isinstance(article, str) or article not in assistant.articles):
                 raise gr.Error(unknown_article_message(str(article), articles))
             try:
                 answer, _ = await assistant.ask_async(question, earlier, article)
@@ -166,8 +171,9 @@ def scoped_examples(article: Article | None) -> list[str]:
 def example_buttons(article: Article | None) -> list[gr.Button]:
     """Updates of the example buttons for :func:`scoped_examples` (unused ones hidden)."""
     texts = scoped_examples(article)
-    return [gr.Button(texts[i] if i < len(texts) else "", visible=i < len(texts))
-            for i in range(len(EXAMPLES))]
+    return [
+        gr.Button(texts[i] if i < len(texts) else "", visible=i < len(texts)) for i in range(len(EXAMPLES))
+    ]
 
 
 def earlier_questions(asked: list | None, answer: object) -> list[str]:
@@ -188,14 +194,20 @@ def scoped_articles(assistant: Assistant, article: str | None) -> dict:
     return every if article is None else {article: every[article]}
 
 
-def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
-                scope: gr.State) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button], gr.State]:
+def _chat_panel(
+    assistant: Assistant, note: gr.HTML, answers: gr.State, scope: gr.State
+) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button], gr.State]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
-        label="Conversation", elem_id="qa-chat", height=None, max_height="68vh", min_height=150,
+        label="Conversation",
+        elem_id="qa-chat",
+        height=None,
+        max_height="68vh",
+        min_height=150,
         latex_delimiters=[],
         autoscroll=False,  # the page script scrolls to the new question instead of the bottom
-        buttons=["copy"], feedback_options=("Like", "Dislike"),
+        buttons=["copy"],
+        feedback_options=("Like", "Dislike"),
         placeholder="Les réponses citent l'article mot pour mot. Essayez une question ci-dessous.",
     )
     # Votes are confirmed here, under the chat (Gradio's toasts nest a button in a button).
@@ -204,33 +216,49 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
         # No autofocus: embedded, it would scroll the host page (the page script focuses the box
         # when the page is not framed).
         question = gr.Textbox(
-            label="Votre question", placeholder=PLACEHOLDER, lines=1, max_lines=4, scale=5,
-            elem_id="qa-question", submit_btn=False, min_width=180,
+            label="Votre question",
+            placeholder=PLACEHOLDER,
+            lines=1,
+            max_lines=4,
+            scale=5,
+            elem_id="qa-question",
+            submit_btn=False,
+            min_width=180,
         )
         send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="qa-send", min_width=96)
     with gr.Column(elem_id="qa-examples"):
         gr.Markdown("**Exemples de questions :**")
         with gr.Row(elem_id="qa-example-buttons"):
-            examples = [gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0)
-                        for text in EXAMPLES]
+            examples = [
+                gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0) for text in EXAMPLES
+            ]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
     asked = gr.State([])  # the chat's earlier questions about the article, oldest first (last 5)
 
-    def respond(text: str, history: list, kept: dict, earlier: list,
-                article: str | None) -> tuple[str, list, dict, gr.HTML, str, list]:
+    def respond(
+        text: str, history: list, kept: dict, earlier: list, article: str | None
+    ) -> tuple[str, list, dict, gr.HTML, str, list]:
         if not (text or "").strip():
             return "", history, kept, note_update(assistant), "", earlier
         if article is not None and article not in assistant.articles:
-            reply = ('<div class="qa-answer qa-invalid"><p>'
-                     f"{esc(unknown_article_message(article, assistant.articles.values()))}</p></div>")
-            history = [*history, {"role": "user", "content": render_question(text)},
-                       {"role": "assistant", "content": reply}]
+            reply = (
+                '<div class="qa-answer qa-invalid"><p>'
+                f"{esc(unknown_article_message(article, assistant.articles.values()))}</p></div>"
+            )
+            history = [
+                *history,
+                {"role": "user", "content": render_question(text)},
+                {"role": "assistant", "content": reply},
+            ]
             return "", history, kept, note_update(assistant), "", earlier
         answer, log_id = assistant.ask(text, list(earlier or [])[-MAX_HISTORY:], article)
         ident = uuid.uuid4().hex
         reply = render_answer(answer, scoped_articles(assistant, article), ident)
-        history = [*history, {"role": "user", "content": render_question(answer.question)},
-                   {"role": "assistant", "content": reply}]
+        history = [
+            *history,
+            {"role": "user", "content": render_question(answer.question)},
+            {"role": "assistant", "content": reply},
+        ]
         if answer.status.value in VOTABLE:
             kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
         return "", history, kept, note_update(assistant), "", earlier_questions(earlier, answer)
@@ -242,15 +270,22 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State,
     for button in examples:  # an example asks its own label (set per article by the page's load)
         button.click(respond, [button, chat, answers, asked, scope], outputs, **private)
     # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
-    clear.click(lambda: ("", [], note_update(assistant), "", []), None,
-                [question, chat, note, status, asked], **private)
+    clear.click(
+        lambda: ("", [], note_update(assistant), "", []),
+        None,
+        [question, chat, note, status, asked],
+        **private,
+    )
     return chat, status, examples, asked
 
 
 def vote_record(answer: dict) -> dict:
     """What a vote stores about its answer (no passage text: a session keeps up to 200 of these)."""
-    return {"question": answer.get("question", ""), "status": answer.get("status", ""),
-            "passages": cited_passages(answer)}
+    return {
+        "question": answer.get("question", ""),
+        "status": answer.get("status", ""),
+        "passages": cited_passages(answer),
+    }
 
 
 def _remember(kept: dict, ident: str, entry: dict) -> dict:
