@@ -108,7 +108,7 @@ def chat_event(
 ) -> tuple[int, list[dict]]:
     """Send one chat question with ``history`` as the page does; the status and stream messages."""
     body = {
-        "data": [question, history, None],
+        "data": [question, history, None, None, None],
         "fn_index": event_id(app.url, "respond"),
         "session_hash": session,
         "trigger_id": 1,
@@ -309,28 +309,43 @@ MALFORMED_GRADIO = [
     ("POST", "gradio_api/call/v2/ask", {"data": ["Bonjour"]}, 422),
     ("POST", "gradio_api/call/v2/ask", {"question": "Bonjour", "autre": 1}, 422),
     ("POST", "gradio_api/call/ask", {"data": "Bonjour"}, 422),
-    ("POST", "gradio_api/call/ask", {"data": ["a", "b", "c"]}, 422),
+    ("POST", "gradio_api/call/ask", {"data": ["a", None, None, "d"]}, 422),
+    ("POST", "gradio_api/call/ask", {"data": ["a", "pas une liste", None]}, 422),
     ("POST", "gradio_api/call/ask", [1, 2], 400),
     ("POST", "gradio_api/queue/join", {"data": [], "fn_index": 0, "session_hash": "a"}, 422),
-    ("POST", "gradio_api/queue/join", {"data": ["a", [], None], "fn_index": "0", "session_hash": "a"}, 422),
     (
         "POST",
         "gradio_api/queue/join",
-        {"data": ["a", [], None], "fn_index": 0, "session_hash": "a/../b"},
-        422,
-    ),
-    ("POST", "gradio_api/queue/join", {"data": ["a", [], None], "fn_index": 0}, 422),
-    ("POST", "gradio_api/queue/join", {"data": [["a"], [], None], "fn_index": 0, "session_hash": "a"}, 422),
-    (
-        "POST",
-        "gradio_api/queue/join",
-        {"data": ["a", "pas une liste", None], "fn_index": 0, "session_hash": "a"},
+        {"data": ["a", [], None, None, None], "fn_index": "0", "session_hash": "a"},
         422,
     ),
     (
         "POST",
         "gradio_api/queue/join",
-        {"data": ["a", [{"role": "x", "content": "y"}], None], "fn_index": 0, "session_hash": "a"},
+        {"data": ["a", [], None, None, None], "fn_index": 0, "session_hash": "a/../b"},
+        422,
+    ),
+    ("POST", "gradio_api/queue/join", {"data": ["a", [], None, None, None], "fn_index": 0}, 422),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": [["a"], [], None, None, None], "fn_index": 0, "session_hash": "a"},
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {"data": ["a", "pas une liste", None, None, None], "fn_index": 0, "session_hash": "a"},
+        422,
+    ),
+    (
+        "POST",
+        "gradio_api/queue/join",
+        {
+            "data": ["a", [{"role": "x", "content": "y"}], None, None, None],
+            "fn_index": 0,
+            "session_hash": "a",
+        },
         422,
     ),
     (
@@ -340,6 +355,8 @@ MALFORMED_GRADIO = [
             "data": [
                 "a",
                 [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd"}}]}],
+                None,
+                None,
                 None,
             ],
             "fn_index": 0,

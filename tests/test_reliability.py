@@ -217,9 +217,11 @@ def event_id(url: str, api_name: str) -> int:
 
 
 def respond_body(fn_index: int, question_json: str, session: str) -> bytes:
-    """A chat question as the page sends it (question, empty history, server-side state)."""
+    """A chat question as the page sends it (question, empty chat, then the server-side states:
+    remembered answers, earlier questions, article scope)."""
     return (
-        f'{{"data": [{question_json}, [], null], "fn_index": {fn_index}, "session_hash": "{session}"}}'
+        f'{{"data": [{question_json}, [], null, null, null], "fn_index": {fn_index}, '
+        f'"session_hash": "{session}"}}'
     ).encode()
 
 
@@ -316,7 +318,7 @@ def test_engine_gives_the_same_answers_from_16_threads(tmp_path: Path):
 def test_rate_limit_is_shared_by_the_api_and_gradio_endpoints(seed_engine: Engine, tmp_path: Path):
     with client_for(seed_engine, tmp_path, rate_limit=3) as client:
         assert client.post("/api/ask", json={"question": "Bonjour"}).status_code == 200
-        join = {"data": ["Bonjour", [], None], "fn_index": 0, "session_hash": "rl"}
+        join = {"data": ["Bonjour", [], None, None, None], "fn_index": 0, "session_hash": "rl"}
         assert client.post("/gradio_api/queue/join", json=join).status_code == 200
         assert client.post("/api/ask", json={"question": "Bonjour"}).status_code == 200
         for path, body in (
@@ -1144,7 +1146,8 @@ def test_markdown_and_script_in_a_question_show_as_text(page_factory: object, li
 
 @pytest.mark.browser
 def test_rate_limit_message_shows_in_french(page_factory: object, seed_engine: Engine, tmp_path: Path):
-    with live(seed_engine, tmp_path, rate_limit=1) as url:
+    # 2: loading the page is one counted request (its load event reads ?article=), Bonjour another.
+    with live(seed_engine, tmp_path, rate_limit=2) as url:
         page = page_factory.new_page()
         page.set_default_timeout(30_000)
         page.goto(url)

@@ -278,3 +278,42 @@ def test_api_history_and_article_errors(client: TestClient, body: dict, status: 
     response = client.post("/api/ask", json=body)
     assert response.status_code == status
     assert words in response.json()["error"]
+
+
+def test_gradio_ask_with_history_and_article(tmp_path: Path):
+    """Gradio ``/ask`` has the contract of ``POST /api/ask``: history, article, French errors."""
+    import httpx
+    from conftest import DATA, SEED, fake_engine_for
+
+    engine = fake_engine_for((SEED, DATA / "cafe_sommeil.md"), tmp_path / "index")
+    port = free_port()
+    server = LiveServer(
+        create_app(engine, WebSettings(port=port, feedback_db=tmp_path / "f.sqlite3")), port
+    ).start()
+    try:
+        client = Client(server.url, verbose=False)
+        parameters = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/ask"]
+        assert [p["parameter_name"] for p in parameters["parameters"]] == ["question", "history", "article"]
+        earlier = "Que sait-on sur l'indole-3-carbinol et les choux ?"
+        follow = client.predict("Et sans elle, que se passe-t-il ?", ["Bonjour", earlier], api_name="/ask")
+        assert_contract(follow, engine)
+        assert follow["context"] == {"from": earlier}
+        assert "context" not in client.predict("Et sans elle, que se passe-t-il ?", api_name="/ask")
+        # the same answer as POST /api/ask with the same history
+        same = httpx.post(
+            server.url + "api/ask",
+            json={"question": "Et sans elle, que se passe-t-il ?", "history": ["Bonjour", earlier]},
+        ).json()
+        assert same == follow
+        scoped = client.predict(question="leucemie fer cafe", article="cafe_sommeil", api_name="/ask")
+        assert scoped["passages"] and {p["article"] for p in scoped["passages"]} == {"cafe_sommeil"}
+        with pytest.raises(Exception, match="Article inconnu : absent"):
+            client.predict(question="fer", article="absent", api_name="/ask")
+        refused = httpx.post(server.url + "gradio_api/call/ask", json={"data": ["fer", [1, 2], None]})
+        assert refused.status_code == 422 and "history" in refused.json()["error"]
+        wrong = httpx.post(server.url + "gradio_api/call/ask", json={"data": ["fer", None, 3]})
+        event = wrong.json()["event_id"]
+        stream = httpx.get(server.url + f"gradio_api/call/ask/{event}").text
+        assert "event: error" in stream and "Article inconnu : 3" in stream
+    finally:
+        server.stop()

@@ -116,3 +116,15 @@ def test_app_py_serves_on_the_configured_address(tmp_path: Path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_follow_up_through_gradio_client(client: Client, live_app: App):
+    """A follow-up with the question before it: read after it, cited from the same section."""
+    first = "Que sait-on sur l'indole-3-carbinol ?"
+    before = client.predict(first, api_name="/ask")
+    follow = client.predict("Et sans elle, que se passe-t-il ?", [first], api_name="/ask")
+    assert before["status"] == follow["status"] == "answered"
+    assert follow["context"] == {"from": first}
+    assert follow["passages"][0]["section"] == before["passages"][0]["section"]
+    scoped = client.predict(question=first, article="000_77dfe58a8330a326", api_name="/ask")
+    assert {p["article"] for p in scoped["passages"]} == {"000_77dfe58a8330a326"}

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 from test_web_support import answered, citation
 
 from qa.answer import Answer, Status
 from qa.article import Article
+from qa.engine import VAGUE_QUESTION
 from qa.web.render import (
     anchor,
     esc,
@@ -20,8 +22,11 @@ from qa.web.render import (
     render_diagnostics,
     render_header,
     render_question,
+    render_unknown_article,
     source_line,
     status_label,
+    topic_question,
+    unknown_article_message,
 )
 
 pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
@@ -196,3 +201,58 @@ def test_diagnostics_in_french_with_the_raw_json(seed_article: Article):
     assert "Statut : <strong>Répondu</strong>" in html
     assert "<details" in html and "&quot;highlight_start&quot;" in html
     assert status_label("related") == "Lecture liée" and status_label("autre") == "autre"
+
+
+def test_subjects_of_a_no_answer_ask_about_them(seed_article: Article):
+    answer = Answer("Quelle est la hauteur de la tour Eiffel ?", Status.NO_ANSWER, "…")
+    html = render_answer(answer, {seed_article.id: seed_article})
+    links = [(attrs, text) for _, attrs, text in _links(html)]
+    titles = [s.title for s in seed_article.sections if s.kind == "section"]
+    assert [text for _, text in links] == titles
+    for (attrs, _), title in zip(links, titles, strict=True):
+        assert attrs["class"] == "qa-topic"
+        assert unquote(attrs["href"].removeprefix("#qa-ask-")) == topic_question(title)
+    assert topic_question("Des conseils simples") == "Que dit l'article sur Des conseils simples ?"
+
+
+def test_a_vague_question_says_how_to_rephrase(seed_article: Article):
+    html = render_answer(
+        Answer("Pourquoi ?", Status.NO_ANSWER, VAGUE_QUESTION), {seed_article.id: seed_article}
+    )
+    assert esc(VAGUE_QUESTION) in html and "ne traite pas" not in html
+    assert 'class="qa-topic"' in html
+
+
+def test_a_follow_up_says_which_question_it_was_read_after(seed_article: Article):
+    earlier = "Que sait-on sur <b>l'indole-3-carbinol</b> ?"
+    html = render_answer(answered(seed_article).with_context(earlier), {seed_article.id: seed_article})
+    assert f'<p class="qa-context">(lue à la suite de : « {esc(earlier)} »)</p>' in html
+    assert "qa-context" not in render_answer(answered(seed_article), {seed_article.id: seed_article})
+
+
+def test_unknown_article_header_is_french_and_escaped(seed_article: Article):
+    html = render_unknown_article(XSS, [seed_article])
+    assert "Article inconnu" in html and 'role="alert"' in html and "<img" not in html
+    assert seed_article.id in html
+    assert unknown_article_message("absent", [seed_article]) == (
+        f"Article inconnu : absent. Articles : {seed_article.id}."
+    )
+
+
+def _links(html: str) -> list[tuple[str, dict, str]]:
+    """The ``<a>`` of ``html``: tag, attributes, text."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, dict, str]] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "a":
+                found.append((tag, dict(attrs), ""))
+
+        def handle_data(self, data: str) -> None:
+            if found and found[-1][2] == "" and self.lasttag == "a":
+                found[-1] = (found[-1][0], found[-1][1], data)
+
+    Links().feed(html)
+    return found

@@ -234,12 +234,28 @@ CITATION_SCRIPT = r"""
     links.forEach((el) => el.setAttribute("tabindex", el === next ? "0" : "-1"));
     next.focus();
   }, true);
+  // A subject of a no-answer's list asks « Que dit l'article sur … ? », as if typed and sent.
+  const askAgain = (question) => {
+    const box = find("#qa-question textarea");
+    const send = find("#qa-send");
+    if (!box || !send) return;
+    box.value = question;
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    setTimeout(() => { send.click(); box.focus({preventScroll: true}); }, 0);
+  };
   document.addEventListener("click", (event) => {
     const link = event.composedPath().find((el) => el.tagName === "A" && el.getAttribute("href"));
     if (!link) return;
     if (link.classList.contains("qa-back")) {
       event.preventDefault();
       backToChat();
+      return;
+    }
+    const href = link.getAttribute("href");
+    if (link.classList.contains("qa-topic") && href.startsWith("#qa-ask-")) {
+      event.preventDefault();
+      event.stopPropagation();
+      askAgain(decodeURIComponent(href.slice("#qa-ask-".length)));
       return;
     }
     const match = ANCHOR.exec(link.getAttribute("href"));
@@ -264,6 +280,9 @@ CSS = """
   --qa-warn-bg: #451a03; --qa-warn-text: #fde68a; --qa-warn-edge: #f59e0b; }
 .qa-header h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
 .qa-tagline { margin: 0; color: var(--body-text-color); }
+.qa-scope-error { border: 2px solid var(--qa-warn-edge); background: var(--qa-warn-bg);
+  color: var(--qa-warn-text); padding: .5rem .75rem; border-radius: .375rem; margin: .25rem 0 0; }
+.qa-answer p.qa-context { font-size: .875em; color: var(--body-text-color-subdued); margin: 0 0 .25rem; }
 .qa-feedback-off { border: 2px solid var(--qa-warn-edge); background: var(--qa-warn-bg);
   color: var(--qa-warn-text); padding: .5rem .75rem; border-radius: .375rem; }
 #qa-chat .prose { opacity: 1; }
@@ -282,9 +301,10 @@ CSS = """
   font-size: .9em; margin: .25rem 0 0; }
 .qa-answer mark, .qa-article .qa-hit-key { background: var(--qa-mark-bg); color: var(--qa-mark-text);
   padding: 0 .1em; border-radius: .15em; }
-a.qa-cite, a.qa-back, .qa-answer a.qa-cite { color: var(--qa-link); text-decoration: underline;
-  font-weight: 600; }
+a.qa-cite, a.qa-back, .qa-answer a.qa-cite, .qa-answer a.qa-topic { color: var(--qa-link);
+  text-decoration: underline; font-weight: 600; }
 .gradio-container :focus-visible, a.qa-cite:focus-visible, a.qa-back:focus-visible,
+a.qa-topic:focus-visible,
 .qa-article .qa-section:focus-visible, .qa-scroll:focus-visible {
   outline: 3px solid var(--qa-focus) !important; outline-offset: 2px; }
 #qa-question textarea:focus, #qa-staff-question textarea:focus, #qa-staff-search textarea:focus {

@@ -163,12 +163,13 @@ class GradioBodies:
         data = payload.get("data")
         if not isinstance(data, list) or not 0 < len(data) <= len(fn.inputs):
             raise Refused(422, BAD_DATA.format(len(fn.inputs)))
-        body = {
-            "data": [
-                self._bound(block, name, value)
-                for block, name, value in zip(fn.inputs, names, data, strict=False)
-            ]
-        }
+        values = [
+            self._bound(block, name, value)
+            for block, name, value in zip(fn.inputs, names, data, strict=False)
+        ]
+        # Optional parameters left out ({"data": ["question"]}) take their defaults, as with
+        # gradio_client: Gradio itself refuses fewer values than inputs.
+        body = {"data": values + _padding(blocks, fn, len(values))}
         if payload.get("session_hash") is not None:
             body["session_hash"] = _session(payload["session_hash"])
         return body
@@ -255,15 +256,30 @@ def _component_call(blocks: Any, payload: dict) -> dict:
 
 def _parameter_names(blocks: Any, fn: Any) -> list[str]:
     """The names of an event's inputs: its API parameters for a named endpoint, else ``""``."""
-    names = [""] * len(fn.inputs)
-    if fn.api_name and getattr(fn, "api_visibility", "public") == "public":
-        cache = blocks.__dict__.setdefault("_qa_parameter_names", {})
-        if fn.api_name not in cache:
-            info = blocks.get_api_info()["named_endpoints"].get("/" + fn.api_name, {})
-            cache[fn.api_name] = [p.get("parameter_name") or "" for p in info.get("parameters", [])]
-        if len(cache[fn.api_name]) == len(fn.inputs):
-            names = cache[fn.api_name]
-    return names
+    names = [p.get("parameter_name") or "" for p in _parameters(blocks, fn)]
+    return names if len(names) == len(fn.inputs) else [""] * len(fn.inputs)
+
+
+def _padding(blocks: Any, fn: Any, given: int) -> list[object]:
+    """The defaults of a named endpoint's parameters after the first ``given``.
+
+    ``[]`` when one of them has no default: Gradio then refuses the call, as before.
+    """
+    rest = _parameters(blocks, fn)[given:]
+    if not all(parameter.get("parameter_has_default") for parameter in rest):
+        return []
+    return [parameter.get("parameter_default") for parameter in rest]
+
+
+def _parameters(blocks: Any, fn: Any) -> list[dict]:
+    """A public named endpoint's parameters as Gradio documents them (cached), else ``[]``."""
+    if not fn.api_name or getattr(fn, "api_visibility", "public") != "public":
+        return []
+    cache = blocks.__dict__.setdefault("_qa_parameters", {})
+    if fn.api_name not in cache:
+        info = blocks.get_api_info()["named_endpoints"].get("/" + fn.api_name, {})
+        cache[fn.api_name] = list(info.get("parameters", []))
+    return cache[fn.api_name]
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -12,9 +12,11 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote
 
 from qa.answer import Answer, Citation
 from qa.article import CREDITED, Article, Section, Span
+from qa.engine import VAGUE_QUESTION
 
 # French typography: an acronym read as a word, of 5+ letters, is written "Inserm", not "INSERM".
 ACRONYM_AS_WORD = 5
@@ -68,6 +70,30 @@ def render_header(articles: list[Article]) -> str:
     )
 
 
+def render_unknown_article(article_id: str, articles: Iterable[Article]) -> str:
+    """Render the header of a page whose address names no loaded article (``?article=``)."""
+    shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
+    known = ", ".join(f"« {esc(a.title)} » ({esc(a.id)})" for a in articles)
+    return (
+        '<header class="qa-header"><h1>Questions sur l\'article</h1>'
+        f'<p class="qa-scope-error" role="alert"><strong>Article inconnu : « {esc(shown)} ».</strong> '
+        "L'adresse de cette page désigne un article que l'assistant ne connaît pas : il ne "
+        "répondra pas tant qu'elle ne désigne pas l'un de ces articles : "
+        f"{known}.</p></header>"
+    )
+
+
+def unknown_article_message(article_id: str, articles: Iterable[Article]) -> str:
+    """The French error for an unknown article id (Gradio ``/ask`` and the chat)."""
+    shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
+    return f"Article inconnu : {shown}. Articles : {', '.join(a.id for a in articles)}."
+
+
+def render_context(earlier: str) -> str:
+    """The discreet line saying a follow-up was read after an earlier question."""
+    return f'<p class="qa-context">(lue à la suite de : « {esc(earlier)} »)</p>'
+
+
 def render_question(question: str) -> str:
     """Render a user's question as text, whatever it contains (a lone surrogate becomes "?")."""
     return f'<p class="qa-user">{esc(question.encode("utf-8", "replace").decode("utf-8"))}</p>'
@@ -106,6 +132,8 @@ def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: st
         body = _related(answer, articles)
     else:
         body = f"<p>{esc(answer.message)}</p>"
+    if answer.context:
+        body = render_context(answer.context) + body
     classes = f"qa-answer qa-{esc(status)}" + (" qa-votable" if status in VOTABLE else "")
     ident = f' data-qa-id="{esc(answer_id)}"' if answer_id else ""
     return f'<div class="{classes}"{ident}>{body}</div>'
@@ -191,17 +219,40 @@ def covered_topics(articles: Iterable[Article]) -> list[str]:
     return [s.title for a in articles for s in a.sections if s.kind == "section"]
 
 
+TOPIC_QUESTION = "Que dit l'article sur {} ?"
+TOPIC_ANCHOR = "qa-ask-"  # a subject link's fragment: this, then the question, percent-encoded
+
+
+def topic_question(topic: str) -> str:
+    """The question a click on a subject of the no-answer list asks."""
+    return TOPIC_QUESTION.format(topic.strip())
+
+
+def _topic_link(topic: str) -> str:
+    """A subject as a link that asks :func:`topic_question` (the page script sends it)."""
+    question = topic_question(topic)
+    return (
+        f'<a class="qa-topic" href="#{TOPIC_ANCHOR}{esc(quote(question, safe=""))}" '
+        f'title="{esc("Demander : " + question)}">{esc(topic)}</a>'
+    )
+
+
 def _declined(answer: Answer, articles: list[Article]) -> str:
     subject = (
         "L'article ne traite pas de cette question."
         if len(articles) == 1
         else ("Les articles ne traitent pas de cette question.")
     )
+    if answer.message == VAGUE_QUESTION:  # « Pourquoi ? » alone: say how to rephrase
+        subject = esc(answer.message)
     # The engine's message says the same in one line; the list below is easier to read.
     parts = [f'<p class="qa-decline"><strong>{subject}</strong></p>']
-    topics = "".join(f"<li>{esc(t)}</li>" for t in covered_topics(articles))
+    topics = "".join(f"<li>{_topic_link(t)}</li>" for t in covered_topics(articles))
     if topics:
-        parts.append(f'<p>Vous pouvez l’interroger sur ces sujets :</p><ul class="qa-topics">{topics}</ul>')
+        parts.append(
+            "<p>Vous pouvez l’interroger sur ces sujets (cliquez pour demander) :</p>"
+            f'<ul class="qa-topics">{topics}</ul>'
+        )
     return "".join(parts)
 
 

@@ -8,16 +8,22 @@ from typing import Any
 
 import gradio as gr
 
+from qa.article import Article
 from qa.feedback import cited_passages
+from qa.web.history import MAX_HISTORY, BadInput, parse_history
 from qa.web.limits import Busy
 from qa.web.render import (
     VOTABLE,
+    covered_topics,
     esc,
     render_answer,
     render_article,
     render_back_link,
     render_header,
     render_question,
+    render_unknown_article,
+    topic_question,
+    unknown_article_message,
 )
 from qa.web.service import FEEDBACK_OFF, Assistant
 
@@ -28,10 +34,25 @@ EXAMPLES = (
     "Quel type de leucémie est concerné par la découverte ?",
     "Quel rôle joue l'indole-3-carbinol ?",
 )
+GENERIC_EXAMPLES = 2  # the first examples fit any article; the others are about the seed article
 PLACEHOLDER = "Posez votre question sur l'article, puis appuyez sur Entrée…"
 # A session remembers this many of its answers for votes (older ones can no longer be voted on).
 KEPT_ANSWERS = 200
 ANSWER_ID = re.compile(r'data-qa-id="([0-9a-f]{32})"')
+# Runs in the browser when the page loads: the article the page is scoped to (``?article=ID``),
+# read from the page's own address, or, for a web component, from its ``src`` (not from the host
+# page's address, whose query may mean something else). The server checks it (:func:`page_scope`).
+SCOPE_SCRIPT = """
+(hint) => {
+  const fromUrl = (url) => {
+    try { return new URL(url, window.location.href).searchParams.get("article") || ""; }
+    catch (error) { return ""; }
+  };
+  if (window.__qaOwnPage) return fromUrl(window.location.href);
+  const app = document.querySelector("gradio-app");
+  return app ? fromUrl(app.getAttribute("src") || "") : "";
+}
+"""
 
 
 def feedback_note(assistant: Assistant) -> str:
@@ -57,25 +78,60 @@ def build_public(assistant: Assistant) -> gr.Blocks:
     """Build the public Blocks: title, chat, examples, votes, article tab, ``/ask`` endpoint."""
     articles = list(assistant.articles.values())
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
-        gr.HTML(render_header(articles), elem_id="qa-header")
+        header = gr.HTML(render_header(articles), elem_id="qa-header")
         note = gr.HTML(
             feedback_note(assistant), elem_id="qa-feedback-note", visible=not assistant.feedback_enabled
         )
         answers = gr.State({})  # answer id -> {"log_id", "answer"}: what a vote refers to
+        scope = gr.State(None)  # the article of ``?article=ID`` (checked), or None: every article
+        hint = gr.Textbox(visible=False)  # ``?article=`` as the browser read it (SCOPE_SCRIPT)
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
-                chat, status = _chat_panel(assistant, note, answers)
+                chat, status, examples, asked = _chat_panel(assistant, note, answers, scope)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
-                for article in articles:
-                    gr.HTML(render_article(article), elem_classes=["qa-article-view"])
+                views = [
+                    gr.HTML(render_article(article), elem_classes=["qa-article-view"]) for article in articles
+                ]
                 gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
         _voting(assistant, chat, answers, [note, status])
+        # The chat's own 🗑 forgets the earlier questions too (« Effacer la conversation » does).
+        chat.clear(lambda: [], None, [asked], api_visibility="private")
 
-        async def ask(question: str) -> dict:
-            """Answer a question about the article with the JSON contract."""
+        def load_scope(value: str | None, request: gr.Request) -> list:
+            """Scope the page to ``?article=ID``: the state, the header, the article views."""
+            article = page_scope(value, request)
+            shown = [gr.HTML(visible=article is None or article == a.id) for a in articles]
+            if article is None:
+                return [None, render_header(articles), *shown, *example_buttons(None)]
+            if article not in assistant.articles:
+                return [article, render_unknown_article(article, articles), *shown, *example_buttons(None)]
+            found = assistant.articles[article]
+            return [article, render_header([found]), *shown, *example_buttons(found)]
+
+        blocks.load(
+            load_scope,
+            [hint],
+            [scope, header, *views, *examples],
+            js=SCOPE_SCRIPT,
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
+        async def ask(question: str, history: list[str] | None = None, article: str | None = None) -> dict:
+            """Answer a question about the article with the JSON contract.
+
+            ``history``: the earlier questions, oldest first (the last 5 are used);
+            ``article``: the id of the only article to search (an unknown one is an error).
+            """
             try:
-                answer, _ = await assistant.ask_async(question)
+                earlier = parse_history(history, max_chars=assistant.max_question_chars)
+            except BadInput as bad:
+                raise gr.Error(bad.message) from bad
+            if article is not None and (not isinstance(article, str) or article not in assistant.articles):
+                raise gr.Error(unknown_article_message(str(article), articles))
+            try:
+                answer, _ = await assistant.ask_async(question, earlier, article)
             except Busy as busy:
                 raise gr.Error(busy.message) from busy
             return answer.to_dict()
@@ -84,12 +140,63 @@ def build_public(assistant: Assistant) -> gr.Blocks:
     return blocks
 
 
+def page_scope(value: str | None, request: gr.Request | None) -> str | None:
+    """The article a page asks for (``None``: every article).
+
+    What the browser read (``SCOPE_SCRIPT``), else the query of the request.
+    """
+    if value is None and request is not None:
+        value = dict(getattr(request, "query_params", {}) or {}).get("article")
+    value = (value or "").strip()
+    return value or None
+
+
 def vote_status(text: str) -> str:
     """Render the line that confirms a vote (or says it failed), read out by screen readers."""
     return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
 
 
-def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> tuple[gr.Chatbot, gr.HTML]:
+def scoped_examples(article: Article | None) -> list[str]:
+    """The example questions of a page (at most ``len(EXAMPLES)``).
+
+    The usual ones; scoped to one article, the ones that fit any article, then questions on
+    its first subjects.
+    """
+    if article is None:
+        return list(EXAMPLES)
+    topics = [topic_question(t) for t in covered_topics([article])]
+    return [*EXAMPLES[:GENERIC_EXAMPLES], *topics][: len(EXAMPLES)]
+
+
+def example_buttons(article: Article | None) -> list[gr.Button]:
+    """Updates of the example buttons for :func:`scoped_examples` (unused ones hidden)."""
+    texts = scoped_examples(article)
+    return [
+        gr.Button(texts[i] if i < len(texts) else "", visible=i < len(texts)) for i in range(len(EXAMPLES))
+    ]
+
+
+def earlier_questions(asked: list | None, answer: object) -> list[str]:
+    """The chat's questions to read the next one after (the last five).
+
+    ``asked`` plus this answer's question when it is about the article (not a greeting or an
+    invalid text).
+    """
+    kept = [q for q in (asked or []) if isinstance(q, str)]
+    if getattr(getattr(answer, "status", None), "value", "") in VOTABLE:
+        kept.append(answer.question)
+    return kept[-MAX_HISTORY:]
+
+
+def scoped_articles(assistant: Assistant, article: str | None) -> dict:
+    """The articles a chat answers from: the one of its scope, or all."""
+    every = assistant.articles
+    return every if article is None else {article: every[article]}
+
+
+def _chat_panel(
+    assistant: Assistant, note: gr.HTML, answers: gr.State, scope: gr.State
+) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button], gr.State]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
         label="Conversation",
@@ -126,13 +233,27 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> tuple
                 gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0) for text in EXAMPLES
             ]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
+    asked = gr.State([])  # the chat's earlier questions about the article, oldest first (last 5)
 
-    def respond(text: str, history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
+    def respond(
+        text: str, history: list, kept: dict, earlier: list, article: str | None
+    ) -> tuple[str, list, dict, gr.HTML, str, list]:
         if not (text or "").strip():
-            return "", history, kept, note_update(assistant), ""
-        answer, log_id = assistant.ask(text)
+            return "", history, kept, note_update(assistant), "", earlier
+        if article is not None and article not in assistant.articles:
+            reply = (
+                '<div class="qa-answer qa-invalid"><p>'
+                f"{esc(unknown_article_message(article, assistant.articles.values()))}</p></div>"
+            )
+            history = [
+                *history,
+                {"role": "user", "content": render_question(text)},
+                {"role": "assistant", "content": reply},
+            ]
+            return "", history, kept, note_update(assistant), "", earlier
+        answer, log_id = assistant.ask(text, list(earlier or [])[-MAX_HISTORY:], article)
         ident = uuid.uuid4().hex
-        reply = render_answer(answer, assistant.articles, ident)
+        reply = render_answer(answer, scoped_articles(assistant, article), ident)
         history = [
             *history,
             {"role": "user", "content": render_question(answer.question)},
@@ -140,17 +261,22 @@ def _chat_panel(assistant: Assistant, note: gr.HTML, answers: gr.State) -> tuple
         ]
         if answer.status.value in VOTABLE:
             kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
-        return "", history, kept, note_update(assistant), ""
+        return "", history, kept, note_update(assistant), "", earlier_questions(earlier, answer)
 
-    outputs = [question, chat, answers, note, status]
+    outputs = [question, chat, answers, note, status, asked]
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
-    question.submit(respond, [question, chat, answers], outputs, **private)
-    send.click(respond, [question, chat, answers], outputs, **private)
-    for button, text in zip(examples, EXAMPLES, strict=True):
-        button.click(_preset(respond, text), [chat, answers], outputs, **private)
+    question.submit(respond, [question, chat, answers, asked, scope], outputs, **private)
+    send.click(respond, [question, chat, answers, asked, scope], outputs, **private)
+    for button in examples:  # an example asks its own label (set per article by the page's load)
+        button.click(respond, [button, chat, answers, asked, scope], outputs, **private)
     # The answers stay remembered: a vote names its answer by id, not by its place in the chat.
-    clear.click(lambda: ("", [], note_update(assistant), ""), None, [question, chat, note, status], **private)
-    return chat, status
+    clear.click(
+        lambda: ("", [], note_update(assistant), "", []),
+        None,
+        [question, chat, note, status, asked],
+        **private,
+    )
+    return chat, status, examples, asked
 
 
 def vote_record(answer: dict) -> dict:
@@ -186,12 +312,3 @@ def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, outputs: 
         return note_update(assistant), vote_status(text)
 
     chat.like(vote, [answers], outputs, api_visibility="private")
-
-
-def _preset(respond: Any, text: str) -> Any:
-    """``respond`` with the question fixed (an example button)."""
-
-    def ask_example(history: list, kept: dict) -> tuple[str, list, dict, gr.HTML, str]:
-        return respond(text, history, kept)
-
-    return ask_example

@@ -1,0 +1,187 @@
+"""The chat as a conversation, in headless Chromium: follow-ups, a page scoped to one article
+(``?article=``, also embedded), and the clickable subjects of a no-answer.
+
+The scope tests run an app over two articles (the seed article and ``tests/data/cafe_sommeil.md``),
+so that "only that article" means something.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from test_browser import Session, ask
+from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, LiveServer, StaticServer, free_port
+
+from qa.engine import Engine, Settings
+from qa.web.config import WebSettings
+from qa.web.server import create_app
+
+pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.model,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
+]
+
+FIRST = "Que sait-on sur l'indole-3-carbinol ?"
+FOLLOW_UP = "Et sans elle, que se passe-t-il ?"
+CAFE = "cafe_sommeil"
+CAFE_TITLE = "Le café du soir nuit-il vraiment au sommeil ?"
+SEED_ID = "000_77dfe58a8330a326"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def session(browser: object) -> Iterator[Session]:
+    opened = Session(browser)
+    yield opened
+    assert opened.foreign_requests() == []
+    opened.context.close()
+
+
+@pytest.fixture(scope="module")
+def two_articles(real_encoder: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The real app over the seed article and the coffee article."""
+    folder = tmp_path_factory.mktemp("two")
+    settings = Settings(
+        articles=(REPO / "articles", REPO / "tests" / "data" / f"{CAFE}.md"), index_dir=folder / "index"
+    )
+    engine = Engine.load(settings, encoder=real_encoder)
+    port = free_port()
+    web = WebSettings(port=port, rate_limit=10_000, feedback_db=folder / "feedback.sqlite3")
+    server = LiveServer(create_app(engine, web), port).start()
+    yield App(server.url, web, server)
+    server.stop()
+
+
+def first_section(reply: object) -> str:
+    return reply.locator(".qa-section-title strong").first.inner_text()
+
+
+def cited_articles(scope: object) -> set[str]:
+    """The articles every citation link of the chat points at (``#p-<article>-…``)."""
+    hrefs = scope.locator("#qa-chat a.qa-cite").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert hrefs, "no citation in the chat"
+    return {re.match(r"#p-(.+?)-\d+-\d+-h-", href)[1] for href in hrefs}
+
+
+def check_scoped_chat(scope: object) -> None:
+    """In a chat scoped to the coffee article: a question on the seed article gets the coffee
+    article's subjects, a question on coffee cites the coffee article only."""
+    reply = ask(scope, "Quel rôle joue l'indole-3-carbinol ?")
+    listed = reply.locator("ul.qa-topics a.qa-topic").all_inner_texts()
+    assert listed == ["Ce que mesure l'étude", "Des conseils simples"]
+    assert scope.locator("#qa-chat a.qa-cite").count() == 0
+    ask(scope, "À quelle heure faut-il arrêter le café ?").locator("mark").first.wait_for()
+    assert cited_articles(scope) == {CAFE}
+
+
+def test_a_follow_up_is_read_after_the_question_before(session: Session, live_app: App):
+    page = session.page
+    page.goto(live_app.url)
+    first = ask(page, FIRST)
+    first.locator("mark").first.wait_for()
+    follow = ask(page, FOLLOW_UP)
+    follow.locator("mark").first.wait_for()
+    assert follow.locator(".qa-context").inner_text() == f"(lue à la suite de : « {FIRST} »)"
+    assert first.locator(".qa-context").count() == 0
+    assert first_section(follow) == first_section(first)
+    # A cleared chat forgets: the same follow-up alone is not read after anything.
+    page.locator("#qa-clear").click()
+    page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
+    alone = ask(page, FOLLOW_UP)
+    assert alone.locator(".qa-context").count() == 0
+    # So does the chat's own 🗑.
+    ask(page, FIRST).locator("mark").first.wait_for()
+    page.locator('#qa-chat button[aria-label="Effacer la conversation"]').click()
+    page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
+    assert ask(page, FOLLOW_UP).locator(".qa-context").count() == 0
+
+
+def test_the_subjects_of_a_no_answer_are_clickable(session: Session, live_app: App, browser: object):
+    page = session.page
+    page.goto(live_app.url)
+    declined = ask(page, "Quelle est la hauteur de la tour Eiffel ?")
+    topics = declined.locator("ul.qa-topics a.qa-topic")
+    assert topics.count() >= 3
+    subject = topics.first.inner_text()
+    results = axe_api.Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
+    assert serious == []
+    topics.first.focus()  # keyboard: a link, reached with Tab and followed with Enter
+    page.keyboard.press("Enter")
+    page.locator(".qa-answer").nth(1).wait_for(state="visible")
+    assert page.locator(".qa-user").last.inner_text() == f"Que dit l'article sur {subject} ?"
+    # « Pourquoi ? » alone (a fresh chat) says how to rephrase; after a question it is a follow-up.
+    page.locator("#qa-clear").click()
+    page.wait_for_function("document.querySelectorAll('.qa-answer').length === 0")
+    vague = ask(page, "Pourquoi ?")
+    assert "Précisez le sujet" in vague.inner_text()
+
+
+def test_a_page_scoped_to_one_article(session: Session, two_articles: App):
+    page = session.page
+    page.goto(two_articles.url + f"?article={CAFE}")
+    page.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
+    # The examples fit the article: none about the seed article's leukaemia.
+    examples = page.locator("#qa-example-buttons button")
+    assert "Que dit l'article sur Ce que mesure l'étude ?" in examples.all_inner_texts()
+    assert page.get_by_role("button", name="Quel type de leucémie").count() == 0
+    check_scoped_chat(page)
+    page.get_by_role("button", name="Que dit l'article sur Des conseils simples ?").click()
+    page.locator(".qa-answer").nth(2).wait_for()
+    assert cited_articles(page) == {CAFE}
+    page.get_by_role("tab", name="Article").click()
+    assert page.locator(f'.qa-article[data-article="{CAFE}"]').is_visible()
+    assert not page.locator(f'.qa-article[data-article="{SEED_ID}"]').is_visible()
+
+
+def test_an_unknown_article_is_said_not_ignored(session: Session, two_articles: App):
+    page = session.page
+    page.goto(two_articles.url + "?article=absent")
+    error = page.locator(".qa-scope-error")
+    error.wait_for()
+    assert "Article inconnu : « absent »" in error.inner_text()
+    reply = ask(page, "Quel rôle joue l'indole-3-carbinol ?")
+    assert "Article inconnu : absent" in reply.inner_text()
+    assert page.locator("#qa-chat a.qa-cite").count() == 0
+
+
+@pytest.mark.parametrize("mode", ["iframe", "composant"])
+def test_a_scoped_embed(session: Session, two_articles: App, mode: str):
+    with StaticServer(REPO / "examples") as static:
+        session.page.goto(f"{static.url}embed.html?mode={mode}&article={CAFE}&app={quote(two_articles.url)}")
+        scope = session.page.frame_locator("#qa-frame") if mode == "iframe" else session.page
+        scope.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
+        check_scoped_chat(scope)
+
+
+def test_a_web_component_takes_its_scope_from_its_src(session: Session, two_articles: App, tmp_path: Path):
+    """The host page's own ``?article=`` (here meaning something else to its site) is not read."""
+    page_html = (
+        f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Hôte</title>'
+        f'<script type="module" src="{two_articles.url}gradio.js"></script></head><body>'
+        f'<gradio-app src="{two_articles.url}?article={CAFE}"></gradio-app></body></html>'
+    )
+    (tmp_path / "hote.html").write_text(page_html, encoding="utf-8")
+    with StaticServer(tmp_path) as static:
+        session.page.goto(f"{static.url}hote.html?article=12345")
+        session.page.locator(".qa-tagline", has_text=f"l'article « {CAFE_TITLE} »").wait_for()
+        assert session.page.locator(".qa-scope-error").count() == 0
+        ask(session.page, "À quelle heure faut-il arrêter le café ?").locator("mark").first.wait_for()
+        assert cited_articles(session.page) == {CAFE}
