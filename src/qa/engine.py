@@ -17,7 +17,6 @@ The constants in :class:`Tuning` were measured on the development questions; REA
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,8 +45,6 @@ from qa.ranking import METADATA, Ranking, apply_priors, fuse, kind_codes
 from qa.smalltalk import smalltalk_reply
 from qa.textnorm import content_words, looks_english, stem
 from qa.validation import DEFAULT_MAX_CHARS, check_question
-
-log = logging.getLogger(__name__)
 
 VAGUE_QUESTION = (
     "Votre question ne dit pas de quoi elle parle. Précisez le sujet, par exemple : "

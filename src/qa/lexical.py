@@ -46,7 +46,6 @@ class LexicalIndex:
             for word in words:
                 surface.setdefault(word, stem(word))
             self.docs.append(Counter(stem(w) for w in words))
-        self.surface_words = surface
         self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=np.float32)
         self.average_length = float(self.lengths.mean()) if len(self.docs) else 0.0
         self.df: Counter[str] = Counter(s for d in self.docs for s in d)

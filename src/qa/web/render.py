@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
@@ -355,17 +354,3 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return "—" if value is None else str(value)
-
-
-_ANCHOR = re.compile(r"^p-(?P<article>.+?)-(?P<start>\d+)-(?P<end>\d+)(?:-h-(?P<hs>\d+)-(?P<he>\d+))?$")
-
-
-def parse_anchor(fragment: str) -> dict[str, str | int] | None:
-    """Read back an anchor made by :func:`anchor` (the page script does the same in JS)."""
-    match = _ANCHOR.match(fragment.lstrip("#"))
-    if not match:
-        return None
-    out: dict[str, str | int] = {"article": match["article"]}
-    numbers = {k: v for k, v in match.groupdict().items() if k != "article" and v is not None}
-    out.update({k: int(v) for k, v in numbers.items()})
-    return out
