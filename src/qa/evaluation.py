@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from qa.answer import Answer, Citation, Status
+from qa.answer import Answer, Status
 from qa.datasets import Question, read_questions
 
 __all__ = [
@@ -44,42 +44,35 @@ def normalise(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").lower().split())
 
 
-def _covers(citation: Citation, question: Question) -> bool:
+def _holds(article: str, start: int, end: int, text: str, question: Question) -> bool:
+    """Whether ``text`` (``source[start:end]`` of ``article``) holds the question's gold."""
     if question.article is not None:
-        return (
-            citation.article == question.article
-            and citation.start <= question.start
-            and question.end <= citation.end
-        )
-    text = normalise(citation.text)
-    return any(normalise(g) in text for g in question.gold)
+        return article == question.article and start <= question.start and question.end <= end
+    folded = normalise(text)
+    return any(normalise(g) in folded for g in question.gold)
+
+
+def _as_question(question: Question | tuple[str, ...]) -> Question:
+    return Question("", "", question) if isinstance(question, tuple) else question
 
 
 def answer_rank(answer: Answer, question: Question | tuple[str, ...]) -> int | None:
     """Rank (1-based) of the first cited passage holding the gold, or ``None``."""
-    if isinstance(question, tuple):
-        question = Question("", "", question)
-    for citation in answer.passages:
-        if _covers(citation, question):
-            return citation.rank
+    question = _as_question(question)
+    for c in answer.passages:
+        if _holds(c.article, c.start, c.end, c.text, question):
+            return c.rank
     return None
 
 
 def highlight_hit(answer: Answer, question: Question | tuple[str, ...]) -> bool:
     """Whether the first passage's highlighted sentence holds the gold."""
-    if isinstance(question, tuple):
-        question = Question("", "", question)
     if not answer.passages:
         return False
     first = answer.passages[0]
-    if question.article is not None:
-        return (
-            first.article == question.article
-            and first.highlight_start <= question.start
-            and question.end <= first.highlight_end
-        )
-    highlight = normalise(first.highlight)
-    return any(normalise(g) in highlight for g in question.gold)
+    return _holds(
+        first.article, first.highlight_start, first.highlight_end, first.highlight, _as_question(question)
+    )
 
 
 @dataclass
