@@ -520,6 +520,9 @@ def test_expected_type(question: str, kind: AnswerType | None) -> None:
         (AnswerType.NAME, "Elle repose sur un processus naturel des cellules.", False),
         (AnswerType.PLACE, "Les chercheurs de l'Inserm ont testé la molécule.", False),
         (AnswerType.PLACE, "Les chercheurs de l'Inserm, à Lyon, ont testé la molécule.", True),
+        (AnswerType.PLACE, "Il s'installe en Normandie, puis dans l'Ohio.", True),
+        # capitalised, but not a place: an event, the start of a line of furniture
+        (AnswerType.PLACE, "En cette Journée mondiale, l'institut publie - Publié le 4 février.", False),
     ],
 )
 def test_has_evidence(kind: AnswerType, passage: str, expected: bool) -> None:

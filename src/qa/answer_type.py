@@ -1,12 +1,13 @@
-"""Expected answer types: "when", "how long", "how much" or "how many" need a matching fact.
+"""Expected answer types: "when", "how much", "how many", "where" or "what name" need a matching fact.
 
-A question asking for a date or duration, a price or a quantity needs a passage that holds one.
+A question asking for a date or duration, a price, a quantity, a place or a name needs a passage
+that holds one.
 
 This is the answer-type check of classic question answering. It catches questions on the
 article's topic that ask for a fact the article does not give ("Quand sera-t-il disponible ?",
 "Combien coûte … ?"): the nearest passage is on topic, but has no date, price or number in it, so
-showing it as an answer would mislead. Names are not checked: a name may be any word
-("ferroptose"), so no test on the passage can tell whether it holds one.
+showing it as an answer would mislead. A place is a capitalised word after a locative preposition
+("à Lyon"); a name, a proper noun or a term French usage does not know ("ferroptose").
 """
 
 from __future__ import annotations
@@ -89,7 +90,14 @@ _EVIDENCE = {
     AnswerType.QUANTITY: re.compile(rf"((?<![\w-])\d+(?:[.,]\d+)?(?![\w-])|%|\b({_NUMBER_WORDS})\b)"),
 }
 # A proper name: a capitalised word that does not open a sentence, or a code such as "T-DXd".
-_PROPER_NAME = re.compile(r"(?<=[^.!?…\n\s] )[A-ZÀ-Ý][\w-]*[a-zà-ÿ0-9][\w-]*|\b\w*[A-Z]\w*-\w+\b")
+_CAPITALISED = r"[A-ZÀ-Ý][\w-]*[a-zà-ÿ0-9][\w-]*"
+_PROPER_NAME = re.compile(rf"(?<=[^.!?…\n\s] ){_CAPITALISED}|\b\w*[A-Z]\w*-\w+\b")
+# A place is named after a locative preposition ("à Lyon", "en Normandie", "dans l'Ohio"): a
+# capitalised word alone may be an event ("la Journée mondiale") or an organisation.
+_PLACE_NAME = re.compile(
+    rf"(?:\b(?:[àÀ]|au|aux|en|dans|de|du|des|près de|vers|depuis|sur)\s+(?:l['’]\s*|la\s+|le\s+|les\s+)?"
+    rf"|\bd['’]\s*)({_CAPITALISED})"
+)
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -105,11 +113,17 @@ def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
     """Whether ``passage`` holds something of the expected kind.
 
     A place or a name must be a proper noun that the question does not already name ("Où se
-    trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm").
+    trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm"); a
+    place is one named after a locative preposition ("à Lyon"), not any capitalised word.
     """
     if kind in (AnswerType.PLACE, AnswerType.NAME):
         asked = set(words(question))
-        if any(fold(m.group()) not in asked for m in _PROPER_NAME.finditer(passage)):
+        names = (
+            (m.group(1) for m in _PLACE_NAME.finditer(passage))
+            if kind == AnswerType.PLACE
+            else (m.group() for m in _PROPER_NAME.finditer(passage))
+        )
+        if any(fold(name) not in asked for name in names):
             return True
         # a name may be a term in lower case ("ferroptose"): a word French usage does not know
         return kind == AnswerType.NAME and any(
