@@ -1,0 +1,91 @@
+"""Articles in, structured: title, byline, introduction and sections, every part with its offsets.
+
+Three input formats share one structure. A plain-text page (the seed article) is read line by line
+with the conventions of news pages: title first, ``- `` byline items, a credit line, short
+unpunctuated lines as section headings, page residue at the end dropped. Markdown uses ``#``
+headings; HTML uses ``h1``-``h3`` and ``p``. Offsets always index :attr:`Article.source`, which is
+the file itself for text and Markdown, and the text extracted from the markup for HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from qa.article.assembly import CREDITED, MAX_PASSAGE_CHARS, assemble, split_sentences
+from qa.article.html_page import html_blocks
+from qa.article.markdown import markdown_blocks
+from qa.article.model import (
+    METADATA_TITLE,
+    Article,
+    Block,
+    BlockKind,
+    Passage,
+    PassageKind,
+    Section,
+    SectionKind,
+    Span,
+)
+from qa.article.plain_text import text_blocks
+
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "CREDITED",
+    "MAX_PASSAGE_CHARS",
+    "METADATA_TITLE",
+    "Article",
+    "Block",
+    "BlockKind",
+    "Passage",
+    "PassageKind",
+    "Section",
+    "SectionKind",
+    "Span",
+    "assemble",
+    "find_articles",
+    "load_article",
+    "sha256_of",
+    "split_sentences",
+]
+
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_article(path: Path) -> Article:
+    """Read and parse an article file, choosing the parser from its suffix.
+
+    Raises:
+        ValueError: for an unknown suffix, a file that is not UTF-8, or one with no text.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        raise ValueError(f"format d'article inconnu : {path.name} (attendu : .txt, .md, .html)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path.name} n'est pas en UTF-8") from error
+    if suffix in (".md", ".markdown"):
+        source, blocks = text, markdown_blocks(text)
+    elif suffix in (".html", ".htm"):
+        source, blocks = html_blocks(text)
+    else:
+        source, blocks = text, text_blocks(text)
+    article = assemble(path.stem, str(path), source, blocks)
+    return Article(**{**article.__dict__, "sha256": sha256_of(raw)})
+
+
+def find_articles(paths: list[Path]) -> list[Path]:
+    """Expand folders into the article files they hold, sorted; keep files as given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
