@@ -278,11 +278,11 @@ def test_number_of_passages_follows_settings(tmp_path: Path) -> None:
 )
 def test_metadata_words_meet_the_header(seed_engine: Engine, question: str) -> None:
     # the byline says neither "auteur" nor "publication": the header is indexed with those labels
-    lexical = seed_engine.lexical.scores(seed_engine.lexical.analyse(question))
+    lexical = seed_engine.corpus.lexical.scores(seed_engine.corpus.lexical.analyse(question))
     assert lexical.max() > 0
     metadata = {
         i
-        for i, (a, p) in enumerate(seed_engine.passages)
+        for i, (a, p) in enumerate(seed_engine.corpus.passages)
         if seed_engine.articles[a].passages[p].kind == PassageKind.METADATA
     }
     assert set(np.flatnonzero(lexical > 0).tolist()) <= metadata

@@ -80,17 +80,16 @@ class Bm25:
 
     def ask(self, question: object, history: Sequence[str] = ()) -> Answer:
         """The three best passages by BM25."""
-        engine, text = self.engine, str(question)
-        terms = engine.lexical.analyse(text)
-        scores = engine.lexical.scores(terms)
-        wanted = {t.stem: engine.lexical.idf(t.stem) for t in terms if t.stem}
+        corpus, text = self.engine.corpus, str(question)
+        terms = corpus.lexical.analyse(text)
+        scores = corpus.lexical.scores(terms)
+        wanted = {t.stem: corpus.lexical.idf(t.stem) for t in terms if t.stem}
         citations = []
         for rank, i in enumerate(np.argsort(-scores, kind="stable")[:SHOWN], 1):
-            a, p = engine.passages[i]
-            passage = engine.articles[a].passages[p]
-            overlaps = [sum(v for k, v in wanted.items() if k in stems) for stems in engine.sentence_stems[i]]
+            passage = corpus.passage(i)
+            overlaps = [sum(v for k, v in wanted.items() if k in stems) for stems in corpus.sentence_stems[i]]
             sentence = passage.sentences[int(np.argmax(overlaps))]
             citations.append(
-                _citation(rank, engine.articles[a], passage.title, passage, sentence, float(scores[i]))
+                _citation(rank, corpus.article(i), passage.title, passage, sentence, float(scores[i]))
             )
         return Answer(text, Status.ANSWERED, "", citations)

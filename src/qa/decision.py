@@ -20,21 +20,16 @@ not answered but gets the passage as related reading (status ``related``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+
+import numpy as np
 
 from qa.answer import Decision
 from qa.answer_type import expected_type, has_evidence
+from qa.corpus import Corpus
+from qa.lexical import QueryTerm, coverage_in
+from qa.settings import Tuning
+from qa.textnorm import looks_english
 from qa.wordinfo import MOST
-
-
-class Constants(Protocol):
-    """The tuning constants the decision reads (:class:`qa.engine.Tuning`)."""
-
-    support_threshold: float
-    coverage_credit: float
-    contrast_credit: float
-    missing_penalty: float
-    english_threshold: float
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,24 @@ class Outcome(Decision):
     related: bool = False
 
 
-def support(evidence: Evidence, tuning: Constants) -> float:
+def gather(
+    corpus: Corpus, text: str, terms: list[QueryTerm], query: np.ndarray, top: int, dense: float
+) -> Evidence:
+    """The evidence for passage ``top`` (dense score ``dense``), all of it from its own article."""
+    a = int(corpus.passage_article[top])
+    rest = [corpus.best_unit(i, query) for i in corpus.article_passages[a] if i != top]
+    vocabulary = corpus.article_stems[a]
+    missing = [t.info for t in terms if not (t.stem and t.stem in vocabulary)]
+    return Evidence(
+        dense=dense,
+        coverage=coverage_in(terms, vocabulary),
+        contrast=dense - float(np.mean(rest)) if rest else 0.0,
+        missing=max(missing, default=0.0),
+        english=looks_english(text),
+    )
+
+
+def support(evidence: Evidence, tuning: Tuning) -> float:
     """The evidence combined into one score, compared with ``support_threshold``."""
     return (
         evidence.dense
@@ -65,7 +77,7 @@ def support(evidence: Evidence, tuning: Constants) -> float:
     )
 
 
-def decide(evidence: Evidence, tuning: Constants, question: str, passage: str) -> Outcome:
+def decide(evidence: Evidence, tuning: Tuning, question: str, passage: str) -> Outcome:
     """Answer, offer as related reading, or decline; the reason is written for staff."""
     if evidence.english:
         score, threshold = evidence.dense, tuning.english_threshold

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.article import PassageKind
+from qa.corpus import BODY, METADATA, SUMMARY, Corpus
+from qa.lexical import QueryTerm
+from qa.settings import Tuning
 
 
 @dataclass(frozen=True)
@@ -49,19 +51,45 @@ def apply_priors(
 ) -> np.ndarray:
     """Lower summary passages by ``summary_margin`` when a body passage is among the candidates."""
     adjusted = fused.copy()
-    has_body = bool(np.any(kinds[candidates] == _BODY))
+    has_body = bool(np.any(kinds[candidates] == BODY))
     if has_body and summary_margin:
-        summaries = candidates[kinds[candidates] == _SUMMARY]
+        summaries = candidates[kinds[candidates] == SUMMARY]
         adjusted[summaries] -= summary_margin
     return adjusted
 
 
-_KIND_CODES = {PassageKind.METADATA: 0, PassageKind.SUMMARY: 1, PassageKind.BODY: 2}
-_SUMMARY = _KIND_CODES[PassageKind.SUMMARY]
-_BODY = _KIND_CODES[PassageKind.BODY]
-METADATA = _KIND_CODES[PassageKind.METADATA]
+def rank(
+    corpus: Corpus,
+    query: np.ndarray,
+    terms: list[QueryTerm],
+    tuning: Tuning,
+    metadata: bool,
+    scope: int | None = None,
+) -> Ranking:
+    """Rank passages by fused score after the priors.
 
-
-def kind_codes(kinds: list[PassageKind]) -> np.ndarray:
-    """Passage kinds as small integers, for vectorised priors."""
-    return np.array([_KIND_CODES[k] for k in kinds], dtype=np.int8)
+    Candidates are the passages of FAISS's nearest units and those BM25 finds. Metadata competes
+    only for questions about the article itself; with ``scope`` (an article's number), only the
+    passages of that article do.
+    """
+    lexical = corpus.lexical.scores(terms)
+    _, neighbours = corpus.index.search(query, tuning.candidate_units)
+    found = set(corpus.unit_passage[neighbours].tolist()) | set(np.flatnonzero(lexical > 0).tolist())
+    candidates = np.array(sorted(found), dtype=int)
+    if scope is not None:
+        candidates = candidates[corpus.passage_article[candidates] == scope]
+    if not metadata:
+        candidates = candidates[corpus.kinds[candidates] != METADATA]
+    if not len(candidates):  # nothing found in scope, or only metadata: offer every passage
+        everything = np.arange(len(corpus.passages))
+        candidates = everything if scope is None else everything[corpus.passage_article == scope]
+    unit_scores = np.full(len(corpus.index.units), -1.0, dtype=np.float32)
+    dense = np.full(len(corpus.passages), -1.0, dtype=np.float32)
+    for i in candidates:
+        ids = corpus.passage_units[i]
+        unit_scores[ids] = corpus.vectors[ids] @ query
+        dense[i] = unit_scores[ids].max()
+    fused = fuse(dense, lexical, tuning.lexical_weight)
+    ranked = apply_priors(fused, corpus.kinds, candidates, tuning.summary_margin)
+    order = candidates[np.argsort(-ranked[candidates], kind="stable")]
+    return Ranking(order, dense, lexical, ranked, unit_scores)

@@ -44,6 +44,7 @@ __all__ = [
     "assemble",
     "find_articles",
     "load_article",
+    "load_articles",
     "sha256_of",
     "split_sentences",
 ]
@@ -89,3 +90,24 @@ def find_articles(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def load_articles(paths: tuple[Path, ...] | list[Path]) -> list[Article]:
+    """Parse every article found under ``paths``.
+
+    Raises:
+        ValueError: when no article is found, or one cannot be parsed (the message says which).
+    """
+    files = find_articles(list(paths))
+    if not files:
+        raise ValueError(f"aucun article trouvé dans {', '.join(str(p) for p in paths)}")
+    articles = []
+    for path in files:
+        try:
+            articles.append(load_article(path))
+        except OSError as error:
+            raise ValueError(f"article illisible : {path} ({error.strerror or error})") from error
+    ids = [a.id for a in articles]
+    if len(set(ids)) != len(ids):
+        raise ValueError("deux articles portent le même nom de fichier : renommez l'un d'eux")
+    return articles

