@@ -212,7 +212,7 @@ def test_quick_bench_runs_end_to_end() -> None:
 def test_approximate_index_finds_neighbours_and_reads_vectors_back(monkeypatch, tmp_path) -> None:
     import faiss
 
-    from qa import index as index_module
+    from qa.index import vectors as index_module
 
     data, near, _ = scaling.synthetic_corpus(3_000, np.random.default_rng(2))
     with processes.quiet_stderr():  # k-means warns that 3,000 points are few for 219 lists

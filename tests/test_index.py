@@ -294,13 +294,13 @@ def test_no_rebuild_refuses_a_stale_index_before_loading_the_model(
 def test_no_rebuild_reads_and_hashes_the_vectors_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.index
+    import qa.index.store
 
     settings = Settings(articles=(SEED,), index_dir=tmp_path / "index")
     Engine.load(settings, encoder=FakeEncoder())  # builds the index
     hashed: list[int] = []
-    real = qa.index.sha256_of
-    monkeypatch.setattr(qa.index, "sha256_of", lambda data: hashed.append(len(data)) or real(data))
+    real = qa.index.store.sha256_of
+    monkeypatch.setattr(qa.index.store, "sha256_of", lambda data: hashed.append(len(data)) or real(data))
     Engine.load(replace(settings, rebuild=False), encoder=FakeEncoder())
     assert len(hashed) == 1
 

