@@ -21,7 +21,8 @@ from qa.web import logs
 from qa.web.config import WebSettings
 from qa.web.gradio_routes import APP_ALLOWED, GRADIO_ALLOWED, GRADIO_CLOSED, allowed
 from qa.web.history import BadInput, bound_chat, bound_history, parse_history
-from qa.web.security import RateLimiter, TrustedProxies
+from qa.web.limits import RateLimiter
+from qa.web.proxies import TrustedProxies
 from qa.web.server import create_app
 
 PARAMETER = re.compile(r"\{[^}]+\}")

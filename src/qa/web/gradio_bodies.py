@@ -16,11 +16,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.gradio_routes import SESSION_ID
 from qa.web.history import BadInput, bound_chat, parse_history
 from qa.web.limits import send_json
-from qa.web.middleware import ASGIApp, Message, Receive, Scope, Send
 
 GRADIO_POST = re.compile(
     r"^(?P<mount>/staff)?/gradio_api/(?P<route>queue/join|cancel|reset"

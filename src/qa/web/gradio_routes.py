@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from qa.web.limits import send_json
-from qa.web.middleware import ASGIApp, Receive, Scope, Send
 
 SESSION = r"[A-Za-z0-9_-]{1,64}"
 SESSION_ID = re.compile(SESSION)

@@ -1,7 +1,8 @@
 """What one client, or the whole crowd, may ask of the server.
 
-- :class:`RateLimit`: at most ``QA_RATE_LIMIT`` requests that run something (a question, a vote)
-  a minute and client address, over ``POST /api/ask`` and Gradio's endpoints together; then 429.
+- :class:`RateLimiter` counts and :class:`RateLimit` refuses: at most ``QA_RATE_LIMIT`` requests
+  that run something (a question, a vote) a minute and client address, over ``POST /api/ask`` and
+  Gradio's endpoints together; then 429.
 - :class:`Gate`: at most ``concurrency`` engine calls at once and ``waiting`` in line; a call that
   cannot start or finish within ``timeout`` seconds gets a French 503 or 504 instead of hanging.
 
@@ -15,13 +16,14 @@ import asyncio
 import json
 import math
 import re
+import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
-
-from qa.web.middleware import ASGIApp, Receive, Scope, Send
-from qa.web.security import RateLimiter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 T = TypeVar("T")
 # POSTs that make the server work: the JSON API, and Gradio's ways of running an event.
@@ -29,6 +31,56 @@ COUNTED = re.compile(r"^(?:/staff)?/(?:api/ask$|gradio_api/(?:queue/join|call/|r
 TOO_MANY = "Trop de questions en peu de temps : réessayez dans une minute."
 BUSY = "Le service est très sollicité : réessayez dans quelques secondes."
 TOO_SLOW = "La réponse a pris trop de temps : réessayez dans quelques secondes."
+
+
+class RateLimiter:
+    """At most ``limit`` hits per ``window`` seconds and key (a client address, in memory only)."""
+
+    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
+        """Allow ``limit`` hits per ``window`` seconds and client; remember ``max_keys`` clients.
+
+        Past ``max_keys``, clients with no hit left in the window are forgotten first, then
+        those with the fewest hits (the least recently seen first), down to 90 %: a crowd of new
+        addresses cannot reset the count of a client that reached its limit.
+        """
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Count a hit for ``key``; ``False`` when it is over the limit (the hit is not counted)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if key not in self._hits and len(self._hits) >= self.max_keys:
+                self._evict(now)
+            hits = self._hits.setdefault(key, deque())
+            self._hits.move_to_end(key)
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+    def _evict(self, now: float) -> None:
+        """Forget expired clients, then the lightest ones, down to 90 % of ``max_keys``."""
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+            del self._hits[key]
+        excess = len(self._hits) - int(self.max_keys * 0.9)
+        if excess > 0:  # sorted() is stable: among equals, the least recently seen go first
+            for key in sorted(self._hits, key=lambda k: len(self._hits[k]))[:excess]:
+                del self._hits[key]
+
+    def retry_after(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may be counted again (0 when it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            if not hits or len(hits) < self.limit:
+                return 0.0
+            return max(hits[0] + self.window - now, 0.0)
 
 
 async def send_json(send: Send, status: int, body: dict, headers: Mapping[str, str] | None = None) -> None:
