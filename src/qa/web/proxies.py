@@ -7,11 +7,12 @@ the ASGI middleware that applies it in place of uvicorn's own handling.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qa.web.errors import Refusal
 
 DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"  # uvicorn's default
 FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port", b"forwarded")
@@ -114,7 +115,8 @@ class ForwardedHeaders:
             and parse_address(host) is None
             and any(k == b"x-forwarded-for" for k, _ in headers)
         ):
-            await _bad_request(send, scope)  # uvicorn's own proxy handling took garbage
+            # uvicorn's own proxy handling took garbage
+            await Refusal(400, BAD_FORWARDED).answer(scope, receive, send)
             return
         values = {k: v.decode("latin-1") for k, v in headers if k in FORWARDED}
         several = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
@@ -123,7 +125,7 @@ class ForwardedHeaders:
         scope = dict(scope)
         if host in self.trusted:
             if not self._believe(scope, values):
-                await _bad_request(send, scope)
+                await Refusal(400, BAD_FORWARDED).answer(scope, receive, send)
                 return
             host_value = values.get(b"x-forwarded-host", "")
             keep = {b"x-forwarded-host"} if FORWARDED_HOST.fullmatch(host_value) else set()
@@ -143,22 +145,3 @@ class ForwardedHeaders:
         if proto in ("http", "https"):
             scope["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")
         return True
-
-
-async def _bad_request(send: Send, scope: Scope) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    body = json.dumps({"error": BAD_FORWARDED, "detail": BAD_FORWARDED}, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

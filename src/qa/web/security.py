@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.web.config import WebSettings
+from qa.web.errors import Refusal
 
 LOCALHOST_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 # CSP host sources cannot name an IPv6 literal, so [::1] is left to CORS only.
@@ -129,20 +129,5 @@ class StaffAuth:
         if password_matches(basic_password(header), self.password):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        body = json.dumps({"error": STAFF_ONLY}, ensure_ascii=False).encode("utf-8")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", f'Basic realm="{STAFF_REALM}", charset="UTF-8"'.encode()),
-                    (b"cache-control", b"no-store"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        challenge = {"WWW-Authenticate": f'Basic realm="{STAFF_REALM}", charset="UTF-8"'}
+        await Refusal(401, STAFF_ONLY, challenge).answer(scope, receive, send)
