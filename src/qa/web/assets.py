@@ -48,7 +48,7 @@ html.qa-framed #qa-chat { max-height: 34rem !important; }
 
 
 def head_html(title: str) -> str:
-    """Return what :class:`qa.web.middleware.FrenchPage` inserts after ``<head>``."""
+    """Return what :class:`qa.web.french_page.FrenchPage` inserts after ``<head>``."""
     return (
         f"{FRENCH_HEAD_SCRIPT}<style>{PAGE_CSS}</style><title>{esc(title)}</title>"
         '<meta name="description" content="Questions et réponses citées sur un article.">'

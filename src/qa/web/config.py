@@ -18,7 +18,6 @@ DEFAULT_REQUEST_TIMEOUT = 30  # seconds to read a question and answer it on the 
 DEFAULT_MAX_CONNECTIONS = 1000  # open connections (each browser tab holds one) before uvicorn's 503
 DEFAULT_HEADER_TIMEOUT = 5  # seconds for a request line and its headers, then the socket is closed
 DEFAULT_MAX_SESSIONS = 1000  # Gradio sessions kept in memory per page (the oldest are forgotten)
-MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -5,33 +5,35 @@ endpoint, ``data`` of the wrong shape, an unknown component), and keeps whatever
 (the whole chat history) in the session's memory. :class:`GradioBodies` reads each body (size and
 time bounded), checks its shape against the event it names, cuts the chat and the history to
 their bounds (:mod:`qa.web.history`), and hands Gradio a rebuilt body with known keys only.
-Every refusal is a 4xx JSON with a French message.
+Every refusal is a 4xx :class:`qa.web.errors.Refusal` (French JSON).
+
+Longer than 250 lines on purpose: one idea, the shape of each of Gradio's POST routes, and
+splitting it would put a route's check away from the others.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from qa.validation import DEFAULT_MAX_CHARS
+from qa.web.errors import Refusal
 from qa.web.gradio_routes import SESSION_ID
-from qa.web.history import BadInput, bound_chat, parse_history
-from qa.web.limits import send_json
-from qa.web.middleware import ASGIApp, Message, Receive, Scope, Send
+from qa.web.history import bound_chat, parse_history
+from qa.web.limits import GRADIO_MAX_BODY, read_body
 
 GRADIO_POST = re.compile(
     r"^(?P<mount>/staff)?/gradio_api/(?P<route>queue/join|cancel|reset"
     r"|component_server|(?P<kind>call/v2|call|run|api)/(?P<api>[^/]+))/?$"
 )
-GRADIO_MAX_BODY = 2 * 1024 * 1024  # the chat sends its whole history with each question
 MAX_TEXT_CHARS = 10_000  # a question typed in the page (the engine refuses over QA_MAX_CHARS)
 MAX_VALUE_BYTES = 16 * 1024  # any other input value, as JSON
 MAX_EVENT_DATA_BYTES = 64 * 1024  # an event's data (a vote carries the message voted on)
-TOO_LARGE = "Requête trop volumineuse ({} Mo au plus)."
-TOO_SLOW = "Requête trop lente : le corps n'est pas arrivé à temps."
 NOT_JSON = "Requête invalide : un objet JSON est attendu."
 UNKNOWN_EVENT = "Requête invalide : événement inconnu."
 UNKNOWN_ENDPOINT = "Point d'accès inconnu."
@@ -42,16 +44,6 @@ BAD_TEXT = "Requête invalide : un texte est attendu."
 BAD_VALUE = "Requête invalide : valeur trop volumineuse."
 BAD_FIELDS = "Requête invalide : paramètre inconnu."
 BAD_IDS = "Requête invalide : identifiants d'événement manquants ou invalides."
-
-
-class Refused(Exception):
-    """A body to refuse with ``status`` and a French ``message``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the HTTP status and the message."""
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class GradioBodies:
@@ -83,30 +75,16 @@ class GradioBodies:
             await self.app(scope, receive, send)
             return
         try:
-            async with asyncio.timeout(self.read_timeout):
-                raw = await self._read(receive)
+            raw = await read_body(receive, self.max_body, self.read_timeout)
             body = self._check(match, self.mounts[match["mount"] or ""](), raw)
-        except TimeoutError:
-            await send_json(send, 408, {"error": TOO_SLOW, "detail": TOO_SLOW})
+        except Refusal as refused:
+            await refused.answer(scope, receive, send)
             return
-        except Refused as refused:
-            await send_json(send, refused.status, {"error": refused.message, "detail": refused.message})
-            return
+        except ClientDisconnect:
+            return  # no one left to answer
         headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"content-type")]
         headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
         await self.app({**scope, "headers": headers}, _replay(body, receive), send)
-
-    async def _read(self, receive: Receive) -> bytes:
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return bytes(body)
-            body.extend(message.get("body", b""))
-            if len(body) > self.max_body:
-                raise Refused(413, TOO_LARGE.format(self.max_body // (1024 * 1024)))
-            if not message.get("more_body", False):
-                return bytes(body)
 
     def _check(self, match: re.Match, blocks: Any, raw: bytes) -> bytes:
         payload = _json_object(raw)
@@ -124,10 +102,10 @@ class GradioBodies:
     def _join(self, blocks: Any, payload: dict) -> dict:
         fn = blocks.fns.get(payload.get("fn_index")) if _is_int(payload.get("fn_index")) else None
         if fn is None:
-            raise Refused(422, UNKNOWN_EVENT)
+            raise Refusal(422, UNKNOWN_EVENT)
         data = payload.get("data")
         if not isinstance(data, list) or len(data) != len(fn.inputs):
-            raise Refused(422, BAD_DATA.format(len(fn.inputs)))
+            raise Refusal(422, BAD_DATA.format(len(fn.inputs)))
         names = _parameter_names(blocks, fn)
         body = {
             "data": [
@@ -152,17 +130,17 @@ class GradioBodies:
             None,
         )
         if fn is None:
-            raise Refused(404, UNKNOWN_ENDPOINT)
+            raise Refusal(404, UNKNOWN_ENDPOINT)
         names = _parameter_names(blocks, fn)
         if kind == "call/v2":  # named parameters: {"question": "…"}
             payload.pop("oauth_token", None)
             if not set(payload) <= set(names):
-                raise Refused(422, BAD_FIELDS)
+                raise Refusal(422, BAD_FIELDS)
             by_name = dict(zip(names, fn.inputs, strict=True))
             return {name: self._bound(by_name[name], name, value) for name, value in payload.items()}
         data = payload.get("data")
         if not isinstance(data, list) or not 0 < len(data) <= len(fn.inputs):
-            raise Refused(422, BAD_DATA.format(len(fn.inputs)))
+            raise Refusal(422, BAD_DATA.format(len(fn.inputs)))
         values = [
             self._bound(block, name, value)
             for block, name, value in zip(fn.inputs, names, data, strict=False)
@@ -177,19 +155,16 @@ class GradioBodies:
     def _bound(self, block: Any, name: str, value: object) -> object:
         """One input value checked and cut by the kind of component that receives it."""
         kind = type(block).__name__
-        try:
-            if kind == "Chatbot":
-                return bound_chat(value)
-            if name == "history":
-                return parse_history(value, max_chars=self.max_chars)
-        except BadInput as bad:
-            raise Refused(422, bad.message) from bad
+        if kind == "Chatbot":
+            return bound_chat(value)
+        if name == "history":
+            return parse_history(value, max_chars=self.max_chars)
         if kind == "State":
             return None  # the server keeps the state; a client's value is never read
         if isinstance(value, str):
             return value[:MAX_TEXT_CHARS]
         if kind in ("Textbox", "Dropdown") and value is not None:
-            raise Refused(422, BAD_TEXT)
+            raise Refusal(422, BAD_TEXT)
         return _small(value)
 
 
@@ -197,9 +172,9 @@ def _json_object(raw: bytes) -> dict:
     try:
         payload = json.loads(raw)
     except (ValueError, RecursionError) as error:
-        raise Refused(400, NOT_JSON) from error
+        raise Refusal(400, NOT_JSON) from error
     if not isinstance(payload, dict):
-        raise Refused(400, NOT_JSON)
+        raise Refusal(400, NOT_JSON)
     return payload
 
 
@@ -213,25 +188,25 @@ def _is_int(value: object) -> bool:
 
 def _session(value: object) -> str:
     if not isinstance(value, str) or not SESSION_ID.fullmatch(value):
-        raise Refused(422, BAD_SESSION)
+        raise Refusal(422, BAD_SESSION)
     return value
 
 
 def _event_id(value: object) -> str:
     if not isinstance(value, str) or not SESSION_ID.fullmatch(value):
-        raise Refused(422, BAD_IDS)
+        raise Refusal(422, BAD_IDS)
     return value
 
 
 def _small(value: object, limit: int = MAX_VALUE_BYTES) -> object:
     if len(json.dumps(value, ensure_ascii=False)) > limit:
-        raise Refused(422, BAD_VALUE)
+        raise Refusal(422, BAD_VALUE)
     return value
 
 
 def _cancel(payload: dict) -> dict:
     if not _is_int(payload.get("fn_index")):
-        raise Refused(422, BAD_IDS)
+        raise Refusal(422, BAD_IDS)
     return {
         "session_hash": _session(payload.get("session_hash")),
         "fn_index": payload["fn_index"],
@@ -245,7 +220,7 @@ def _component_call(blocks: Any, payload: dict) -> dict:
     name = payload.get("fn_name")
     function = getattr(block, name, None) if block is not None and isinstance(name, str) else None
     if not getattr(function, "_is_server_fn", False):
-        raise Refused(404, UNKNOWN_FUNCTION)
+        raise Refusal(404, UNKNOWN_FUNCTION)
     return {
         "component_id": payload["component_id"],
         "fn_name": name,

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from qa.web.limits import send_json
-from qa.web.middleware import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qa.web.errors import Refusal
 
 SESSION = r"[A-Za-z0-9_-]{1,64}"
 SESSION_ID = re.compile(SESSION)
@@ -112,6 +113,8 @@ def allowed(method: str, path: str) -> bool:
 class AllowedRoutes:
     """Answers 404 (French JSON) for every path not in the allow-lists, and for unknown ids.
 
+    Every WebSocket is closed (the pages use none).
+
     ``queues`` maps a mount (``""``, ``"/staff"``) to a function returning its Gradio queue, to
     tell a live session or event from an unknown one.
     """
@@ -123,15 +126,12 @@ class AllowedRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what is not allowed; pass everything else."""
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        if not allowed(scope["method"], path) or not self._known(scope, path):
-            await send_json(send, 404, {"error": UNKNOWN, "detail": UNKNOWN})
+        if scope["type"] == "websocket" or not allowed(scope["method"], path) or not self._known(scope, path):
+            await Refusal(404, UNKNOWN).answer(scope, receive, send)  # a WebSocket is closed
             return
         await self.app(scope, receive, send)
 

@@ -4,7 +4,7 @@ A conversation travels with each request (the server keeps nothing between quest
 size is the client's choice: these functions cut it to a fixed size before anything stores it.
 
 - :func:`bound_history`: the previous questions of ``POST /api/ask`` and Gradio ``/ask``.
-- :func:`parse_history`: the same, from untrusted JSON (wrong types raise :class:`BadInput`).
+- :func:`parse_history`: the same, from untrusted JSON (wrong types: a 422 :class:`Refusal`).
 - :func:`bound_chat`: the messages of the page's chat (a Gradio ``Chatbot`` value).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qa.validation import DEFAULT_MAX_CHARS
+from qa.web.errors import Refusal
 
 MAX_HISTORY = 5  # previous questions kept for context
 MAX_CHAT_MESSAGES = 40  # chat messages kept (20 questions and their answers)
@@ -20,15 +21,7 @@ MAX_MESSAGE_CHARS = 16_000  # characters of one chat message (an answer's HTML i
 MAX_MESSAGE_PARTS = 4  # text parts of one chat message
 MAX_CHAT_CHARS = 100_000  # characters of all the chat's messages together (20 answers of 5 KB)
 ROLES = ("user", "assistant")
-
-
-class BadInput(ValueError):
-    """Input of the wrong shape; ``message`` is French and names what was expected."""
-
-    def __init__(self, message: str) -> None:
-        """Keep the French message."""
-        super().__init__(message)
-        self.message = message
+NOT_TEXT = "Conversation invalide : le contenu d'un message doit être du texte."
 
 
 def bound_history(
@@ -46,15 +39,16 @@ def parse_history(
     """Check an untrusted ``history`` (``None`` or a list of strings) and bound it.
 
     Raises:
-        BadInput: when ``value`` is not a list or holds anything but strings.
+        Refusal: 422 when ``value`` is not a list or holds anything but strings.
 
     """
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise BadInput(
+        raise Refusal(
+            422,
             "Le champ « history » doit être une liste de questions "
-            '(des chaînes de caractères), par exemple ["Qui a écrit l\'article ?"].'
+            '(des chaînes de caractères), par exemple ["Qui a écrit l\'article ?"].',
         )
     return bound_history(value, max_items, max_chars)
 
@@ -72,13 +66,13 @@ def bound_chat(
     (files, components, metadata, options) is dropped, so that nothing else is read or stored.
 
     Raises:
-        BadInput: when ``value`` is not a list of messages with a known role and text content.
+        Refusal: 422 when ``value`` is not a list of messages with a known role and text content.
 
     """
     if value is None:
         return []
     if not isinstance(value, list):
-        raise BadInput("Conversation invalide : une liste de messages est attendue.")
+        raise Refusal(422, "Conversation invalide : une liste de messages est attendue.")
     kept: list[dict] = []
     room = max_total
     for item in reversed(value[-max_messages:] if max_messages > 0 else []):
@@ -96,14 +90,14 @@ def _length(message: dict) -> int:
 
 def _message(item: object, max_chars: int) -> dict:
     if not isinstance(item, dict) or item.get("role") not in ROLES:
-        raise BadInput(
-            "Conversation invalide : chaque message doit avoir un rôle (« user » ou « assistant »)."
+        raise Refusal(
+            422, "Conversation invalide : chaque message doit avoir un rôle (« user » ou « assistant »)."
         )
     content = item.get("content")
     if isinstance(content, str):
         content = [{"type": "text", "text": content}]
     if not isinstance(content, list):
-        raise BadInput("Conversation invalide : le contenu d'un message doit être du texte.")
+        raise Refusal(422, NOT_TEXT)
     parts, room = [], max_chars
     for part in content[:MAX_MESSAGE_PARTS]:
         if (
@@ -111,7 +105,7 @@ def _message(item: object, max_chars: int) -> dict:
             or part.get("type", "text") != "text"
             or not isinstance(part.get("text"), str)
         ):
-            raise BadInput("Conversation invalide : le contenu d'un message doit être du texte.")
+            raise Refusal(422, NOT_TEXT)
         parts.append({"type": "text", "text": part["text"][:room]})
         room = max(room - len(parts[-1]["text"]), 0)
     return {"role": item["role"], "content": parts}

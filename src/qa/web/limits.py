@@ -1,47 +1,95 @@
-"""What one client, or the whole crowd, may ask of the server.
+"""What one client, or the whole crowd, may ask of the server; each limit refused in French.
 
-- :class:`RateLimit`: at most ``QA_RATE_LIMIT`` requests that run something (a question, a vote)
-  a minute and client address, over ``POST /api/ask`` and Gradio's endpoints together; then 429.
-- :class:`Gate`: at most ``concurrency`` engine calls at once and ``waiting`` in line; a call that
-  cannot start or finish within ``timeout`` seconds gets a French 503 or 504 instead of hanging.
+- Rate: :class:`RateLimiter` counts, :class:`RateLimit` refuses (429, ``Retry-After``) past
+  ``QA_RATE_LIMIT`` requests that run something (a question, a vote) a minute and client address,
+  over ``POST /api/ask`` and Gradio's endpoints together.
+- Body size and time: :func:`read_body` reads a whole body within a size (413) and a deadline
+  (408), for ``POST /api/ask`` (:data:`MAX_BODY_BYTES`) and Gradio's POSTs (:data:`GRADIO_MAX_BODY`).
+- Gate: :class:`Gate` runs at most ``concurrency`` engine calls at once and ``waiting`` in line; a
+  call that cannot start or finish within ``timeout`` seconds is refused (503 or 504).
 
-The routes left open are in :mod:`qa.web.gradio_routes`, Gradio's bodies are checked in
-:mod:`qa.web.gradio_bodies`.
+Every refusal is a :class:`qa.web.errors.Refusal`. The routes left open are in
+:mod:`qa.web.gradio_routes`, Gradio's bodies are checked in :mod:`qa.web.gradio_bodies`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import re
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qa.web.middleware import ASGIApp, Receive, Scope, Send
-from qa.web.security import RateLimiter
+from qa.web.errors import Refusal
 
 T = TypeVar("T")
 # POSTs that make the server work: the JSON API, and Gradio's ways of running an event.
 COUNTED = re.compile(r"^(?:/staff)?/(?:api/ask$|gradio_api/(?:queue/join|call/|run/|api/))")
+MAX_BODY_BYTES = 64 * 1024  # a POST /api/ask
+GRADIO_MAX_BODY = 2 * 1024 * 1024  # a Gradio POST: the chat sends its whole history with each question
 TOO_MANY = "Trop de questions en peu de temps : réessayez dans une minute."
+TOO_LARGE = "Requête trop volumineuse ({} au plus)."
+BODY_TOO_SLOW = "Requête trop lente : le corps n'est pas arrivé à temps."
 BUSY = "Le service est très sollicité : réessayez dans quelques secondes."
 TOO_SLOW = "La réponse a pris trop de temps : réessayez dans quelques secondes."
+RETRY_SOON = {"Retry-After": "5"}  # the gate's refusals
 
 
-async def send_json(send: Send, status: int, body: dict, headers: Mapping[str, str] | None = None) -> None:
-    """Send a whole JSON response from ASGI middleware."""
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    raw = [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(data)).encode()),
-        (b"cache-control", b"no-store"),
-    ]
-    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": data})
+class RateLimiter:
+    """At most ``limit`` hits per ``window`` seconds and key (a client address, in memory only)."""
+
+    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
+        """Allow ``limit`` hits per ``window`` seconds and client; remember ``max_keys`` clients.
+
+        Past ``max_keys``, clients with no hit left in the window are forgotten first, then
+        those with the fewest hits (the least recently seen first), down to 90 %: a crowd of new
+        addresses cannot reset the count of a client that reached its limit.
+        """
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Count a hit for ``key``; ``False`` when it is over the limit (the hit is not counted)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if key not in self._hits and len(self._hits) >= self.max_keys:
+                self._evict(now)
+            hits = self._hits.setdefault(key, deque())
+            self._hits.move_to_end(key)
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+    def _evict(self, now: float) -> None:
+        """Forget expired clients, then the lightest ones, down to 90 % of ``max_keys``."""
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+            del self._hits[key]
+        excess = len(self._hits) - int(self.max_keys * 0.9)
+        if excess > 0:  # sorted() is stable: among equals, the least recently seen go first
+            for key in sorted(self._hits, key=lambda k: len(self._hits[k]))[:excess]:
+                del self._hits[key]
+
+    def retry_after(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may be counted again (0 when it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            if not hits or len(hits) < self.limit:
+                return 0.0
+            return max(hits[0] + self.window - now, 0.0)
 
 
 def client_address(scope: Scope) -> str:
@@ -64,19 +112,40 @@ class RateLimit:
             key = client_address(scope)
             if not self.limiter.allow(key):
                 wait = str(math.ceil(self.limiter.retry_after(key)))
-                await send_json(send, 429, {"error": TOO_MANY, "detail": TOO_MANY}, {"Retry-After": wait})
+                await Refusal(429, TOO_MANY, {"Retry-After": wait}).answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-class Busy(Exception):
-    """The engine could not take or finish a call in time; ``status`` is 503 or 504."""
+async def read_body(receive: Receive, max_bytes: int, timeout: float) -> bytes:
+    """Read a request's whole body: at most ``max_bytes``, all within ``timeout`` seconds.
 
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the HTTP status and the French message."""
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    Raises:
+        Refusal: 413 past ``max_bytes``, 408 past ``timeout``.
+        ClientDisconnect: when the client leaves before the end of the body.
+
+    """
+    body = bytearray()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect
+                body.extend(message.get("body", b""))
+                if len(body) > max_bytes:
+                    raise too_large(max_bytes)
+                if not message.get("more_body", False):
+                    return bytes(body)
+    except TimeoutError as error:
+        raise Refusal(408, BODY_TOO_SLOW) from error
+
+
+def too_large(max_bytes: int) -> Refusal:
+    """The 413 for a body over ``max_bytes``, the size in French (``64 Ko``, ``2 Mo``)."""
+    mib = 1024 * 1024
+    size = f"{max_bytes // mib} Mo" if max_bytes >= mib else f"{max_bytes // 1024} Ko"
+    return Refusal(413, TOO_LARGE.format(size))
 
 
 class Gate:
@@ -98,20 +167,20 @@ class Gate:
         """Run ``function(*args)`` in a worker thread once a slot is free.
 
         Raises:
-            Busy: 503 when the line is full or no slot frees up in time, 504 when the call
-                takes longer than the time left.
+            Refusal: 503 when the line is full or no slot frees up in time, 504 when the call
+                takes longer than the time left (both with ``Retry-After: 5``).
 
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         if self._queued >= self.waiting:
-            raise Busy(503, BUSY)
+            raise Refusal(503, BUSY, RETRY_SOON)
         self._queued += 1
         try:
             async with asyncio.timeout(self.timeout):
                 await self._slots.acquire()
         except TimeoutError as error:
-            raise Busy(503, BUSY) from error
+            raise Refusal(503, BUSY, RETRY_SOON) from error
         finally:
             self._queued -= 1
         task = asyncio.ensure_future(run_in_threadpool(function, *args))
@@ -120,7 +189,7 @@ class Gate:
             async with asyncio.timeout_at(deadline):
                 return await asyncio.shield(task)
         except TimeoutError as error:
-            raise Busy(504, TOO_SLOW) from error
+            raise Refusal(504, TOO_SLOW, RETRY_SOON) from error
 
     def _finished(self, task: asyncio.Future) -> None:
         self._slots.release()

@@ -1,17 +1,20 @@
-"""Who may embed or call the app, staff passwords and a per-client rate limit: plain policy code."""
+"""Who may embed or call the app (CSP, CORS, security headers) and who may enter ``/staff``.
+
+Plain policy functions, and the ASGI middleware that apply them: :class:`SecurityHeaders` and
+:class:`StaffAuth` (HTTP Basic). Plain ASGI classes (no ``BaseHTTPMiddleware``) so that Gradio's
+server-sent events stream through untouched.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
-import os
 import secrets
-import threading
-import time
-from collections import OrderedDict, deque
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.web.config import WebSettings
+from qa.web.errors import Refusal
 
 LOCALHOST_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 # CSP host sources cannot name an IPv6 literal, so [::1] is left to CORS only.
@@ -21,8 +24,8 @@ LOCALHOST_FRAME_SOURCES = (
     "https://localhost:*",
     "https://127.0.0.1:*",
 )
-DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"  # uvicorn's default
 STAFF_REALM = "Espace equipe"  # ASCII: browsers show a realm with accents inconsistently
+STAFF_ONLY = "Accès réservé à l'équipe : mot de passe requis."
 
 
 def frame_ancestors(settings: WebSettings) -> str:
@@ -72,115 +75,59 @@ def password_matches(given: str | None, expected: str | None) -> bool:
     return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds and key (a client address, in memory only)."""
+class SecurityHeaders:
+    """Adds ``Content-Security-Policy: frame-ancestors …``, ``nosniff`` and the referrer policy."""
 
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
-        """Allow ``limit`` hits per ``window`` seconds and client; remember ``max_keys`` clients.
+    def __init__(self, app: ASGIApp, frame_ancestors: str) -> None:
+        """Wrap ``app``; ``frame_ancestors`` is the whole CSP value."""
+        self.app = app
+        self.extra = [
+            (b"content-security-policy", frame_ancestors.encode("latin-1")),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        self.names = {name for name, _ in self.extra} | {b"x-frame-options"}
 
-        Past ``max_keys``, clients with no hit left in the window are forgotten first, then
-        those with the fewest hits (the least recently seen first), down to 90 %: a crowd of new
-        addresses cannot reset the count of a client that reached its limit.
-        """
-        self.limit = limit
-        self.window = window
-        self.max_keys = max_keys
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, amending the response headers."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
 
-    def allow(self, key: str, now: float | None = None) -> bool:
-        """Count a hit for ``key``; ``False`` when it is over the limit (the hit is not counted)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if key not in self._hits and len(self._hits) >= self.max_keys:
-                self._evict(now)
-            hits = self._hits.setdefault(key, deque())
-            self._hits.move_to_end(key)
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                kept = [(k, v) for k, v in headers if k.lower() not in self.names]
+                message["headers"] = kept + self.extra
+            await send(message)
 
-    def _evict(self, now: float) -> None:
-        """Forget expired clients, then the lightest ones, down to 90 % of ``max_keys``."""
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-        excess = len(self._hits) - int(self.max_keys * 0.9)
-        if excess > 0:  # sorted() is stable: among equals, the least recently seen go first
-            for key in sorted(self._hits, key=lambda k: len(self._hits[k]))[:excess]:
-                del self._hits[key]
-
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """Seconds until ``key`` may be counted again (0 when it may now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.get(key)
-            if not hits or len(hits) < self.limit:
-                return 0.0
-            return max(hits[0] + self.window - now, 0.0)
+        await self.app(scope, receive, send_with_headers)
 
 
-class TrustedProxies:
-    """The addresses whose ``X-Forwarded-*`` headers are believed (uvicorn's ``FORWARDED_ALLOW_IPS``).
+class StaffAuth:
+    """HTTP Basic on every path under ``prefix`` when a password is set (any user name)."""
 
-    ``spec`` is ``*`` (everyone) or a comma-separated list of addresses and networks; entries
-    that are neither (a Unix socket path) are ignored.
-    """
+    def __init__(self, app: ASGIApp, password: str | None, prefix: str = "/staff") -> None:
+        """Wrap ``app``; with no ``password`` the staff paths are open."""
+        self.app = app
+        self.password = password
+        self.prefix = prefix.rstrip("/")
 
-    def __init__(self, spec: str = DEFAULT_FORWARDED_ALLOW_IPS) -> None:
-        """Parse ``spec``."""
-        items = [item.strip() for item in spec.split(",") if item.strip()]
-        self.everyone = "*" in items
-        self.networks = []
-        for item in items:
-            try:
-                self.networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                continue
+    def _guarded(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
 
-    def __contains__(self, host: object) -> bool:
-        """Whether ``host`` (an address as text) is trusted."""
-        address = parse_address(host)
-        if address is None:
-            return False
-        return self.everyone or any(address in network for network in self.networks)
-
-    def client(self, forwarded_for: str) -> str | None:
-        """The client address of an ``X-Forwarded-For`` value: the last hop not trusted.
-
-        Returns ``None`` when a hop that must be read is not an IP address.
-        """
-        hops = [hop.strip() for hop in forwarded_for.split(",")]
-        for hop in reversed(hops):
-            address = parse_address(_without_port(hop))
-            if address is None:
-                return None
-            if str(address) not in self or hop is hops[0]:
-                return str(address)
-        return None
-
-
-def parse_address(text: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An IP address, or ``None`` for anything else (a name, garbage, an empty string)."""
-    if not isinstance(text, str) or not text or len(text) > 64:
-        return None
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _without_port(hop: str) -> str:
-    if hop.startswith("[") and "]" in hop:
-        return hop[1 : hop.index("]")]
-    if hop.count(":") == 1:
-        return hop.split(":", 1)[0]
-    return hop
-
-
-def forwarded_allow_ips(environ: dict[str, str] | None = None) -> str:
-    """``FORWARDED_ALLOW_IPS`` from the environment, with uvicorn's default."""
-    env = os.environ if environ is None else environ
-    return env.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse staff requests without the password with a French 401."""
+        if (
+            scope["type"] not in ("http", "websocket")
+            or not self.password
+            or not self._guarded(scope.get("path", ""))
+        ):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        if password_matches(basic_password(header), self.password):
+            await self.app(scope, receive, send)
+            return
+        challenge = {"WWW-Authenticate": f'Basic realm="{STAFF_REALM}", charset="UTF-8"'}
+        await Refusal(401, STAFF_ONLY, challenge).answer(scope, receive, send)

@@ -17,12 +17,13 @@ from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.api import build_router
 from qa.web.assets import CITATION_SCRIPT, CSS, SYSTEM_FONTS, SYSTEM_MONO_FONTS, head_html
 from qa.web.config import WebSettings
+from qa.web.french_page import FrenchPage
 from qa.web.gradio_bodies import GradioBodies
 from qa.web.gradio_routes import AllowedRoutes
-from qa.web.limits import Gate, RateLimit
+from qa.web.limits import Gate, RateLimit, RateLimiter
 from qa.web.logs import OneLine, log_config, one_line, route_gradio_output
-from qa.web.middleware import ForwardedHeaders, FrenchPage, SecurityHeaders, StaffAuth
-from qa.web.security import RateLimiter, TrustedProxies, cors_options, forwarded_allow_ips, frame_ancestors
+from qa.web.proxies import ForwardedHeaders, TrustedProxies, forwarded_allow_ips
+from qa.web.security import SecurityHeaders, StaffAuth, cors_options, frame_ancestors
 from qa.web.service import Assistant, Engine
 from qa.web.staff import build_staff
 from qa.web.timeouts import with_header_timeout

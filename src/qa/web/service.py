@@ -79,7 +79,7 @@ class Assistant:
         """:meth:`ask` in a worker thread, within the gate's limits.
 
         Raises:
-            qa.web.limits.Busy: when the gate refuses or the answer takes too long.
+            qa.web.errors.Refusal: when the gate refuses or the answer takes too long.
             KeyError: when ``article`` is not a loaded article's id.
 
         """

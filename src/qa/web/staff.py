@@ -68,7 +68,7 @@ def matching(rows: list[LoggedQuestion], text: str) -> list[LoggedQuestion]:
 
 
 def build_staff(assistant: Assistant) -> gr.Blocks:
-    """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.middleware``)."""
+    """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.security.StaffAuth``)."""
     title = "Espace équipe — questions sur l'article"
     with gr.Blocks(title=title, analytics_enabled=False) as blocks:
         gr.HTML(

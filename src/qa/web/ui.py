@@ -10,8 +10,8 @@ import gradio as gr
 
 from qa.article import Article
 from qa.feedback import cited_passages
-from qa.web.history import MAX_HISTORY, BadInput, parse_history
-from qa.web.limits import Busy
+from qa.web.errors import Refusal
+from qa.web.history import MAX_HISTORY, parse_history
 from qa.web.render import (
     VOTABLE,
     covered_topics,
@@ -126,14 +126,14 @@ def build_public(assistant: Assistant) -> gr.Blocks:
             """
             try:
                 earlier = parse_history(history, max_chars=assistant.max_question_chars)
-            except BadInput as bad:
-                raise gr.Error(bad.message) from bad
+            except Refusal as refused:
+                raise gr.Error(refused.message) from refused
             if article is not None and (not isinstance(article, str) or article not in assistant.articles):
                 raise gr.Error(unknown_article_message(str(article), articles))
             try:
                 answer, _ = await assistant.ask_async(question, earlier, article)
-            except Busy as busy:
-                raise gr.Error(busy.message) from busy
+            except Refusal as refused:  # the gate: busy or too slow
+                raise gr.Error(refused.message) from refused
             return answer.to_dict()
 
         gr.api(ask, api_name="ask")

@@ -1,0 +1,47 @@
+"""Every refusal of the web layer: one exception, one JSON body.
+
+A refusal is ``{"error": "<message en français>", "detail": <the same>}`` with ``Cache-Control:
+no-store`` and any extra headers (``Retry-After``, ``WWW-Authenticate``): ``error`` for the app's
+own clients, ``detail`` for Gradio's clients (and FastAPI's convention). Routes return
+:meth:`Refusal.response`; ASGI middleware sends :meth:`Refusal.answer`, which closes a WebSocket
+instead (code 1008, policy violation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The JSON error of every refusal: ``status``, the French ``message``, ``headers`` added."""
+    return JSONResponse(
+        {"error": message, "detail": message},
+        status_code=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        media_type="application/json; charset=utf-8",
+    )
+
+
+class Refusal(Exception):
+    """A request refused with an HTTP ``status``, a French ``message`` and extra ``headers``."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        """Keep the status, the message and the headers (``Retry-After``, …)."""
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self) -> JSONResponse:
+        """The refusal as a route's response."""
+        return error_response(self.status, self.message, self.headers)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the refusal from ASGI middleware: the JSON error, or a WebSocket closed."""
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.response()(scope, receive, send)
