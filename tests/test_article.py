@@ -6,7 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, fake_engine_for
+from support.fakes import fake_engine_for
+from support.paths import DATA, SEED
 
 from qa.article import Article, find_articles, load_article, split_sentences
 from qa.engine import load_articles

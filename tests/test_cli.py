@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, FakeEncoder
+from support.fakes import FakeEncoder
+from support.paths import DATA, SEED
 
 import qa.engine
 from qa.answer import Answer, Citation, Scores, Status

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, REPO, SEED, FakeEncoder, fake_engine_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.fakes import FakeEncoder, fake_engine_for
+from support.paths import DATA, REPO, SEED, SHARED_EVAL
 
 from qa.answer import Answer, Status
 from qa.answer_type import AnswerType, expected_type, has_evidence
@@ -46,9 +47,8 @@ HAND_QUESTIONS = [
 
 def eval_questions() -> list[str]:
     files = sorted((REPO / "eval").glob("*.jsonl"))
-    shared = REPO.parent / "shared" / "eval"
-    if shared.is_dir():
-        files += sorted(shared.glob("*.jsonl"))
+    if SHARED_EVAL.is_dir():
+        files += sorted(SHARED_EVAL.glob("*.jsonl"))
     return [q.text for path in files for q in read_questions(path)]
 
 

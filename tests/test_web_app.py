@@ -283,7 +283,8 @@ def test_api_history_and_article_errors(client: TestClient, body: dict, status: 
 def test_gradio_ask_with_history_and_article(tmp_path: Path):
     """Gradio ``/ask`` has the contract of ``POST /api/ask``: history, article, French errors."""
     import httpx
-    from conftest import DATA, SEED, fake_engine_for
+    from support.fakes import fake_engine_for
+    from support.paths import DATA, SEED
 
     engine = fake_engine_for((SEED, DATA / "cafe_sommeil.md"), tmp_path / "index")
     port = free_port()
