@@ -11,12 +11,20 @@ import pytest
 from support.fakes import FakeEncoder, fake_engine_for
 from support.paths import ARTICLES, SEED
 
+from qa.article import Article, load_article
 from qa.engine import Engine, Settings
+
+pytest_plugins = ["support.web"]  # live_app: the real app, launched once per session
 
 
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def seed_article() -> Article:
+    return load_article(SEED)
 
 
 @pytest.fixture(scope="session")

@@ -13,20 +13,12 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from test_web_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    REPO,
-    App,
-    LiveServer,
-    StaticServer,
-    free_port,
-)
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.paths import REPO
+from support.web import App, LiveServer, StaticServer, free_port
 
 from qa.web.config import WebSettings
 from qa.web.server import create_app
-
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

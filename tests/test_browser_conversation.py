@@ -13,14 +13,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.paths import REPO
+from support.web import App, LiveServer, StaticServer, free_port
 from test_browser import Session, ask
-from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, LiveServer, StaticServer, free_port
 
 from qa.engine import Engine, Settings
 from qa.web.config import WebSettings
 from qa.web.server import create_app
-
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")

