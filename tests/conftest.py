@@ -14,7 +14,9 @@ from support.paths import ARTICLES, SEED
 from qa.article import Article, load_article
 from qa.engine import Engine, Settings
 
-pytest_plugins = ["support.web"]  # live_app: the real app, launched once per session
+# Fixtures of the support modules, defined once for every test module: live_app (the real app,
+# launched once per session); browser (Chromium, once per module) and session (a fresh page).
+pytest_plugins = ["support.web", "support.browser"]
 
 
 @pytest.fixture

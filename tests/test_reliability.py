@@ -29,6 +29,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.browser import ask
 from support.fakes import fake_engine_for
 from support.paths import DATA, REPO, SEED
 from support.web import LiveServer, free_port, serving
@@ -1095,40 +1096,17 @@ def test_qa_ask_with_a_full_model_cache_disk_names_the_cache(
 
 # --- the page in a real browser -----------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def page_factory() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium (Debian) is not installed")
-    from support.browser import CHROMIUM_ARGS
-
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def ask_in_page(page: object, question: str) -> None:
-    before = page.locator(".qa-answer").count()
-    box = page.locator("#qa-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator(".qa-answer").nth(before).wait_for(state="visible")
-
 
 @pytest.mark.browser
 @pytest.mark.model
-def test_markdown_and_script_in_a_question_show_as_text(page_factory: object, live_app: object):
-    page = page_factory.new_page()
+def test_markdown_and_script_in_a_question_show_as_text(browser: object, live_app: object):
+    page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.set_default_timeout(30_000)
     page.goto(live_app.url)
     question = "**gras** [clic](javascript:alert(2)) <script>alert(3)</script> <b>x</b>"
-    ask_in_page(page, question)
+    ask(page, question)
     shown = page.locator(".qa-user").last
     assert shown.inner_text() == question
     assert shown.locator("strong, b, a, script").count() == 0
@@ -1139,13 +1117,13 @@ def test_markdown_and_script_in_a_question_show_as_text(page_factory: object, li
 
 
 @pytest.mark.browser
-def test_rate_limit_message_shows_in_french(page_factory: object, seed_engine: Engine, tmp_path: Path):
+def test_rate_limit_message_shows_in_french(browser: object, seed_engine: Engine, tmp_path: Path):
     # 2: loading the page is one counted request (its load event reads ?article=), Bonjour another.
     with live(seed_engine, tmp_path, rate_limit=2) as url:
-        page = page_factory.new_page()
+        page = browser.new_page()
         page.set_default_timeout(30_000)
         page.goto(url)
-        ask_in_page(page, "Bonjour")
+        ask(page, "Bonjour")
         box = page.locator("#qa-question textarea")
         box.fill("Merci")
         box.press("Enter")
