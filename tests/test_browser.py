@@ -14,13 +14,13 @@ from urllib.parse import quote, urlsplit
 import pytest
 from support.browser import CONTRAST, QUESTION, TIMEOUT, Session, ask, needs_chromium
 from support.paths import REPO
+from support.samples import XSS
 from support.web import App, StaticServer, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, needs_chromium]
 
-XSS = "<img src=x onerror=alert(1)>"
 IN_VIEW = "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
 
 

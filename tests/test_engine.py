@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.fakes import FakeEncoder, fake_engine_for
 from support.paths import DATA, REPO, SEED, SHARED_EVAL
+from support.samples import BREADCRUMBS_PAGE
 
 from qa.answer import Answer, Status
 from qa.answer_type import AnswerType, expected_type, has_evidence
@@ -460,11 +461,7 @@ def test_engine_is_reused_across_loads(tmp_path: Path) -> None:
 
 def test_html_breadcrumbs_never_highlight_outside_the_passage(tmp_path: Path) -> None:
     page = tmp_path / "fil.html"
-    page.write_text(
-        "<ul><li>Accueil</li><li>Santé</li></ul><h1>Le café et le sommeil</h1>"
-        "<p>Le café contient de la caféine. Elle retarde le sommeil.</p>",
-        encoding="utf-8",
-    )
+    page.write_text(BREADCRUMBS_PAGE, encoding="utf-8")
     engine = fake_engine_for((page,), tmp_path / "index")
     check_contract(engine, engine.ask("Accueil Santé"))
 

@@ -7,6 +7,8 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
+from support.samples import XSS
+
 from qa.answer import Answer, Citation, Decision, Scores, Status
 from qa.article import Article
 from qa.engine import VAGUE_QUESTION
@@ -25,8 +27,6 @@ from qa.web.render import (
     topic_question,
     unknown_article_message,
 )
-
-XSS = "<img src=x onerror=alert(1)>"
 
 
 def citation(article: Article, section_index: int, sentence_index: int, rank: int = 1) -> Citation:
