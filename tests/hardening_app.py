@@ -13,7 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import SEED, fake_engine_for  # noqa: E402
+from support.fakes import fake_engine_for  # noqa: E402
+from support.paths import SEED  # noqa: E402
 
 from qa.web import server  # noqa: E402
 from qa.web.config import WebSettings  # noqa: E402

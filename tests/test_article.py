@@ -6,7 +6,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, fake_engine_for
+from support.fakes import fake_engine_for
+from support.paths import DATA, SEED
+from support.samples import BREADCRUMBS_PAGE
 
 from qa.article import Article, find_articles, load_article, split_sentences
 from qa.engine import load_articles
@@ -192,11 +194,7 @@ def test_html_article() -> None:
 
 def test_html_list_before_title_stays_inside_header(tmp_path: Path) -> None:
     page = tmp_path / "fil.html"
-    page.write_text(
-        "<ul><li>Accueil</li><li>Santé</li></ul><h1>Le café et le sommeil</h1>"
-        "<p>Le café contient de la caféine. Elle retarde le sommeil.</p>",
-        encoding="utf-8",
-    )
+    page.write_text(BREADCRUMBS_PAGE, encoding="utf-8")
     assert_well_formed(load_article(page))
 
 

@@ -6,17 +6,15 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support.paths import REPO
 
 from qa import bench
 from qa.bench import figures, inprocess, processes, scaling
 from qa.bench import server as bench_server
 from qa.index import exact_index, search_one
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("q", [0, 5, 25, 50, 90, 95, 99, 100])

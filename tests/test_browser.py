@@ -8,92 +8,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from test_web_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    REPO,
-    App,
-    LiveServer,
-    StaticServer,
-    free_port,
-)
-
-from qa.web.config import WebSettings
-from qa.web.server import create_app
-
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
+from support.browser import CONTRAST, QUESTION, TIMEOUT, Session, ask, needs_chromium
+from support.paths import REPO
+from support.samples import XSS
+from support.web import App, StaticServer, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.model,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.model, needs_chromium]
 
-QUESTION = "Quel élément catalyse la dégradation des membranes dans la ferroptose ?"
-XSS = "<img src=x onerror=alert(1)>"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-TIMEOUT = 30_000
 IN_VIEW = "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Session:
-    """A fresh page that records every request and every dialog."""
-
-    def __init__(self, browser: object) -> None:
-        # An English browser: the page must be French anyway.
-        self.context = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="en-US")
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.context.on("request", lambda request: self.requests.append(request.url))
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT)
-        self.page.on("dialog", self._dialog)
-
-    def _dialog(self, dialog: object) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def foreign_requests(self) -> list[str]:
-        return [
-            url
-            for url in self.requests
-            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-            and urlsplit(url).hostname not in LOCAL_HOSTS
-        ]
-
-
-@pytest.fixture
-def session(browser: object) -> Iterator[Session]:
-    opened = Session(browser)
-    yield opened
-    assert opened.foreign_requests() == []
-    opened.context.close()
-
-
-def ask(scope: object, question: str) -> object:
-    """Type a question in the chat of ``scope`` (page or frame), press Enter; the new reply."""
-    before = scope.locator(".qa-answer").count()
-    box = scope.locator("#qa-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    reply = scope.locator(".qa-answer").nth(before)
-    reply.wait_for(state="visible")
-    return reply
 
 
 def check_cited_answer_and_article_view(scope: object) -> None:
@@ -170,22 +98,6 @@ def test_keyboard_only(session: Session, live_app: App):
     page.keyboard.press("Enter")
     page.locator(".qa-article .qa-hit-key").first.wait_for(state="visible")
     assert page.evaluate("document.activeElement.closest('.qa-article') !== null")
-
-
-CONTRAST = """el => {
-  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  let bg = null;
-  for (let node = el; node && !bg; node = node.parentElement) {
-    const c = rgb(getComputedStyle(node).backgroundColor);
-    if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) bg = c.slice(0, 3);
-  }
-  const fg = lum(rgb(getComputedStyle(el).color)), back = lum(bg || [255, 255, 255]);
-  return (Math.max(fg, back) + 0.05) / (Math.min(fg, back) + 0.05);
-}"""
 
 
 def test_readable_contrast(session: Session, live_app: App):
@@ -267,10 +179,7 @@ def test_staff_page_shows_scores_and_log(session: Session, live_app: App):
 
 
 def test_staff_page_behind_a_password(browser: object, real_engine: object, tmp_path: Path):
-    port = free_port()
-    settings = WebSettings(port=port, staff_password="s3cret", feedback_db=tmp_path / "f.sqlite3")
-    server = LiveServer(create_app(real_engine, settings), port).start()
-    try:
+    with serving(real_engine, tmp_path / "f.sqlite3", staff_password="s3cret") as server:
         anonymous = browser.new_context()
         with pytest.raises(playwright_api.Error, match="AUTH"):
             anonymous.new_page().goto(server.url + "staff/")
@@ -287,5 +196,3 @@ def test_staff_page_behind_a_password(browser: object, real_engine: object, tmp_
             page.get_by_role("link", name="Télécharger le journal (CSV)").click()
         assert download.value.suggested_filename == "questions.csv"
         staff.close()
-    finally:
-        server.stop()

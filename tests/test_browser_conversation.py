@@ -13,23 +13,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_browser import Session, ask
-from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, LiveServer, StaticServer, free_port
+from support.browser import Session, ask, needs_chromium
+from support.paths import ARTICLES, DATA, REPO
+from support.web import App, StaticServer, serving
 
 from qa.engine import Engine, Settings
-from qa.web.config import WebSettings
-from qa.web.server import create_app
 
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.model,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.model, needs_chromium]
 
 FIRST = "Que sait-on sur l'indole-3-carbinol ?"
 FOLLOW_UP = "Et sans elle, que se passe-t-il ?"
@@ -39,34 +31,13 @@ SEED_ID = "000_77dfe58a8330a326"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def session(browser: object) -> Iterator[Session]:
-    opened = Session(browser)
-    yield opened
-    assert opened.foreign_requests() == []
-    opened.context.close()
-
-
-@pytest.fixture(scope="module")
 def two_articles(real_encoder: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The real app over the seed article and the coffee article."""
     folder = tmp_path_factory.mktemp("two")
-    settings = Settings(
-        articles=(REPO / "articles", REPO / "tests" / "data" / f"{CAFE}.md"), index_dir=folder / "index"
-    )
+    settings = Settings(articles=(ARTICLES, DATA / f"{CAFE}.md"), index_dir=folder / "index")
     engine = Engine.load(settings, encoder=real_encoder)
-    port = free_port()
-    web = WebSettings(port=port, rate_limit=10_000, feedback_db=folder / "feedback.sqlite3")
-    server = LiveServer(create_app(engine, web), port).start()
-    yield App(server.url, web, server)
-    server.stop()
+    with serving(engine, folder / "feedback.sqlite3", rate_limit=10_000) as app:
+        yield app
 
 
 def first_section(reply: object) -> str:

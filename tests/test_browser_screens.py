@@ -10,26 +10,19 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_browser import CONTRAST, QUESTION
-from test_web_support import CHROMIUM, CHROMIUM_ARGS, REPO, App, StaticServer
+from support.browser import CONTRAST, QUESTION, TIMEOUT, needs_chromium
+from support.browser import ask as ask_now
+from support.paths import REPO
+from support.web import App, StaticServer
 
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.model,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.model, needs_chromium]
 
-TIMEOUT = 30_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENS = {"ordinateur": DESKTOP, "téléphone": PHONE}
@@ -46,14 +39,6 @@ ENGLISH = (
     "Use via API",
     "Built with Gradio",
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +59,8 @@ def open_page(browser: object, scheme: str = "light", screen: dict | None = None
 
 
 def ask(page: object, question: str) -> object:
-    before = page.locator(".qa-answer").count()
-    box = page.locator("#qa-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    reply = page.locator(".qa-answer").nth(before)
-    reply.wait_for(state="visible")
+    """The new reply to ``question``, once the page has scrolled to it."""
+    reply = ask_now(page, question)
     time.sleep(0.4)  # the page script scrolls after the next frame
     return reply
 

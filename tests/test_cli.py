@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, FakeEncoder
+from support.fakes import FakeEncoder
+from support.paths import DATA, SEED
 
 import qa.engine
 from qa.answer import Answer, Citation, Scores, Status
@@ -15,9 +16,7 @@ from qa.cli import format_answer, run
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No QA_* settings from the caller's shell; the fake encoder wherever the CLI loads a model."""
-    for name in ("QA_ARTICLES", "QA_INDEX_DIR", "QA_MODEL", "QA_MAX_CHARS"):
-        monkeypatch.delenv(name, raising=False)
+    """The fake encoder wherever the CLI loads a model (conftest clears the QA_* settings)."""
     monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", lambda model: FakeEncoder())
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA, SEED, fake_engine_for
+from support.fakes import fake_engine_for
+from support.paths import DATA, SEED
 
 from qa.answer import Status
 from qa.conversation import MAX_TURNS, history_text

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEED, FakeEncoder, fake_engine_for
+from support.fakes import FakeEncoder, fake_engine_for
+from support.paths import SEED
 
 from qa.datasets import Question, read_dataset, read_piaf, read_questions, read_squad
 from qa.evalsuite import MemoEncoder, run_suite

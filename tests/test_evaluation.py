@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
 from qa.answer import Answer, Citation, Scores, Status
 from qa.evaluation import (
@@ -207,7 +208,7 @@ def test_read_questions_rejects_bad_lines(tmp_path: Path, line: str) -> None:
 
 
 def test_repository_question_files_are_well_formed() -> None:
-    root = Path(__file__).resolve().parents[1] / "eval"
+    root = REPO / "eval"
     files = sorted(root.glob("*.jsonl"))
     assert files
     for path in files:

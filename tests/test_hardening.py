@@ -22,7 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_web_support import REPO, free_port
+from support.paths import REPO
+from support.web import free_port
 
 from qa.web.history import MAX_CHAT_CHARS, MAX_CHAT_MESSAGES, MAX_MESSAGE_CHARS
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, SEED, FakeEncoder
+from support.fakes import FakeEncoder
+from support.paths import DATA, SEED
 
 from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings

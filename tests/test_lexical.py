@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SEED
+from support.paths import SEED
 
 from qa.article import load_article
 from qa.lexical import TYPO_WEIGHT, LexicalIndex

@@ -14,9 +14,8 @@ from types import ModuleType
 
 import httpx
 import pytest
-from test_web_support import REPO, App
-
-pytest_plugins = ["test_web_support"]  # live_app: the real app, launched once per session
+from support.paths import REPO
+from support.web import App
 
 pytestmark = pytest.mark.model
 

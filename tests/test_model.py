@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEED
+from support.paths import SEED
 
 from qa.article import load_article
 from qa.encoder import vector_fingerprint

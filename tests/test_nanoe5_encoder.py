@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARTICLES, REPO
+from support.paths import ARTICLES, REPO
 
 import qa.engine
 from qa.encoder import SentenceTransformerEncoder

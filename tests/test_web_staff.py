@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from support.samples import XSS
+
 from qa.feedback import LoggedQuestion
 from qa.web.staff import LOG_HEADERS, STATUS_CHOICES, log_rows, matching, render_log
-
-XSS = "<img src=x onerror=alert(1)>"
 
 
 def logged(question: str, status: str, highlight: str | None = None) -> LoggedQuestion:

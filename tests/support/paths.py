@@ -1,0 +1,11 @@
+"""Where the repository, its articles, the test data and the shared evaluation sets are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ARTICLES = REPO / "articles"
+SEED = ARTICLES / "000_77dfe58a8330a326.txt"
+DATA = REPO / "tests" / "data"
+SHARED_EVAL = REPO.parent / "shared" / "eval"  # beside the checkout, not in git
