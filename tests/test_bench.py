@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from support.paths import REPO
 
-from qa import bench
-from qa.bench import figures, inprocess, processes, scaling
-from qa.bench import server as bench_server
+from bench import harness
+from bench.harness import figures, inprocess, processes, scaling
+from bench.harness import server as bench_server
 from qa.index import exact_index, search_one
 
 
@@ -159,14 +159,14 @@ def test_cpu_seconds_of_this_process() -> None:
 
 
 def test_parse_quick_defaults() -> None:
-    quick = bench.parse(["--quick"])
+    quick = harness.parse(["--quick"])
     assert quick.sizes == [1_000, 10_000] and quick.clients == [1, 4]
     assert "workers" not in quick.only
-    full = bench.parse([])
+    full = harness.parse([])
     assert full.sizes == [1_000, 10_000, 100_000] and full.clients == [1, 4, 16]
     assert "workers" in full.only and full.workers == 2
-    assert bench.parse(["--quick", "--workers", "3"]).workers == 3
-    assert bench.parse(["--only", "workers"]).workers == 2
+    assert harness.parse(["--quick", "--workers", "3"]).workers == 3
+    assert harness.parse(["--only", "workers"]).workers == 2
 
 
 @pytest.mark.model

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from support.fakes import FakeEncoder
-from support.paths import DATA, SEED
+from support.paths import DATA, REPO, SEED
 
+import qa.cli
 import qa.engine
 from qa.answer import Answer, Citation, Scores, Status
 from qa.cli import format_answer, run
@@ -238,6 +242,37 @@ def test_bench_has_its_own_help(capsys: pytest.CaptureFixture[str]) -> None:
         run(["bench", "--help"])
     assert caught.value.code == 0
     assert capsys.readouterr().out.startswith("usage: qa bench")
+
+
+def test_bench_is_found_in_the_checkout_and_stays_out_of_the_library(tmp_path: Path) -> None:
+    """``import qa`` and its modules load no benchmark; ``qa bench`` finds bench/ from any directory."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    code = (  # every module of the library
+        "import sys, pkgutil, importlib, qa; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(qa.__path__, 'qa.')]; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'bench'))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stderr[-2000:]
+    helped = subprocess.run(
+        [sys.executable, "-c", "from qa.cli import main; main()", "bench", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: qa bench"), helped.stderr[-2000:]
+
+
+def test_bench_outside_a_checkout_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(qa.cli, "__file__", str(tmp_path / "site-packages" / "qa" / "cli.py"))
+    monkeypatch.chdir(tmp_path)
+    assert run(["bench", "--quick"]) == 2
+    assert "qa bench : erreur : " in capsys.readouterr().err
 
 
 def test_batch_lines_may_be_conversations(

