@@ -1,4 +1,8 @@
-"""The ``qa`` command line: build the index, ask questions, evaluate. Parses arguments and prints."""
+"""The ``qa`` command line: build the index, ask questions, evaluate. Parses arguments and prints.
+
+Longer than 250 lines on purpose: the commands' argument parsers and their French help are
+declared together; each command's work is a short function calling the library.
+"""
 
 from __future__ import annotations
 

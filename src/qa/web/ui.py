@@ -1,4 +1,8 @@
-"""The public page (Gradio Blocks): the chat, the article, and the named ``/ask`` API endpoint."""
+"""The public page (Gradio Blocks): the chat, the article, and the named ``/ask`` API endpoint.
+
+Longer than 250 lines on purpose: one Gradio Blocks layout, whose events must be wired inside the
+same ``with gr.Blocks()`` context as the components they read and write.
+"""
 
 from __future__ import annotations
 
