@@ -11,7 +11,7 @@ It prints, per endpoint: requests answered, throughput, latency p50/p95/p99/max,
 contract and, with ``--pid``, the server's resident memory (VmRSS) before, during and after.
 Uses only the standard library, httpx and gradio_client, so that it runs from the app's venv.
 
-Longer than 250 lines on purpose: a self-contained load-test script, run by hand (docs/scaling.md).
+Longer than 250 lines on purpose: a self-contained load-test script, run by hand (docs/reliability.md).
 """
 
 from __future__ import annotations
