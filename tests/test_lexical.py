@@ -70,6 +70,19 @@ def test_analyse_reports_matches(index: LexicalIndex) -> None:
     assert terms["2025"].stem is None
 
 
+def test_words_french_lacks_are_read_as_slips() -> None:
+    index = LexicalIndex(
+        ["Les patients hospitalisés.", "L'Occident découvre la peinture.", "Ils vont aller voter."]
+    )
+    terms = {t.word: t for t in index.analyse("pouruqoi loccident hsopitalisation algerie")}
+    assert "pouruqoi" not in terms  # a misspelt "pourquoi" says nothing about the topic
+    assert terms["loccident"].stem == index.analyse("occident")[0].stem  # "l'occident" unspaced
+    assert terms["hsopitalisation"].stem == index.analyse("hospitalisés")[0].stem
+    assert terms["loccident"].weight == terms["hsopitalisation"].weight == TYPO_WEIGHT
+    # a French word the corpus lacks is not a slip of a near stem ("algerie" / "aller")
+    assert terms["algerie"].stem is None
+
+
 def test_analyse_deduplicates_words(index: LexicalIndex) -> None:
     assert [t.word for t in index.analyse("fer fer Fer")] == ["fer"]
 

@@ -2,7 +2,9 @@
 
 Query words are folded (accents, case, elisions), stop words dropped, and stemmed. A word whose
 stem the corpus does not know is matched to a known word it is a plausible misspelling of
-(:func:`qa.textnorm.is_typo_of`), at a discount. The same statistics give the *coverage* of a
+(:func:`qa.textnorm.is_typo_of`), at a discount. A word French does not know at all may also be a
+slip of another form (:meth:`LexicalIndex._slip_of`), or a misspelt function word ("pouruqoi"),
+then dropped. The same statistics give the *coverage* of a
 question: the share of its information (IDF-weighted) that the corpus contains at all, which is
 the strongest single signal that the article does not answer it.
 """
@@ -15,12 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.textnorm import content_words, is_typo_of, stem, surface_forms
+from qa.textnorm import ELIDED, STOP_WORDS, content_words, is_typo_of, stem, surface_forms
 from qa.wordinfo import informativeness
 
 K1 = 1.2
 B = 0.75
 TYPO_WEIGHT = 0.8  # a corrected word counts a little less than one spelled as in the article
+UNKNOWN = 6.0  # informativeness from which French hardly knows a word: a slip, or a rare name
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class LexicalIndex:
         self._by_initial: dict[str, list[tuple[str, str]]] = {}
         for word, word_stem in surface.items():
             self._by_initial.setdefault(word[0], []).append((word, word_stem))
+        self._stems_by_initial: dict[str, set[str]] = {}
+        for term in self.df:
+            self._stems_by_initial.setdefault(term[:1], set()).add(term)
 
     def idf(self, term: str | None) -> float:
         """BM25 inverse document frequency; a term the corpus lacks gets the largest value."""
@@ -76,15 +82,34 @@ class LexicalIndex:
             word_stem = stem(word)
             if word_stem in self.df:
                 terms.append(QueryTerm(word, word_stem, 1.0, info))
-                continue
-            known = self._by_initial.get(word[0], [])
-            candidates = [s for w, s in known if is_typo_of(word, w)]
-            if candidates:
-                best = max(candidates, key=lambda s: self.df[s])
-                terms.append(QueryTerm(word, best, TYPO_WEIGHT, info))
-            else:
+            elif corrected := self._typo_of(word) or (info >= UNKNOWN and self._slip_of(word)):
+                terms.append(QueryTerm(word, corrected, TYPO_WEIGHT, info))
+            elif not (info >= UNKNOWN and _misspelt_stop_word(word)):
                 terms.append(QueryTerm(word, None, 0.0, info))
         return terms
+
+    def _typo_of(self, word: str) -> str | None:
+        """The most frequent corpus stem of a word that ``word`` plausibly misspells."""
+        candidates = [s for w, s in self._by_initial.get(word[0], []) if is_typo_of(word, w)]
+        return max(candidates, key=lambda s: self.df[s]) if candidates else None
+
+    def _slip_of(self, word: str) -> str | None:
+        """The corpus stem behind a word French lacks, read as a slip of another form.
+
+        Its stem misspells a known stem ("hsopitalisation": "hopital"), or it is an elision typed
+        without its apostrophe ("loccident": "occident"). Only for unknown words: a French word
+        the corpus lacks ("algérie") is not a slip of a near stem ("aller").
+        """
+        word_stem = stem(word)
+        if len(word_stem) >= 5:
+            candidates = [s for s in self._stems_by_initial.get(word[0], ()) if is_typo_of(word_stem, s)]
+            if candidates:
+                return max(candidates, key=lambda s: self.df[s])
+        for elided in ELIDED:
+            rest = word[len(elided) :]
+            if word.startswith(elided) and len(rest) >= 4 and rest[0] in "aeiouyh" and stem(rest) in self.df:
+                return stem(rest)
+        return None
 
     def scores(self, terms: list[QueryTerm]) -> np.ndarray:
         """BM25 score of every document for analysed query terms."""
@@ -104,6 +129,11 @@ class LexicalIndex:
         if total == 0:
             return 0.0
         return sum(t.weight * self.idf(t.stem) for t in terms if t.stem) / total
+
+
+def _misspelt_stop_word(word: str) -> bool:
+    """Whether ``word`` is a misspelt function word ("pouruqoi", "comemnt")."""
+    return any(len(s) >= 5 and is_typo_of(word, s) for s in STOP_WORDS)
 
 
 def coverage_in(terms: list[QueryTerm], vocabulary: set[str]) -> float:

@@ -12,7 +12,8 @@ import snowballstemmer
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
-ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)")
+ELIDED = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu", "l", "d", "j", "m", "n", "s", "t", "c")
+ELISION = re.compile(rf"^(?:{'|'.join(ELIDED)})'(?=\w)")
 LONGEST_WORD = 40  # a longer "word" is noise (a URL, a key mash) and never matches anything
 
 # Function words of French and English questions: they carry no topic. English is listed because
