@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from support.browser import ask
 from support.fakes import fake_engine_for
 from support.paths import DATA, REPO, SEED
-from support.web import LiveServer, free_port, serving
+from support.web import LiveServer, app_process, free_port, serving
 
 from qa.article import load_article
 from qa.bundled import reader
@@ -958,25 +958,7 @@ def test_app_starts_on_an_empty_model_cache_and_a_truncated_index(
         "PYTHONIOENCODING": "utf-8",
     }
     log = tmp_path / "app.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "app.py did not start"
-            try:
-                httpx.get(url + "healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.5)
+    with app_process(env, log, port) as url:
         answer = httpx.post(url + "api/ask", json={"question": "leucemie fer"}, timeout=60).json()
         assert answer["status"] == "answered"
         forging = httpx.post(url + "api/ask", json={"question": "fer\r\nINFO: faux"}, timeout=60)
@@ -987,9 +969,6 @@ def test_app_starts_on_an_empty_model_cache_and_a_truncated_index(
             httpx.get(url + "staff/export.csv", headers={"Authorization": f"Basic {token}"}).status_code
             == 200
         )
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     # rebuilt and saved whole, with a model converted afresh that gives the same vectors
     load(index, articles_as_the_app_reads_them(monkeypatch), real_engine.encoder)
     assert (tmp_path / "empty-cache" / "models").is_dir()

@@ -5,16 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from gradio_client import Client
-from support.paths import REPO
-from support.web import App, free_port
+from support.web import App, app_process, free_port
 
 pytestmark = pytest.mark.model
 
@@ -89,32 +85,11 @@ def test_app_py_serves_on_the_configured_address(tmp_path: Path):
         "GRADIO_SERVER_PORT": "1",
         "QA_FEEDBACK_DB": str(tmp_path / "f.sqlite3"),
     }
-    log = tmp_path / "app.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"app.py did not start: {log.read_text()[-2000:]}")
-        assert health.json()["articles"] == 1
-        page = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": "text/html"})
+    with app_process(env, tmp_path / "app.log", port, timeout=120) as url:
+        assert httpx.get(url + "healthz").json()["articles"] == 1
+        page = httpx.get(url, headers={"Accept": "text/html"})
         assert 'lang="fr"' in page.text[:500]
         assert (tmp_path / "f.sqlite3").exists()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_follow_up_through_gradio_client(client: Client, live_app: App):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import http.server
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,11 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
 from qa.web.config import WebSettings
 from qa.web.server import create_app
+from support.paths import REPO
 
 
 def free_port() -> int:
@@ -29,6 +33,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def app_process(env: dict[str, str], log: Path, port: int, timeout: float = 240) -> Iterator[str]:
+    """``python app.py --port PORT`` with ``env``, output to ``log``: its URL once ``/healthz`` answers.
+
+    Fails the test with the end of the log when the app exits or is not ready within ``timeout``.
+    """
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"app.py did not start: {log.read_text()[-3000:]}")
+            try:
+                httpx.get(url + "healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 class LiveServer:
