@@ -503,6 +503,8 @@ def test_expected_type(question: str, kind: AnswerType | None) -> None:
         (AnswerType.DATE, "Publié le 4 février 2026", True),
         (AnswerType.DATE, "il y a 1 jour", True),
         (AnswerType.DATE, "3 min de lecture", True),
+        (AnswerType.DATE, "Les premières cuillères datent du XVIe siècle.", True),  # a century
+        (AnswerType.DATE, "Il arrive à Rouen en 1572.", True),
         (AnswerType.DATE, "Les résultats sont prometteurs.", False),
         (AnswerType.PRICE, "Le traitement coûte 300 €.", True),
         (AnswerType.PRICE, "Il est remboursé par la Sécurité sociale.", True),

@@ -82,7 +82,7 @@ _NUMBER_WORDS = (
 )
 _EVIDENCE = {
     AnswerType.DATE: re.compile(
-        rf"\b(1[89]\d\d|20\d\d|{_MONTHS}|il y a \d+|hier|aujourd'hui"
+        rf"\b(1\d\d\d|20\d\d|{_MONTHS}|il y a \d+|hier|aujourd'hui|[ivx]+e siecles?|siecles?"
         r"|\d{1,2}/\d{1,2}|an|ans|annee|annees|mois|semaines?|jours?|heures?|min|minutes?)\b"
     ),
     AnswerType.PRICE: re.compile(r"(€|\$|\b(euros?|dollars?|gratuite?|remboursee?|prix|cout)\b)"),
