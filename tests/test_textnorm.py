@@ -78,6 +78,8 @@ def test_content_words_remove_stop_words() -> None:
     ]
     assert content_words("What does the article say about leukemia?") == ["leukemia"]
     assert content_words("indole 3 carbinol") == ["indole", "3", "carbinol"]
+    # a quiz's instructions are about the text, not the topic
+    assert content_words("Citez la molécule mentionnée dans le texte.") == ["molecule"]
     assert content_words("x y z") == []
 
 
