@@ -77,11 +77,12 @@ class Tokenizer:
         self.bos, self.eos, self.unk = int(h["bos"]), int(h["eos"]), int(h["unk"])
         self.scores = image.scores
         self.unk_score = float(self.scores.min()) - 10.0
-        self.longest = max(len(p) for p in image.pieces)
-        encoded = [p.encode() for p in image.pieces]
-        self._bytes = b"".join(encoded)
-        self._starts = np.cumsum([0] + [len(p) for p in encoded], dtype=np.int64)
-        hashes = np.fromiter((hash(p) for p in image.pieces), np.int64, len(image.pieces))
+        self._bytes, self._starts = image.piece_bytes, image.piece_offsets
+        hashes, self.longest = np.empty(len(self.scores), np.int64), 0
+        starts = self._starts.tolist()
+        for n, (a, b) in enumerate(zip(starts, starts[1:], strict=False)):
+            piece = self._bytes[a:b].decode()  # one at a time: a list of them takes 25 MB
+            hashes[n], self.longest = hash(piece), max(self.longest, len(piece))
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
         self.table = {chr(c): "".join(map(chr, out)) for c, out in image.normalisation.items()}

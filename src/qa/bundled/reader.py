@@ -39,10 +39,17 @@ class Image:
 
     data: bytes | mmap.mmap
     header: dict[str, float]
-    pieces: list[str]
+    piece_bytes: bytes  # the vocabulary's pieces in UTF-8, end to end
+    piece_offsets: np.ndarray  # where each piece starts in piece_bytes, then where the last ends
     scores: np.ndarray
     normalisation: dict[int, tuple[int, ...]]
     tensors: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, offset, nbytes)
+
+    @property
+    def pieces(self) -> list[str]:
+        """The vocabulary's pieces, decoded (a new list of 250,000 strings at each call)."""
+        starts = self.piece_offsets.tolist()
+        return [self.piece_bytes[a:b].decode("utf-8") for a, b in zip(starts, starts[1:], strict=False)]
 
 
 def bundled_image_path() -> Path:
@@ -80,7 +87,6 @@ def read_image(path: Path, mapped: bool = False) -> Image:
     pos += 4 * n_pieces
     blob = data[pos : pos + blob_len]
     pos += blob_len
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
     normalisation, pos = _read_normalisation(data, pos)
     tensors = _read_tensor_directory(data, pos)
     header = dict(
@@ -97,7 +103,7 @@ def read_image(path: Path, mapped: bool = False) -> Image:
         pad=pad,
         unk=unk,
     )
-    return Image(data, header, pieces, scores, normalisation, tensors)
+    return Image(data, header, blob, offsets, scores, normalisation, tensors)
 
 
 def _read_normalisation(data: bytes, pos: int) -> tuple[dict[int, tuple[int, ...]], int]:
