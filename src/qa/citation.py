@@ -7,6 +7,8 @@ together when their pair matches clearly better than any one alone.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from qa.answer import Citation, Scores
@@ -45,10 +47,14 @@ def cite(
     )
 
 
-def highlight(
+def candidates(
     corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
-) -> Span:
-    """The sentence (or pair of sentences) of passage ``i`` closest to the question."""
+) -> list[tuple[Span, float]]:
+    """Every sentence of passage ``i``, then every pair of neighbours, with its highlight score.
+
+    A sentence scores its unit's cosine plus the question's words it holds; a pair, the same less
+    ``highlight_pair_margin``, so that it wins only when clearly better than any one sentence.
+    """
     passage = corpus.passage(i)
     scores = {
         (u.kind, u.start, u.end): float(unit_scores[j])
@@ -59,14 +65,27 @@ def highlight(
     total = sum(wanted.values()) or 1.0
     overlaps = [sum(v for k, v in wanted.items() if k in stems) / total for stems in corpus.sentence_stems[i]]
     weight = tuning.highlight_lexical_weight
-    best, best_score = passage.sentences[0], -np.inf
-    for span, overlap in zip(passage.sentences, overlaps, strict=True):
-        score = scores.get(("sentence", span.start, span.end), -1.0) + weight * overlap
-        if score > best_score:
-            best, best_score = span, score
+    out = [
+        (span, scores.get(("sentence", span.start, span.end), -1.0) + weight * overlap)
+        for span, overlap in zip(passage.sentences, overlaps, strict=True)
+    ]
     pairs = zip(passage.sentences, passage.sentences[1:], overlaps, overlaps[1:], strict=False)
     for first, second, left, right in pairs:
         score = scores.get(("pair", first.start, second.end), -1.0) + weight * max(left, right)
-        if score > best_score + tuning.highlight_pair_margin:
-            best, best_score = Span(first.start, second.end), score - tuning.highlight_pair_margin
-    return best
+        out.append((Span(first.start, second.end), score - tuning.highlight_pair_margin))
+    return out
+
+
+def highlight(
+    corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
+) -> Span:
+    """The sentence (or pair of sentences) of passage ``i`` closest to the question: the first best."""
+    return max(candidates(corpus, tuning, i, unit_scores, terms), key=lambda c: c[1])[0]
+
+
+def highlight_margin(
+    corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
+) -> float:
+    """How far passage ``i``'s highlight leads the next candidate: the gap a tie would close."""
+    scores = sorted((s for _, s in candidates(corpus, tuning, i, unit_scores, terms)), reverse=True)
+    return scores[0] - scores[1] if len(scores) > 1 else math.inf

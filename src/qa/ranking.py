@@ -12,6 +12,7 @@ follow the shape of a news article:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,18 @@ class Ranking:
     def best_dense(self) -> float:
         """The best unit cosine among the ranked passages."""
         return float(self.dense[self.order].max()) if len(self.order) else -1.0
+
+    def margin(self, among: np.ndarray | None = None, by: np.ndarray | None = None) -> float:
+        """How far the first passage leads the next in fused score: the gap a tie would close.
+
+        ``among`` (a flag per passage): only those passages compete. ``by`` (a label per passage):
+        passages labelled as the first (its article) are not its rivals. ``inf`` without a rival.
+        """
+        order = self.order if among is None else self.order[among[self.order]]
+        if not len(order):
+            return math.inf
+        rivals = order[1:] if by is None else order[by[order] != by[order[0]]]
+        return float(self.fused[order[0]] - self.fused[rivals[0]]) if len(rivals) else math.inf
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:

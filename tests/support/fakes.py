@@ -17,7 +17,7 @@ class FakeEncoder:
     Deterministic (CRC32, not ``hash``), and meaningful enough that texts sharing words are close.
 
     ``version`` changes the fingerprint (a "changed model"); ``passage_calls`` counts embeddings
-    of passages, to tell a loaded index from a rebuilt one.
+    of passages, to tell a loaded index from a rebuilt one; ``query_calls``, of questions.
     """
 
     name = "fake"
@@ -26,6 +26,7 @@ class FakeEncoder:
     def __init__(self, version: int = 1) -> None:
         self.version = version
         self.passage_calls = 0
+        self.query_calls = 0
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)
@@ -40,6 +41,7 @@ class FakeEncoder:
         return np.stack([self._vector(t) for t in texts]).astype(np.float32).reshape(-1, self.dimension)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        self.query_calls += 1
         return self._encode(texts)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
@@ -48,6 +50,27 @@ class FakeEncoder:
 
     def fingerprint(self) -> str:
         return f"fake-v{self.version}"
+
+
+class ApproximateFake(FakeEncoder):
+    """The fake encoder with its question vectors nudged by ``noise``; the fake itself is exact.
+
+    An approximate encoder (:class:`qa.encoder.Approximate`) whose error is ``exact_margin``.
+    """
+
+    def __init__(self, exact_margin: float, noise: float = 0.0) -> None:
+        super().__init__()
+        self.exact_margin = exact_margin
+        self.noise = noise
+        self.exact_encoder = FakeEncoder()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        vectors = super().encode_queries(texts)
+        vectors[:, 1:] += self.noise
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def exact(self) -> FakeEncoder:
+        return self.exact_encoder
 
 
 def fake_engine_for(articles: tuple[Path, ...], index_dir: Path, **settings: object) -> Engine:

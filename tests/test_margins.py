@@ -1,0 +1,122 @@
+"""An answer's margins, and the exact vector for the choices closer than the encoder's error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support.fakes import ApproximateFake, FakeEncoder
+from support.paths import ARTICLES, REPO
+
+from qa.answer import Answer
+from qa.citation import candidates, highlight, highlight_margin
+from qa.decision import Evidence, margin
+from qa.encoder import Approximate
+from qa.engine import Engine, Settings, Tuning
+from qa.ranking import Ranking, rank
+
+QUESTIONS = [
+    json.loads(line)["q"]
+    for path in sorted((REPO / "eval").glob("*.jsonl"))
+    for line in path.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+
+
+def seen(answer: Answer) -> tuple:
+    """What a reader sees: the status, the message, and each passage with its highlight."""
+    spans = [(p.article, p.start, p.end, p.highlight_start, p.highlight_end) for p in answer.passages]
+    return answer.status, answer.message, spans
+
+
+def ranking(fused: list[float]) -> Ranking:
+    scores = np.array(fused, dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")
+    return Ranking(order, scores, np.zeros_like(scores), scores, np.zeros(0, dtype=np.float32))
+
+
+def test_ranking_margin_is_the_lead_of_the_first_passage() -> None:
+    assert ranking([0.5, 0.25, 0.75]).margin() == pytest.approx(0.25)
+    assert ranking([0.5, 0.5]).margin() == 0.0  # a tie: either could come first
+    assert ranking([0.5]).margin() == math.inf
+    among = np.array([True, True, False])
+    assert ranking([0.5, 0.25, 0.75]).margin(among=among) == pytest.approx(0.25)
+    assert ranking([0.5, 0.25, 0.75]).margin(among=np.zeros(3, dtype=bool)) == math.inf
+    articles = np.array([0, 1, 0])  # passage 0 is of the first's article: no rival
+    assert ranking([0.5, 0.25, 0.75]).margin(by=articles) == pytest.approx(0.5)
+
+
+def test_decision_margin_is_the_distance_to_whichever_threshold_applies() -> None:
+    tuning = Tuning()
+    english = Evidence(dense=0.81, coverage=0.0, contrast=0.0, missing=0.0, english=True)
+    assert margin(english, tuning) == pytest.approx(0.81 - tuning.english_threshold)
+    french = Evidence(dense=0.9, coverage=0.5, contrast=0.01, missing=0.0, english=False)
+    support = 0.9 + tuning.coverage_credit * 0.5 + tuning.contrast_credit * 0.01
+    assert margin(french, tuning) == pytest.approx(abs(support - tuning.support_threshold))
+
+
+def test_highlight_is_the_first_best_candidate_by_its_margin(seed_engine: Engine) -> None:
+    corpus, tuning = seed_engine.corpus, seed_engine.tuning
+    for question in QUESTIONS[:30]:
+        terms = corpus.lexical.analyse(question)
+        vector = seed_engine.encoder.encode_queries([question])[0]
+        ranked = rank(corpus, vector, terms, tuning, metadata=False)
+        i, units = int(ranked.order[0]), ranked.unit_scores
+        scored = candidates(corpus, tuning, i, units, terms)
+        best = max(s for _, s in scored)
+        assert highlight(corpus, tuning, i, units, terms) == next(span for span, s in scored if s == best)
+        rest = sorted((s for _, s in scored), reverse=True)[1:2]
+        assert highlight_margin(corpus, tuning, i, units, terms) == (best - rest[0] if rest else math.inf)
+
+
+@pytest.fixture
+def noisy(tmp_path: Path) -> tuple[Engine, Engine]:
+    """An engine whose encoder is approximate (noise 0.3), and the same one with the exact encoder."""
+    settings = Settings(articles=(ARTICLES,), index_dir=tmp_path / "index")
+    engine = Engine.load(settings, encoder=ApproximateFake(exact_margin=0.0, noise=0.3))
+    return engine, Engine(engine.articles, FakeEncoder(), engine.index, settings)
+
+
+def test_a_choice_closer_than_the_encoders_error_is_made_from_the_exact_vector(
+    noisy: tuple[Engine, Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, exact = noisy
+    encoder = engine.encoder
+    assert isinstance(encoder, Approximate)
+    question = QUESTIONS[0]
+    _, closest = engine._answer_with(encoder.encode_queries([question])[0], question, question, None)
+    assert 0 < closest < math.inf
+    encoder.exact_margin = closest  # the closest choice is not closer than the error: it stands
+    engine.ask(question)
+    assert encoder.exact_encoder.query_calls == 0
+    encoder.exact_margin = closest * 1.001
+    caplog.set_level(logging.DEBUG, logger="qa.engine")
+    answer = engine.ask(question)
+    assert encoder.exact_encoder.query_calls == 1
+    assert answer == exact.ask(question)
+    assert any("exactement" in r.getMessage() for r in caplog.records)
+
+
+def test_every_answer_is_the_exact_one_when_every_choice_is_too_close(noisy: tuple[Engine, Engine]) -> None:
+    engine, exact = noisy
+    differ = [q for q in QUESTIONS if seen(engine.ask(q)) != seen(exact.ask(q))]
+    assert differ, "the noise is meant to change some answers"
+    engine.encoder.exact_margin = math.inf  # every choice between two passages or sentences
+    assert [q for q in QUESTIONS if seen(engine.ask(q)) != seen(exact.ask(q))] == []
+    calls = engine.encoder.exact_encoder.query_calls
+    history = ["Qu'est-ce que la ferroptose ?"]
+    answer = engine.ask("Et qu'est-ce qui la catalyse ?", history)
+    assert answer.context == history[0]  # a follow-up, read after its topic, goes the same way
+    assert engine.encoder.exact_encoder.query_calls == calls + 1
+    assert answer == exact.ask("Et qu'est-ce qui la catalyse ?", history)
+
+
+def test_an_exact_encoder_is_never_encoded_twice(seed_engine: Engine) -> None:
+    assert not isinstance(seed_engine.encoder, Approximate)
+    before = seed_engine.encoder.query_calls
+    seed_engine.ask("Qui est l'auteur ?")
+    assert seed_engine.encoder.query_calls == before + 1
