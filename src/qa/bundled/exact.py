@@ -29,12 +29,15 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from qa.bundled.reader import Q4_BLOCK, Q4_BLOCK_BYTES, Image, bundled_image_path, dequantise_q4, read_image
 from qa.encoder import DEFAULT_MODEL, QUERY_PREFIX
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 MAX_TOKENS = 512  # sentence-transformers' max_seq_length, special tokens included
 WORD_BOUNDARY = "\u2581"
@@ -243,6 +246,8 @@ class ExactQueryEncoder:
     def _load(self) -> tuple[Tokenizer, Model, ThreadpoolController]:
         with self._lock:
             if self._loaded is None:
+                from threadpoolctl import ThreadpoolController  # ~20 ms: only once a question needs it
+
                 image = read_image(bundled_image_path(), mapped=True)
                 self._loaded = Tokenizer(image), Model(image), ThreadpoolController()
             return self._loaded
