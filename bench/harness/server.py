@@ -183,18 +183,24 @@ def api_client(url: str) -> Callable[[], Callable[[str], bool]]:
     return connect
 
 
-def gradio_client(url: str) -> Callable[[], Callable[[str], bool]]:
-    """A factory of Gradio ``/ask`` callers (``gradio_client.Client``), one session each."""
+def _client(url: str, timeout: float) -> object:
+    """A quiet ``gradio_client.Client`` of the app at ``url``, a new session."""
     from gradio_client import Client
 
+    return Client(
+        url + "/",
+        verbose=False,
+        analytics_enabled=False,
+        download_files=False,
+        httpx_kwargs={"timeout": timeout},
+    )
+
+
+def gradio_client(url: str) -> Callable[[], Callable[[str], bool]]:
+    """A factory of Gradio ``/ask`` callers (``gradio_client.Client``), one session each."""
+
     def connect() -> Callable[[str], bool]:
-        client = Client(
-            url + "/",
-            verbose=False,
-            analytics_enabled=False,
-            download_files=False,
-            httpx_kwargs={"timeout": 60},
-        )
+        client = _client(url, timeout=60)
 
         def ask(question: str) -> bool:
             result = client.predict(question, api_name="/ask")
@@ -211,17 +217,9 @@ def gradio_affinity_probe(url: str, tries: int = 6) -> int:
     Gradio's queue keeps a session in the process that accepted it; across workers without
     session affinity its calls can land on a process that does not know the session.
     """
-    from gradio_client import Client
-
     answered = 0
     for _ in range(tries):
-        client = Client(
-            url + "/",
-            verbose=False,
-            analytics_enabled=False,
-            download_files=False,
-            httpx_kwargs={"timeout": 10},
-        )
+        client = _client(url, timeout=10)
         with contextlib.suppress(Exception):
             result = client.submit(COLD_QUESTION, api_name="/ask").result(timeout=10)
             answered += isinstance(result, dict) and "status" in result
