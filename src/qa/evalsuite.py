@@ -3,7 +3,9 @@
 Our JSONL files are pooled and asked against the configured articles; a PIAF folder or a SQuAD
 file brings its own corpus, indexed once into the cache. The same corpus can also be asked at
 other sizes: each article alone (``alone``), or with more articles added (``plus``), to check
-that the decision does not move with the size of the corpus.
+that the decision does not move with the size of the corpus. With ``removed``, every answerable
+question is also asked against its article alone without the paragraph that answers it
+(:mod:`qa.removed`): kind ``removed``, which must not be answered.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.article import Article
 from qa.datasets import Dataset, Question, read_dataset
 from qa.encoder import Encoder, default_cache_dir
 from qa.engine import Engine, Settings
 from qa.evaluation import Answerer, Report, evaluate
+from qa.index import build
+from qa.removed import Cut, as_removed, question_cut, without
 
 SYSTEMS = ("engine", "naive", "bm25")
 
@@ -110,6 +115,7 @@ def run_suite(
     baselines: bool = False,
     alone: bool = False,
     plus: tuple[Path, ...] = (),
+    removed: bool = False,
 ) -> list[Run]:
     """Evaluate every data set of ``paths``.
 
@@ -127,6 +133,9 @@ def run_suite(
         questions = [q for d in own for q in d.questions]
         sources = {id(q): d.name for d in own for q in d.questions}
         runs.append(_run(" + ".join(d.name for d in own), [(engine, questions)], baselines, sources))
+        if removed:
+            asked, cut_sources = removed_engines(engine.articles, questions, settings, encoder, sources)
+            runs.append(_run(f"{runs[-1].title}, paragraphe retiré", asked, baselines, cut_sources))
     for data in (d for d in datasets if d.corpus is not None):
         sources = {id(q): data.name for q in data.questions}
         own_engine = corpus_engine(data.corpus, settings, encoder)
@@ -138,6 +147,11 @@ def run_suite(
                 sources,
             )
         )
+        if removed:
+            asked, cut_sources = removed_engines(
+                own_engine.articles, data.questions, settings, encoder, sources
+            )
+            runs.append(_run(f"{data.name}, paragraphe retiré", asked, baselines, cut_sources))
         if alone:
             runs.append(
                 _run(f"{data.name}, chaque article seul", _alone(data, settings, encoder), baselines, sources)
@@ -168,3 +182,32 @@ def _alone(data: Dataset, settings: Settings, encoder: Encoder) -> list[tuple[En
     return [
         (corpus_engine((path,), settings, encoder), groups[path.stem]) for path in corpus if groups[path.stem]
     ]
+
+
+def removed_engines(
+    articles: list[Article],
+    questions: list[Question],
+    settings: Settings,
+    encoder: Encoder,
+    sources: dict[int, str],
+) -> tuple[list[tuple[Engine, list[Question]]], dict[int, str]]:
+    """Each answerable question as a ``removed`` negative, with an engine over its article cut.
+
+    Questions whose answer is still elsewhere in the article are left out (:func:`qa.removed.question_cut`).
+    Engines are built in memory; the cut articles' files go to the cache. Returns the groups to
+    ask and, like ``sources``, the file of each new question.
+    """
+    by_id = {a.id: a for a in articles}
+    groups: dict[Cut, list[Question]] = {}
+    for question in questions:
+        if cut := question_cut(question, by_id):
+            groups.setdefault(cut, []).append(question)
+    folder = default_cache_dir() / "eval-removed"
+    out, cut_sources = [], {}
+    for cut, group in groups.items():
+        article = without(by_id[cut.article], cut, folder / cut.article)
+        engine = Engine([article], encoder, build([article], encoder), settings)
+        negatives = [as_removed(q) for q in group]
+        cut_sources |= {id(n): sources[id(q)] for n, q in zip(negatives, group, strict=True)}
+        out.append((engine, negatives))
+    return out, cut_sources
