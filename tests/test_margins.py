@@ -14,9 +14,10 @@ from support.paths import ARTICLES, REPO
 
 from qa.answer import Answer
 from qa.citation import candidates, highlight, highlight_margin
-from qa.decision import Evidence, margin
+from qa.decision import VECTOR_SIGNALS, Evidence, margin
 from qa.encoder import Approximate
 from qa.engine import Engine, Settings, Tuning
+from qa.learn.model import DecisionModel
 from qa.ranking import Ranking, rank
 
 QUESTIONS = [
@@ -50,13 +51,29 @@ def test_ranking_margin_is_the_lead_of_the_first_passage() -> None:
     assert ranking([0.5, 0.25, 0.75]).margin(by=articles) == pytest.approx(0.5)
 
 
-def test_decision_margin_is_the_distance_to_whichever_threshold_applies() -> None:
+def evidence(**changes: float | bool) -> Evidence:
+    values = dict.fromkeys(("contrast", "gap", "coverage", "missing", "passage_coverage"), 0.0)
+    values |= dict.fromkeys(("passage_missing", "sentence_coverage", "pair_coverage", "type_missing"), 0.0)
+    values |= {"dense": 0.9, "sentence_dense": 0.9, "terms": 2.0}
+    return Evidence(**(values | changes))
+
+
+def test_decision_margin_is_the_cosine_move_that_would_flip_it() -> None:
     tuning = Tuning()
-    english = Evidence(dense=0.81, coverage=0.0, contrast=0.0, missing=0.0, english=True)
-    assert margin(english, tuning) == pytest.approx(0.81 - tuning.english_threshold)
-    french = Evidence(dense=0.9, coverage=0.5, contrast=0.01, missing=0.0, english=False)
-    support = 0.9 + tuning.coverage_credit * 0.5 + tuning.contrast_credit * 0.01
-    assert margin(french, tuning) == pytest.approx(abs(support - tuning.support_threshold))
+    names = tuple(evidence().signals())
+    model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), (0.0,) * len(names), 0.0, 0.5)
+    english = evidence(dense=0.81, english=True)
+    assert margin(english, tuning, model) == pytest.approx(0.81 - tuning.english_threshold)
+    # log-odds 10 · dense − 9 (threshold 0.5: log-odds 0); every cosine-borne signal moves with dense
+    weights = tuple(10.0 if n == "dense" else 0.0 for n in names)
+    model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), weights, -9.0, 0.5)
+    assert margin(evidence(dense=0.95), tuning, model) == pytest.approx(0.05)
+    assert margin(evidence(dense=0.85), tuning, model) == pytest.approx(0.05)
+    # a contrast is a difference of two cosines: it can move twice as far as each of them
+    both = tuple(5.0 if n in ("dense", "contrast") else 0.0 for n in names)
+    model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), both, -5.0, 0.5)
+    assert margin(evidence(dense=0.95, contrast=0.1), tuning, model) == pytest.approx(0.25 / 15)
+    assert set(VECTOR_SIGNALS) <= set(names)
 
 
 def test_highlight_is_the_first_best_candidate_by_its_margin(seed_engine: Engine) -> None:

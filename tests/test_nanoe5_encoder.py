@@ -202,7 +202,7 @@ def test_other_models_go_through_sentence_transformers(model_cache, tmp_path, mo
 
 
 NO_TORCH = (
-    "import sys; {run}; heavy = [m for m in ('torch', 'sentence_transformers', 'transformers')"
+    "import sys; {run}; heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'sklearn')"
     " if m in sys.modules]; assert not heavy, heavy"
 )
 

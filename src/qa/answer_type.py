@@ -29,6 +29,8 @@ class AnswerType(str, Enum):
     QUANTITY = "quantité"
     PLACE = "lieu"
     NAME = "nom"
+    PERSON = "personne"
+    ORGANISATION = "organisme"
 
 
 # Checked in this order: "combien coûte" is a price before it is a quantity. "quand" and "when"
@@ -70,6 +72,23 @@ _NAMED_CUES = (
 )
 _QUESTION_CUES = (*_QUESTION_CUES, *_NAMED_CUES)
 _QUESTION_PATTERNS = [(kind, re.compile(pattern)) for kind, pattern in _QUESTION_CUES]
+# Weaker cues, read by the learned decision as one signal among others, never as a rule: "Qui … ?"
+# often asks for a name ("Qui l'a découverte ?"), but not always ("Qui peut en bénéficier ?").
+_SOFT_CUES = (
+    (
+        AnswerType.ORGANISATION,
+        r"\bquel(?:le)?s? (?:hopital|hopitaux|laboratoire|universite|entreprise|societe|institut"
+        r"|organisme|equipe|centre|unite|groupe|firme|marque|journal|parti|club)s?\b",
+    ),
+    (
+        AnswerType.PERSON,
+        r"(^\W*(?:et |mais )?(?:qui|par qui|a qui|avec qui|de qui|pour qui)\b"
+        r"|\bquel(?:le)?s? (?:chercheur|chercheuse|scientifique|medecin|auteur|personne|homme|femme"
+        r"|roi|reine|president|presidente|ministre|artiste|ecrivain|joueur|joueuse)s?\b"
+        r"|^\W*who\b)",
+    ),
+)
+_SOFT_PATTERNS = [(kind, re.compile(pattern)) for kind, pattern in _SOFT_CUES]
 
 _MONTHS = (
     "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
@@ -100,10 +119,13 @@ _PLACE_NAME = re.compile(
 )
 
 
-def expected_type(question: str) -> AnswerType | None:
-    """The kind of fact ``question`` asks for, if it asks for a date, a price or a quantity."""
+def expected_type(question: str, soft: bool = False) -> AnswerType | None:
+    """The kind of fact ``question`` asks for: a date, a price, a quantity, a place or a name.
+
+    With ``soft``, also a person or an organisation, from weaker cues (see ``_SOFT_CUES``).
+    """
     text = fold(question)
-    for kind, pattern in _QUESTION_PATTERNS:
+    for kind, pattern in _QUESTION_PATTERNS + (_SOFT_PATTERNS if soft else []):
         if pattern.search(text):
             return kind
     return None
@@ -116,6 +138,8 @@ def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
     trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm"); a
     place is one named after a locative preposition ("à Lyon"), not any capitalised word.
     """
+    if kind in (AnswerType.PERSON, AnswerType.ORGANISATION):
+        kind = AnswerType.NAME
     if kind in (AnswerType.PLACE, AnswerType.NAME):
         asked = set(words(question))
         names = (

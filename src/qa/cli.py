@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ARTICLE",
         help="PIAF/SQuAD : aussi le corpus avec ces articles en plus",
     )
+    evaluate.add_argument(
+        "--removed",
+        action="store_true",
+        help="aussi chaque question contre son article privé du paragraphe qui y répond (à ne pas répondre)",
+    )
     evaluate.add_argument("--quiet", action="store_true", help="sans la liste des questions manquées")
     evaluate.add_argument(
         "--write",
@@ -77,6 +82,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DOC",
         help="écrire les tableaux Markdown dans DOC, entre les marques "
         "<!-- qa eval --> et <!-- /qa eval --> (docs/evaluation.md)",
+    )
+    learn = commands.add_parser(
+        "train", parents=[common], help="apprendre la décision « l'article y répond » (make train)"
+    )
+    learn.add_argument(
+        "folders", type=Path, nargs="+", help="dossiers au format PIAF (articles/, answerable.jsonl)"
+    )
+    learn.add_argument(
+        "--false-answers",
+        type=float,
+        default=None,
+        help="part des exemples négatifs répondus que le seuil admet (défaut : 0,2)",
+    )
+    learn.add_argument(
+        "--out", type=Path, help="fichier du modèle (défaut : celui du paquet, qa/learn/decision.json)"
+    )
+    learn.add_argument("--examples", type=Path, help="écrire aussi les exemples (JSONL)")
+    learn.add_argument(
+        "--write",
+        type=Path,
+        metavar="DOC",
+        help="écrire le modèle et ses chiffres dans DOC, entre <!-- qa train -->",
     )
     commands.add_parser(
         "bench", add_help=False, help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)"
@@ -159,7 +186,12 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     from qa.evaluation import Report, format_markdown, format_report
 
     runs = run_suite(
-        args.files, engine, baselines=args.baselines, alone=args.alone, plus=tuple(args.plus or ())
+        args.files,
+        engine,
+        baselines=args.baselines,
+        alone=args.alone,
+        plus=tuple(args.plus or ()),
+        removed=args.removed,
     )
     if args.json:
 
@@ -217,21 +249,45 @@ def markdown_runs(runs: list) -> str:  # noqa: ANN001 - Run is imported lazily
 START, END = "<!-- qa eval -->", "<!-- /qa eval -->"
 
 
-def write_figures(doc: Path, tables: str, command: str) -> None:
-    """Replace what lies between :data:`START` and :data:`END` in ``doc`` with ``tables``.
+def write_figures(doc: Path, tables: str, command: str, mark: str = "qa eval") -> None:
+    """Replace what lies between ``<!-- mark -->`` and ``<!-- /mark -->`` in ``doc`` with ``tables``.
 
     Raises:
         ValueError: when ``doc`` lacks the marks.
     """
     import datetime
 
+    start, end = f"<!-- {mark} -->", f"<!-- /{mark} -->"
     text = doc.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise ValueError(f"{doc} : marques {START} et {END} absentes")
+    if start not in text or end not in text:
+        raise ValueError(f"{doc} : marques {start} et {end} absentes")
     day = datetime.date.today().isoformat()
-    block = f"{START}\nMesuré le {day} par `{command}`.\n\n{tables}\n{END}"
-    head, rest = text.split(START, 1)
-    doc.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
+    block = f"{start}\nMesuré le {day} par `{command}`.\n\n{tables}\n{end}"
+    head, rest = text.split(start, 1)
+    doc.write_text(head + block + rest.split(end, 1)[1], encoding="utf-8")
+
+
+def _train(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
+    from qa.encoder import default_cache_dir
+    from qa.evalsuite import MemoEncoder
+    from qa.learn import train
+    from qa.learn.examples import piaf_examples
+    from qa.learn.model import MODEL_FILE
+
+    encoder, cut_folder = MemoEncoder(engine.encoder), default_cache_dir() / "train-removed"
+    examples = [e for f in args.folders for e in piaf_examples(f, encoder, engine.settings, cut_folder)]
+    if args.examples:
+        lines = (json.dumps(e.__dict__, ensure_ascii=False) for e in examples)
+        args.examples.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    allowed = train.FALSE_ANSWERS if args.false_answers is None else args.false_answers
+    model, figures = train.train(examples, allowed)
+    out = args.out or MODEL_FILE
+    out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    text = train.markdown(model, figures, allowed)
+    if args.write:
+        write_figures(args.write, text, " ".join(["qa", *args.argv]), mark="qa train")
+    print(f"{text}\n\nmodèle écrit dans {out}")
+    return 0
 
 
 def bench_harness() -> ModuleType:
@@ -282,7 +338,8 @@ def run(argv: list[str] | None = None) -> int:
                 f"{health['articles']} article(s), modèle {health['model']})"
             )
             return 0
-        return _ask(args, engine) if args.command == "ask" else _eval(args, engine)
+        commands = {"ask": _ask, "eval": _eval, "train": _train}
+        return commands[args.command](args, engine)
     except (IndexProblem, ValueError, RuntimeError, OSError) as error:
         print(f"qa : erreur : {error}", file=sys.stderr)
         return 2

@@ -2,10 +2,11 @@
 
 "Et les résultats ?", "Sur quoi repose-t-elle ?", "Et chez quel animal ?" name no subject of their
 own: they are read after the topic of the conversation (the earlier question, itself resolved the
-same way), and the engine searches with both. A question that brings a subject of its own, a
-word rare in French that the articles contain ("Et la leucémie, qu'en dit l'article ?") or two
-words of the articles that the topic lacks ("Que contient le café du soir ?"), is read alone: the
-old topic does not leak into it. Nothing is generated: only the search changes, and the
+same way), and the engine searches with both. A question that brings a subject of its own is read
+alone, and the old topic does not leak into it: a word the articles do not know ("Quelle est la
+capitale de l'Australie ?", "Et les crêpes ?"), a word rare in French that the articles contain
+("Et la leucémie, qu'en dit l'article ?"), or two words of the articles that the topic lacks ("Que
+contient le café du soir ?"). Nothing is generated: only the search changes, and the
 answer is still quoted from the article.
 """
 
@@ -52,13 +53,14 @@ class Conversation:
     def depends(self, question: str, topic: str) -> bool:
         """Whether ``question`` needs ``topic``: it brings no subject of its own.
 
-        A subject of its own is a rare word, or two words that the articles contain and the topic
-        does not.
+        A subject of its own is a rare word, or two words that the topic lacks, whether the
+        articles contain them or not ("capitale", "Australie"): a word the articles do not know
+        is a subject too, not nothing.
         """
         known = {stem(w) for w in content_words(topic)}
         new = [
             t
             for t in self.lexical.analyse(question)
-            if t.stem is not None and t.weight == 1.0 and t.stem not in known
+            if (t.stem is None and stem(t.word) not in known) or (t.weight == 1.0 and t.stem not in known)
         ]
         return len(new) < NEW_SUBJECT_WORDS and all(t.info < self.new_subject_info for t in new)

@@ -1,46 +1,80 @@
-"""Whether the article answers: the support for the top passage, and what the question asks for.
+"""Whether the article answers: a learned model reads the signals of the top passage.
 
 Every signal is measured against the passage being cited and its own article, never against the
 whole corpus, so the decision does not move when articles are added or removed:
 
 - ``dense``: the passage's best unit cosine with the question;
-- ``coverage``: the share of the question's information (words weighted by their rarity in
-  French, :mod:`qa.wordinfo`) that the article contains;
-- ``contrast``: how far the passage stands out from the other passages of its article (a question
-  the article does not answer is about as close to all of them);
-- ``missing``: the rarest question word the article lacks ("radiothérapie", "héréditaire").
+- ``contrast`` and ``gap``: how far the passage stands out from the other passages of its article,
+  on average and from the next best (a question the article does not answer is about as close to
+  several of them);
+- ``coverage`` and ``missing``: the share of the question's information (words weighted by their
+  rarity in French, :mod:`qa.wordinfo`) that the article contains, and the rarest word it lacks;
+- ``passage_coverage``, ``passage_missing`` and ``sentence_coverage``: the same in the passage
+  itself and in its best sentence (or two): an article can be about the topic without saying it;
+- ``pair_coverage``: the share of the question's neighbouring content words found together in
+  one sentence (or two) of the passage: a name or a phrase of the question ("cellules souches")
+  rather than its words apart;
+- ``sentence_dense``: the best cosine of one of the passage's sentences (or pairs) alone;
+- ``type_missing``: the question asks for a kind of fact (a date, a number, a name, a person, an
+  organisation: :mod:`qa.answer_type`) that the passage does not hold;
+- ``terms``: how many content words the question has.
 
-``support = dense + coverage_credit · coverage + contrast_credit · contrast
-− missing_penalty · missing / 7`` must reach ``support_threshold``. English questions, whose words
-cannot meet a French text, are judged on the dense score alone. Then the answer-type check: a
-question asking *when*, *how much* or *how many* whose passage holds no date, price or number is
-not answered but gets the passage as related reading (status ``related``).
+A logistic regression trained on labelled examples (:mod:`qa.learn`, docs/evaluation.md) turns
+them into the probability that the passage answers; from the model's threshold, it does. English
+questions, whose words cannot meet a French text and which no training example is, are judged on
+the dense score alone. Then the answer-type check: a question asking *when*, *how much* or *how
+many* whose passage holds no date, price or number is not answered but gets the passage as related
+reading (status ``related``).
+
+In a conversation, the passage is found with the topic, but the words the signals weigh are the
+follow-up's own: "Et les effets secondaires ?" is answered only by a passage that speaks of them,
+and a follow-up none of whose own words the passage holds is not answered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from qa.answer import Decision
 from qa.answer_type import expected_type, has_evidence
 from qa.corpus import Corpus
+from qa.learn.model import DecisionModel
 from qa.lexical import QueryTerm, coverage_in
 from qa.settings import Tuning
 from qa.textnorm import looks_english
 from qa.wordinfo import MOST
 
+# The signals that move with the question vector, and by how much at most when every cosine moves by
+# one unit: a difference of two cosines (contrast, gap) by two.
+VECTOR_SIGNALS = {"dense": 1.0, "sentence_dense": 1.0, "contrast": 2.0, "gap": 2.0}
+
 
 @dataclass(frozen=True)
 class Evidence:
-    """The signals about the top passage (see the module docstring)."""
+    """The signals about the top passage (see the module docstring); ``english`` is not one."""
 
     dense: float
-    coverage: float
     contrast: float
+    gap: float
+    coverage: float
     missing: float
-    english: bool
+    passage_coverage: float
+    passage_missing: float
+    sentence_coverage: float
+    pair_coverage: float
+    sentence_dense: float
+    type_missing: float
+    terms: float
+    english: bool = False
+
+    def signals(self) -> dict[str, float]:
+        """The signals by name, as the model reads them."""
+        out = asdict(self)
+        del out["english"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -48,75 +82,146 @@ class Outcome(Decision):
     """A decision, and whether a declined passage is still worth offering as related reading."""
 
     related: bool = False
+    signals: dict[str, float] = field(default_factory=dict)
+    contributions: dict[str, float] = field(default_factory=dict)
+
+
+def _rarest_missing(terms: list[QueryTerm], stems: set[str] | frozenset[str]) -> float:
+    """The informativeness of the rarest question word ``stems`` lack, over :data:`MOST` (0 to 1)."""
+    return max((t.info for t in terms if not (t.stem and t.stem in stems)), default=0.0) / MOST
+
+
+def _best_window(terms: list[QueryTerm], sentences: list[frozenset[str]]) -> float:
+    """The question's information found in the passage's best sentence or pair of neighbours."""
+    return max((coverage_in(terms, set(w)) for w in _windows(sentences)), default=0.0)
+
+
+def _windows(sentences: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Each sentence's stems, then each pair of neighbouring sentences'."""
+    return [*sentences, *(a | b for a, b in zip(sentences, sentences[1:], strict=False))]
+
+
+def _pairs_together(terms: list[QueryTerm], sentences: list[frozenset[str]]) -> float:
+    """The share of the question's neighbouring stemmed words found in one window of the passage.
+
+    Without two such words, the share of the question's information in the best window.
+    """
+    stems = [t.stem for t in terms if t.stem]
+    pairs = list(zip(stems, stems[1:], strict=False))
+    if not pairs:
+        return _best_window(terms, sentences)
+    windows = _windows(sentences)
+    return sum(any(a in w and b in w for w in windows) for a, b in pairs) / len(pairs)
+
+
+def _sentence_dense(corpus: Corpus, top: int, query: np.ndarray) -> float:
+    """The best cosine of a sentence or pair of sentences of passage ``top`` with the question."""
+    units = [j for j in corpus.passage_units[top] if corpus.index.units[j].kind in ("sentence", "pair")]
+    return float((corpus.vectors[units] @ query).max()) if units else corpus.best_unit(top, query)
 
 
 def gather(
     corpus: Corpus, text: str, terms: list[QueryTerm], query: np.ndarray, top: int, dense: float
 ) -> Evidence:
-    """The evidence for passage ``top`` (dense score ``dense``), all of it from its own article."""
+    """The evidence for passage ``top`` (dense score ``dense``), all of it from its own article.
+
+    ``terms`` are the words the question asks about (a follow-up's own, not its topic's).
+    """
     a = int(corpus.passage_article[top])
     rest = [corpus.best_unit(i, query) for i in corpus.article_passages[a] if i != top]
     vocabulary = corpus.article_stems[a]
-    missing = [t.info for t in terms if not (t.stem and t.stem in vocabulary)]
+    passage = set(corpus.lexical.docs[top])
     return Evidence(
         dense=dense,
-        coverage=coverage_in(terms, vocabulary),
         contrast=dense - float(np.mean(rest)) if rest else 0.0,
-        missing=max(missing, default=0.0),
+        gap=dense - max(rest) if rest else 0.0,
+        coverage=coverage_in(terms, vocabulary),
+        missing=_rarest_missing(terms, vocabulary),
+        passage_coverage=coverage_in(terms, passage),
+        passage_missing=_rarest_missing(terms, passage),
+        sentence_coverage=_best_window(terms, corpus.sentence_stems[top]),
+        pair_coverage=_pairs_together(terms, corpus.sentence_stems[top]),
+        sentence_dense=_sentence_dense(corpus, top, query),
+        type_missing=float(
+            bool((kind := expected_type(text, soft=True)) and not has_evidence(kind, corpus.text(top), text))
+        ),
+        terms=float(len(terms)),
         english=looks_english(text),
     )
 
 
-def support(evidence: Evidence, tuning: Tuning) -> float:
-    """The evidence combined into one score, compared with ``support_threshold``."""
-    return (
-        evidence.dense
-        + tuning.coverage_credit * evidence.coverage
-        + tuning.contrast_credit * evidence.contrast
-        - tuning.missing_penalty * evidence.missing / MOST
-    )
-
-
-def judged(evidence: Evidence, tuning: Tuning) -> tuple[float, float]:
-    """The score the decision compares, and its threshold: the support, or for English the dense score."""
+def judged(evidence: Evidence, tuning: Tuning, model: DecisionModel) -> tuple[float, float]:
+    """The score the decision compares and its threshold, in log-odds; for English, the dense score."""
     if evidence.english:
         return evidence.dense, tuning.english_threshold
-    return support(evidence, tuning), tuning.support_threshold
+    threshold = model.threshold if tuning.answer_threshold is None else tuning.answer_threshold
+    return model.logit(evidence.signals()), _log_odds(threshold)
 
 
-def margin(evidence: Evidence, tuning: Tuning) -> float:
-    """How far the score is from its threshold: the gap that would flip the decision."""
-    score, threshold = judged(evidence, tuning)
-    return abs(score - threshold)
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
-def decide(evidence: Evidence, tuning: Tuning, question: str, passage: str) -> Outcome:
-    """Answer, offer as related reading, or decline; the reason is written for staff."""
-    score, threshold = judged(evidence, tuning)
+def margin(evidence: Evidence, tuning: Tuning, model: DecisionModel) -> float:
+    """How far the question vector's cosines would have to move to flip the decision."""
+    score, threshold = judged(evidence, tuning, model)
     if evidence.english:
-        why = "question en anglais : seul le score dense compte"
-    else:
-        why = (
-            f"dense {evidence.dense:.3f}, {evidence.coverage:.0%} de l'information de la question "
-            f"dans l'article cité, contraste {evidence.contrast:.3f}, mot absent le plus rare "
-            f"{evidence.missing:.1f}/7"
-        )
+        return abs(score - threshold)
+    return abs(score - threshold) / max(model.slope(VECTOR_SIGNALS), 1e-9)
+
+
+def decide(
+    evidence: Evidence,
+    tuning: Tuning,
+    model: DecisionModel,
+    question: str,
+    passage: str,
+    follow_up: bool = False,
+) -> Outcome:
+    """Answer, offer as related reading, or decline; the reason is written for staff.
+
+    ``follow_up``: the question was read after the conversation's topic, and the signals weigh
+    its own words.
+    """
+    score, threshold = judged(evidence, tuning, model)
     answerable = score >= threshold
     verdict = "au-dessus" if answerable else "en dessous"
-    reason = f"{why} ; soutien {score:.3f}, {verdict} du seuil {threshold:.3f}"
+    contributions: dict[str, float] = {}
+    if evidence.english:
+        confidence, bar = score, threshold
+        reason = f"question en anglais : score dense {score:.3f}, {verdict} du seuil {threshold:.3f}"
+    else:
+        confidence, bar = _probability(score), _probability(threshold)
+        contributions = {k: round(v, 3) for k, v in model.contributions(evidence.signals()).items()}
+        strongest = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:3]
+        said = ", ".join(f"{k} {v:+.2f}" for k, v in strongest)
+        reason = (
+            f"probabilité que le passage réponde {confidence:.2f}, {verdict} du seuil {bar:.2f} "
+            f"(signaux décisifs : {said})"
+        )
+    if answerable and follow_up and evidence.passage_coverage == 0:
+        answerable = False
+        reason += " ; mais le passage ne contient aucun des mots propres à la question de suite"
     related = False
     kind = expected_type(question)
     if answerable and kind and not has_evidence(kind, passage, question):
         answerable, related = False, True
         reason += f" ; mais la question demande : {kind.value}, et le passage n'en contient pas"
     return Outcome(
-        answerable,
-        reason,
-        round(evidence.coverage, 4),
-        round(evidence.dense, 4),
-        round(score, 4),
-        round(threshold, 4),
-        round(evidence.contrast, 4),
-        round(evidence.missing, 2),
-        related,
+        answerable=answerable,
+        reason=reason,
+        coverage=round(evidence.coverage, 4),
+        dense=round(evidence.dense, 4),
+        confidence=round(confidence, 4),
+        threshold=round(bar, 4),
+        contrast=round(evidence.contrast, 4),
+        missing=round(evidence.missing * MOST, 2),
+        related=related,
+        signals={k: round(v, 4) for k, v in evidence.signals().items()},
+        contributions=contributions,
     )
+
+
+def _probability(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds))

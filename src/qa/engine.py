@@ -41,6 +41,7 @@ from qa.decision import Evidence, decide, gather
 from qa.decision import margin as decision_margin
 from qa.encoder import Approximate, Encoder, SentenceTransformerEncoder
 from qa.index import PassageIndex, check_sources, fresh_sources, open_index
+from qa.learn import model as decision_model
 from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
 from qa.metadata import asked_fields, field_line
@@ -67,6 +68,7 @@ class Engine:
         self.encoder = encoder
         self.index = index
         self.corpus = Corpus(articles, index)
+        self.model = decision_model.load()
         self.conversation = Conversation(self.corpus.lexical, self.tuning.new_subject_info)
 
     @classmethod
@@ -161,6 +163,9 @@ class Engine:
         against its threshold.
         """
         terms = self.corpus.lexical.analyse(query_text)
+        # A follow-up is found with its topic, but judged and highlighted on what it asks itself.
+        own = terms if query_text == text else self.corpus.lexical.analyse(text)
+        asked = own or terms
         fields = asked_fields(text)
         metadata = bool(fields) or self.corpus.names_metadata(terms)
         ranking = rank(self.corpus, query, terms, self.tuning, metadata, scope)
@@ -170,22 +175,25 @@ class Engine:
             if about := self._about_article(text, ranking, fields, terms):
                 return about, margin
         citations = [
-            cite(self.corpus, self.tuning, number, i, ranking, terms)
+            cite(self.corpus, self.tuning, number, i, ranking, asked)
             for number, i in enumerate(ranking.order[: self.settings.passages], 1)
         ]
         top = int(ranking.order[0])
-        highlighted = highlight_margin(self.corpus, self.tuning, top, ranking.unit_scores, terms)
+        highlighted = highlight_margin(self.corpus, self.tuning, top, ranking.unit_scores, asked)
         margin = min(margin, ranking.margin(), highlighted)
         if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
             return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations), margin
-        evidence = gather(self.corpus, text, terms, query, top, float(ranking.dense[top]))
-        margin = min(margin, decision_margin(evidence, self.tuning))
-        return self._decided(text, evidence, citations, scope), margin
+        evidence = gather(self.corpus, text, asked, query, top, float(ranking.dense[top]))
+        margin = min(margin, decision_margin(evidence, self.tuning, self.model))
+        follow_up = own is not terms and bool(own)
+        return self._decided(text, evidence, citations, scope, follow_up), margin
 
-    def _decided(self, text: str, evidence: Evidence, citations: list[Citation], scope: int | None) -> Answer:
+    def _decided(
+        self, text: str, evidence: Evidence, citations: list[Citation], scope: int | None, follow_up: bool
+    ) -> Answer:
         """Answered, related reading or no answer, from the evidence for the first passage."""
         first = citations[0]
-        decision = decide(evidence, self.tuning, text, first.text)
+        decision = decide(evidence, self.tuning, self.model, text, first.text, follow_up)
         if decision.answerable:
             message = messages.answered(first, self.article_by_id(first.article))
             return Answer(text, Status.ANSWERED, message, citations, decision)

@@ -16,10 +16,7 @@ class Tuning:
 
     lexical_weight: float = 0.03  # BM25 share of the fused score, in cosine units
     summary_margin: float = 0.01  # how much better than a body passage a summary must score
-    support_threshold: float = 0.915  # support needed to answer (docs/evaluation.md)
-    coverage_credit: float = 0.22  # support for the question's information found in the article
-    contrast_credit: float = 1.0  # support for a passage that stands out from the rest of its article
-    missing_penalty: float = 0.08  # support lost for the rarest question word the article lacks
+    answer_threshold: float | None = None  # probability to answer; None: the learned model's (qa.learn)
     english_threshold: float = 0.805  # dense-only threshold for questions in English
     highlight_lexical_weight: float = 0.1  # lexical overlap's share of a sentence's score
     highlight_pair_margin: float = 0.015  # how much better two sentences must match than one

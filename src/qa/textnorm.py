@@ -33,6 +33,7 @@ STOP_WORDS = frozenset(
     suis sur t ta te tes toi ton tous tout toute toutes tres tu un une unes uns va vers voici voila
     vont vos votre vous y dit dire parle parlent parler article texte fera feront ferait
     feraient fais pendant apres durant lors contre selon vraiment ici aujourd hui
+    passe exactement precisement concretement reellement justement ensuite egalement notamment surtout plutot
     citer cite citez mentionne mentionnee mentionnes mentionnees evoque evoquee evoques evoquees
     about above after again all am an and any are as at be been being but by can could did do does
     doing for from had has have having he her here how i if in into is it its me more most my no nor
