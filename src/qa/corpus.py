@@ -8,6 +8,8 @@ evidence for a decision is sought.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from qa.article import Article, Passage, PassageKind
@@ -67,11 +69,13 @@ class Corpus:
         ]
         self.article_stems: list[set[str]] = [set() for _ in articles]
         self.article_passages: list[list[int]] = [[] for _ in articles]
+        self.article_df: list[Counter[str]] = [Counter() for _ in articles]  # content passages per stem
         content: set[str] = set()
         for i, (a, _) in enumerate(self.passages):
             self.article_stems[a].update(self.lexical.docs[i])
             if self.kinds[i] != METADATA:
                 self.article_passages[a].append(i)
+                self.article_df[a].update(self.lexical.docs[i].keys())
                 content.update(self.lexical.docs[i])
         # Words only the metadata holds (an author's name; not the labels it is indexed with).
         self.metadata_only = {

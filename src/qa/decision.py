@@ -11,9 +11,10 @@ whole corpus, so the decision does not move when articles are added or removed:
   rarity in French, :mod:`qa.wordinfo`) that the article contains, and the rarest word it lacks;
 - ``passage_coverage``, ``passage_missing`` and ``sentence_coverage``: the same in the passage
   itself and in its best sentence (or two): an article can be about the topic without saying it;
-- ``pair_coverage``: the share of the question's neighbouring content words found together in
-  one sentence (or two) of the passage: a name or a phrase of the question ("cellules souches")
-  rather than its words apart;
+- ``specific_coverage``: the share of the question's information in the passage, each word
+  weighted also by how few of the article's passages hold it: a passage that holds only the
+  article's topic words (the subject every paragraph names) is about the topic, one that holds
+  the question's rarer words says something about them;
 - ``sentence_dense``: the best cosine of one of the passage's sentences (or pairs) alone;
 - ``type_missing``: the question asks for a kind of fact (a date, a number, a name, a person, an
   organisation: :mod:`qa.answer_type`) that the passage does not hold;
@@ -64,7 +65,7 @@ class Evidence:
     passage_coverage: float
     passage_missing: float
     sentence_coverage: float
-    pair_coverage: float
+    specific_coverage: float
     sentence_dense: float
     type_missing: float
     terms: float
@@ -101,17 +102,19 @@ def _windows(sentences: list[frozenset[str]]) -> list[frozenset[str]]:
     return [*sentences, *(a | b for a, b in zip(sentences, sentences[1:], strict=False))]
 
 
-def _pairs_together(terms: list[QueryTerm], sentences: list[frozenset[str]]) -> float:
-    """The share of the question's neighbouring stemmed words found in one window of the passage.
+def _specific_coverage(corpus: Corpus, article: int, terms: list[QueryTerm], passage: set[str]) -> float:
+    """The question's information in ``passage``, each word also weighted by its rarity in the article.
 
-    Without two such words, the share of the question's information in the best window.
+    A word's weight is its French rarity times ``log(1 + n / (1 + df))``, ``n`` the article's
+    passages and ``df`` those that hold the word; a word the article lacks counts as rarest.
     """
-    stems = [t.stem for t in terms if t.stem]
-    pairs = list(zip(stems, stems[1:], strict=False))
-    if not pairs:
-        return _best_window(terms, sentences)
-    windows = _windows(sentences)
-    return sum(any(a in w and b in w for w in windows) for a, b in pairs) / len(pairs)
+    n = len(corpus.article_passages[article])
+    held = corpus.article_df[article]
+    weights = [(t, t.info * math.log(1 + n / (1 + held.get(t.stem, 0)))) for t in terms]
+    total = sum(w for _, w in weights)
+    if total == 0:
+        return 0.0
+    return sum(t.weight * w for t, w in weights if t.stem and t.stem in passage) / total
 
 
 def _sentence_dense(corpus: Corpus, top: int, query: np.ndarray) -> float:
@@ -140,7 +143,7 @@ def gather(
         passage_coverage=coverage_in(terms, passage),
         passage_missing=_rarest_missing(terms, passage),
         sentence_coverage=_best_window(terms, corpus.sentence_stems[top]),
-        pair_coverage=_pairs_together(terms, corpus.sentence_stems[top]),
+        specific_coverage=_specific_coverage(corpus, a, terms, passage),
         sentence_dense=_sentence_dense(corpus, top, query),
         type_missing=float(
             bool((kind := expected_type(text, soft=True)) and not has_evidence(kind, corpus.text(top), text))

@@ -329,12 +329,19 @@ def render_diagnostics(report: dict) -> str:
         for key, label in (
             ("answerable", "Répondable"),
             ("reason", "Raison"),
-            ("confidence", "Confiance"),
+            ("confidence", "Probabilité que le passage réponde"),
             ("threshold", "Seuil de non-réponse"),
             ("coverage", "Couverture"),
             ("dense", "Score dense"),
         )
     )
+    if signals := decision.get("signals"):
+        shares = decision.get("contributions") or {}
+        listed = ", ".join(
+            f"{name} {value:.3f}" + (f" ({shares[name]:+.2f})" if name in shares else "")
+            for name, value in signals.items()
+        )
+        facts += f"<dt>Signaux (valeur, part du logit)</dt><dd>{esc(listed)}</dd>"
     raw = esc(json.dumps(report, ensure_ascii=False, indent=2)).replace("<br>", "\n")
     status = status_label(str(report.get("status", "")))
     return (
