@@ -365,7 +365,7 @@ def test_staff_page_on_a_phone(browser: object, live_app: App):
     page.context.close()
 
 
-RELATED = "Quel est le coût du traitement ?"
+RELATED = "Combien coûte l'anticorps-médicament contre le cancer du sein métastatique ?"
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -376,9 +376,7 @@ def test_related_reading_is_labelled_as_such(
     page = open_page(browser, scheme)
     page.goto(live_app.url)
     reply = ask(page, RELATED)
-    status = reply.get_attribute("class")
-    if "qa-related" not in status:
-        pytest.skip(f"the engine does not give the related status here ({status})")
+    assert "qa-related" in reply.get_attribute("class")  # on topic, but no price in the passage
     assert "Lecture liée" in reply.inner_text() and "D'après l'article" not in reply.inner_text()
     assert reply.locator("blockquote.qa-key").count() == 0
     assert reply.locator(".qa-passage").count() >= 1 and reply.locator("mark").count() == 0
