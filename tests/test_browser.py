@@ -170,6 +170,13 @@ def test_staff_page_shows_scores_and_log(session: Session, live_app: App):
     text = report.inner_text()
     for label in ("Dense", "Lexical", "Fusionné", "Seuil de non-réponse", "Raison"):
         assert label in text
+    assert page.title() == "Questions sur l'article — rédaction"
+    # a follow-up, diagnosed as the visitor asked it: after the question before it
+    page.locator("#qa-staff-history textarea").fill("Qu'est-ce que la leucémie aiguë myéloïde ?")
+    box.fill("Et chez l'enfant ?")
+    box.press("Enter")
+    page.locator("#qa-staff-report").get_by_text("Lue à la suite de").wait_for()
+    assert "Qu'est-ce que la leucémie aiguë myéloïde ?" in report.inner_text()
     page.get_by_role("tab", name="Journal des questions").click()
     page.locator("#qa-staff-log").get_by_text("Bonjour").first.wait_for()
     page.locator("#qa-staff-log").get_by_text(XSS).filter(visible=True).first.wait_for()

@@ -53,7 +53,7 @@ def test_creates_folder_and_file_with_wal(tmp_path: Path):
     assert path.is_file()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_log_and_feedback_round_trip(tmp_path: Path):
@@ -87,6 +87,7 @@ def test_stores_nothing_personal(tmp_path: Path):
         "question",
         "status",
         "passages",
+        "context",  # the earlier question a follow-up was read after: the visitor's words, not who
         "question_id",
         "given_at",
         "verdict",
@@ -145,7 +146,16 @@ def test_csv_export_filters_and_neutralises_formulas(tmp_path: Path):
     store.record_feedback(store.log_question(ANSWER), ANSWER, "down")
     store.log_question(other("no_answer", '=HYPERLINK("http://x","clic")'))
     rows = list(csv.reader(io.StringIO(store.export_csv())))
-    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence"]
+    assert rows[0] == [
+        "id",
+        "asked_at",
+        "question",
+        "status",
+        "feedback",
+        "passages",
+        "cited_sentence",
+        "context",
+    ]
     assert rows[2][6] == ANSWER["passages"][0]["highlight"] and rows[1][6] == ""
     assert rows[1][2] == '\'=HYPERLINK("http://x","clic")' and rows[1][3] == "no_answer"
     assert rows[2][2] == ANSWER["question"] and rows[2][4] == "down"
@@ -161,7 +171,9 @@ def test_unusable_location_disables_without_raising(tmp_path: Path):
     assert store.log_question(ANSWER) is None
     assert store.record_feedback(None, ANSWER, "up") is False
     assert store.questions() == [] and store.feedback_count() == 0
-    assert store.export_csv().splitlines() == ["id,asked_at,question,status,feedback,passages,cited_sentence"]
+    assert store.export_csv().splitlines() == [
+        "id,asked_at,question,status,feedback,passages,cited_sentence,context"
+    ]
 
 
 def test_not_a_database_disables_without_raising(tmp_path: Path):
@@ -240,3 +252,33 @@ def test_read_only_database_disables_without_raising():
         path.chmod(0o644)
     assert result["available"] is False
     assert result["log"] is None and result["vote"] is False
+
+
+def test_a_follow_up_is_logged_with_its_context(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    store.log_question(ANSWER | {"context": {"from": "Qu'est-ce que la ferroptose ?"}})
+    store.log_question(ANSWER)
+    follow_up, alone = sorted(store.questions(), key=lambda r: r.id)
+    assert follow_up.context == "Qu'est-ce que la ferroptose ?" and alone.context is None
+    rows = list(csv.reader(io.StringIO(store.export_csv())))
+    assert [r[7] for r in rows[1:]] == ["", "Qu'est-ce que la ferroptose ?"]
+
+
+def test_a_file_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL,"
+            " question TEXT NOT NULL, status TEXT NOT NULL, passages TEXT NOT NULL);"
+            "INSERT INTO questions (asked_at, question, status, passages)"
+            " VALUES ('2026-11-30T10:00:00+00:00', 'Ancienne question ?', 'answered', '[]');"
+            "PRAGMA user_version=1;"
+        )
+    store = FeedbackStore(path)
+    assert store.available
+    [old] = store.questions()
+    assert old.question == "Ancienne question ?" and old.context is None  # kept, context unknown
+    store.log_question(ANSWER | {"context": {"from": "Avant ?"}})
+    assert store.questions()[0].context == "Avant ?"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -192,7 +192,16 @@ def test_question_log_csv_export(client: TestClient):
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert rows[0] == ["id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence"]
+    assert rows[0] == [
+        "id",
+        "asked_at",
+        "question",
+        "status",
+        "feedback",
+        "passages",
+        "cited_sentence",
+        "context",
+    ]
     questions = [r[2] for r in rows[1:]]
     assert "Qui a rédigé l'article ?" in questions and "Merci" in questions
     smalltalk = list(csv.reader(io.StringIO(client.get("/staff/export.csv?status=smalltalk").text)))

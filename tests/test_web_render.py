@@ -278,3 +278,10 @@ def test_diagnostics_list_the_learned_decisions_signals(seed_article: Article):
     html = render_diagnostics(report)
     assert "Signaux (valeur, part du logit)" in html
     assert "dense 0.880 (+0.50), specific_coverage 0.500" in html
+
+
+def test_diagnostics_name_the_question_a_follow_up_was_read_after(seed_article: Article):
+    report = answered(seed_article).with_context("Qu'est-ce que la ferroptose ?").to_dict(diagnostics=True)
+    html = render_diagnostics(report)
+    assert "<dt>Lue à la suite de</dt><dd>Qu&#x27;est-ce que la ferroptose ?</dd>" in html
+    assert "Lue à la suite de" not in render_diagnostics(answered(seed_article).to_dict(diagnostics=True))

@@ -26,17 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: questions.context, the earlier question a follow-up was read after
 VERDICTS = ("up", "down")
-# ``cited_sentence`` (the first passage's highlighted sentence) comes last: older columns keep their place.
-CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence")
+# New columns come last (``cited_sentence``, then ``context``): older columns keep their place.
+CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence", "context")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     asked_at TEXT NOT NULL,
     question TEXT NOT NULL,
     status TEXT NOT NULL,
-    passages TEXT NOT NULL
+    passages TEXT NOT NULL,
+    context TEXT
 );
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,12 +64,18 @@ class LoggedQuestion:
     status: str
     feedback: str | None
     passages: list[dict]
+    context: str | None = None  # the earlier question a follow-up was read after
 
     @property
     def cited_sentence(self) -> str:
-        """The sentence the reply quoted (the first passage's highlight), ``""`` if none."""
+        """The sentence the reply quoted as the answer (the first passage's highlight), ``""`` if none.
+
+        Only an answered question quoted one: a declined reply showed no key sentence.
+        """
         first = self.passages[0] if self.passages else {}
-        return str(first.get("highlight") or "") if isinstance(first, dict) else ""
+        if self.status != "answered" or not isinstance(first, dict):
+            return ""
+        return str(first.get("highlight") or "")
 
 
 def now() -> str:
@@ -102,6 +109,7 @@ class FeedbackStore:
             with self._connection() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
+                _upgrade(conn)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 # A real write, so that a read-only file is found out now, not at the first vote.
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('opened_at', ?)", (now(),))
@@ -125,17 +133,20 @@ class FeedbackStore:
         self.problem = f"{type(error).__name__}: {error}"
 
     def log_question(self, answer: dict) -> int | None:
-        """Log an answer (``Answer.to_dict()``); return its row id, ``None`` if not stored."""
+        """Log an answer (``Answer.to_dict()``) and its context; its row id, ``None`` if not stored."""
+        context = answer.get("context")
         row = (
             now(),
             answer.get("question", ""),
             answer.get("status", ""),
             json.dumps(cited_passages(answer), ensure_ascii=False),
+            context.get("from") if isinstance(context, dict) else None,
         )
         try:
             with self._lock, self._connection() as conn:
                 cursor = conn.execute(
-                    "INSERT INTO questions (asked_at, question, status, passages) VALUES (?,?,?,?)",
+                    "INSERT INTO questions (asked_at, question, status, passages, context)"
+                    " VALUES (?,?,?,?,?)",
                     row,
                 )
                 row_id = int(cursor.lastrowid or 0)
@@ -184,7 +195,7 @@ class FeedbackStore:
         query = (
             "SELECT q.id, q.asked_at, q.question, q.status,"
             " (SELECT f.verdict FROM feedback f WHERE f.question_id = q.id ORDER BY f.id DESC"
-            "  LIMIT 1), q.passages"
+            "  LIMIT 1), q.passages, q.context"
             " FROM questions q WHERE (?1 IS NULL OR q.status = ?1) ORDER BY q.id DESC LIMIT ?2"
         )
         try:
@@ -192,7 +203,7 @@ class FeedbackStore:
                 rows = conn.execute(query, (status or None, limit)).fetchall()
         except (OSError, sqlite3.Error):
             return []
-        return [LoggedQuestion(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        return [LoggedQuestion(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
     def feedback_count(self) -> int:
         """How many verdicts are stored (0 when the file cannot be read)."""
@@ -217,9 +228,17 @@ class FeedbackStore:
                 row.feedback or "",
                 passages,
                 row.cited_sentence,
+                row.context or "",
             )
             writer.writerow([_cell(value) for value in cells])
         return out.getvalue()
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a file of an earlier schema up to this one, in place (its rows kept)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
+    if "context" not in columns:
+        conn.execute("ALTER TABLE questions ADD COLUMN context TEXT")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")

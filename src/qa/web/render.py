@@ -342,6 +342,8 @@ def render_diagnostics(report: dict) -> str:
             for name, value in signals.items()
         )
         facts += f"<dt>Signaux (valeur, part du logit)</dt><dd>{esc(listed)}</dd>"
+    if earlier := (report.get("context") or {}).get("from"):
+        facts = f"<dt>Lue à la suite de</dt><dd>{esc(earlier)}</dd>" + facts
     raw = esc(json.dumps(report, ensure_ascii=False, indent=2)).replace("<br>", "\n")
     status = status_label(str(report.get("status", "")))
     return (

@@ -85,9 +85,15 @@ class Assistant:
         """
         return await self.gate.run(self.ask, question, history, article)
 
-    def diagnose(self, question: object) -> dict:
-        """Answer with diagnostics, for staff; not logged."""
-        return self._answer(question).to_dict(diagnostics=True)
+    def diagnose(self, question: object, history: Sequence[str] = (), article: str | None = None) -> dict:
+        """Answer with diagnostics, for staff, as a visitor asked it (after ``history``, in ``article``).
+
+        Not logged.
+
+        Raises:
+            KeyError: when ``article`` is not a loaded article's id.
+        """
+        return self._answer(question, history, article).to_dict(diagnostics=True)
 
     def _answer(self, question: object, history: Sequence[str] = (), article: str | None = None) -> Answer:
         text = question if isinstance(question, str) else ""

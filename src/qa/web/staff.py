@@ -11,9 +11,10 @@ from qa.feedback import LoggedQuestion
 from qa.web.render import esc, render_diagnostics, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
 
+UNKNOWN_ARTICLE = "Cet article n'est pas chargé : choisissez-en un dans la liste."
 # The engine's statuses (the CSV export accepts exactly those), each with its French word.
 STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
-LOG_HEADERS = ("Heure (UTC)", "Question", "Statut", "Phrase citée", "Avis")
+LOG_HEADERS = ("Heure (UTC)", "Question", "Lue à la suite de", "Statut", "Phrase citée", "Avis")
 VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
 
@@ -23,6 +24,7 @@ def log_rows(rows: list[LoggedQuestion]) -> list[list[str]]:
         [
             r.asked_at[:19].replace("T", " "),
             r.question,
+            r.context or "",
             status_label(r.status),
             r.cited_sentence,
             VERDICT_LABELS.get(r.feedback, ""),
@@ -69,7 +71,7 @@ def matching(rows: list[LoggedQuestion], text: str) -> list[LoggedQuestion]:
 
 def build_staff(assistant: Assistant) -> gr.Blocks:
     """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.security.StaffAuth``)."""
-    title = "Espace équipe — questions sur l'article"
+    title = "Questions sur l'article — rédaction"
     with gr.Blocks(title=title, analytics_enabled=False) as blocks:
         gr.HTML(
             '<header class="qa-header"><h1>Espace équipe</h1><p class="qa-tagline">'
@@ -87,6 +89,21 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
                     min_width=200,
                 )
                 run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=180)
+            with gr.Row(equal_height=True):
+                earlier = gr.Textbox(
+                    label="Questions précédentes (une par ligne, la plus ancienne d'abord)",
+                    lines=2,
+                    scale=3,
+                    elem_id="qa-staff-history",
+                    min_width=200,
+                )
+                scope = gr.Dropdown(
+                    [("Tous les articles", ""), *((a.title, a.id) for a in assistant.articles.values())],
+                    value="",
+                    label="Article",
+                    scale=2,
+                    min_width=160,
+                )
             report = gr.HTML(elem_id="qa-staff-report")
         with gr.Tab("Journal des questions"):
             problem = gr.HTML(_problem(assistant))
@@ -105,8 +122,12 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
             link = gr.HTML(export_link(""))
             table = gr.HTML(render_log([]), elem_id="qa-staff-log")
 
-        def diagnose(text: str) -> str:
-            return render_diagnostics(assistant.diagnose(text or ""))
+        def diagnose(text: str, history: str, article: str) -> str:
+            turns = [line.strip() for line in (history or "").splitlines() if line.strip()]
+            try:
+                return render_diagnostics(assistant.diagnose(text or "", turns, article or None))
+            except KeyError:
+                return f'<p role="alert">{esc(UNKNOWN_ARTICLE)}</p>'
 
         def load_log(chosen: str, text: str) -> tuple[str, str, str]:
             rows = assistant.store.questions(chosen or None) if assistant.store else []
@@ -117,8 +138,8 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
             )
 
         private = {"api_visibility": "private"}
-        question.submit(diagnose, [question], [report], **private)
-        run.click(diagnose, [question], [report], **private)
+        question.submit(diagnose, [question, earlier, scope], [report], **private)
+        run.click(diagnose, [question, earlier, scope], [report], **private)
         for event in (status.change, search.submit, refresh.click, blocks.load):
             event(load_log, [status, search], [table, link, problem], **private)
     return blocks
