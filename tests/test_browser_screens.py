@@ -19,6 +19,8 @@ from support.browser import ask as ask_now
 from support.paths import REPO
 from support.web import App, StaticServer
 
+from qa.feedback import FeedbackStore
+
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, needs_chromium]
@@ -189,6 +191,22 @@ def test_vote_after_the_chats_own_clear_goes_to_the_right_answer(browser: object
     assert page.locator(".toast-body").count() == 0
     rows = feedback_rows(live_app)[before:]
     assert rows == [(third, "up", third)]
+    page.context.close()
+
+
+def test_a_second_click_takes_the_vote_back(browser: object, live_app: App):
+    page = open_page(browser)
+    page.goto(live_app.url)
+    question = "Que permet la tri-thérapie contre les cancers du sang ?"
+    ask(page, question)
+    before = len(feedback_rows(live_app))
+    page.locator('#qa-chat button[aria-label="J\'aime"]').last.click()
+    page.locator("#qa-vote-status").get_by_text("Merci, votre avis est enregistré.").wait_for()
+    page.locator('#qa-chat button[aria-label="Aimé"]').last.click()  # the same thumb, now pressed
+    page.locator("#qa-vote-status").get_by_text("Votre avis est retiré.").wait_for()
+    assert feedback_rows(live_app)[before:] == [(question, "up", question), (question, "none", question)]
+    store = FeedbackStore(live_app.settings.feedback_db)
+    assert next(r for r in store.questions() if r.question == question).feedback is None  # the log: no vote
     page.context.close()
 
 

@@ -53,7 +53,7 @@ def test_creates_folder_and_file_with_wal(tmp_path: Path):
     assert path.is_file()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_log_and_feedback_round_trip(tmp_path: Path):
@@ -281,4 +281,4 @@ def test_a_file_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):
     store.log_question(ANSWER | {"context": {"from": "Avant ?"}})
     assert store.questions()[0].context == "Avant ?"
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3

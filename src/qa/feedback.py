@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = 2  # 2: questions.context, the earlier question a follow-up was read after
-VERDICTS = ("up", "down")
+SCHEMA_VERSION = 3  # 2: questions.context (a follow-up's earlier question); 3: verdict "none"
+VERDICTS = ("up", "down", "none")  # "none": a vote taken back (a second click on the same thumb)
 # New columns come last (``cited_sentence``, then ``context``): older columns keep their place.
 CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence", "context")
 SCHEMA = """
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     question TEXT NOT NULL,
     passages TEXT NOT NULL,
     status TEXT NOT NULL,
-    verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down'))
+    verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down', 'none'))
 );
 CREATE INDEX IF NOT EXISTS questions_status ON questions(status);
 CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
@@ -62,7 +62,7 @@ class LoggedQuestion:
     asked_at: str
     question: str
     status: str
-    feedback: str | None
+    feedback: str | None  # the latest verdict, "up" or "down"; None without one or once taken back
     passages: list[dict]
     context: str | None = None  # the earlier question a follow-up was read after
 
@@ -157,14 +157,16 @@ class FeedbackStore:
         return row_id
 
     def record_feedback(self, question_id: int | None, answer: dict, verdict: str) -> bool:
-        """Store a verdict (``"up"`` or ``"down"``) on an answer; ``True`` once committed.
+        """Store a verdict (``"up"``, ``"down"``, or ``"none"`` to take one back); ``True`` once committed.
+
+        Every verdict is a new row: taking a vote back keeps the earlier one in the history.
 
         Raises:
-            ValueError: for a verdict other than ``"up"`` or ``"down"``.
+            ValueError: for a verdict other than these.
 
         """
         if verdict not in VERDICTS:
-            raise ValueError(f"verdict inconnu : {verdict!r} (attendu : up ou down)")
+            raise ValueError(f"verdict inconnu : {verdict!r} (attendu : up, down ou none)")
         row = (
             question_id,
             now(),
@@ -203,7 +205,10 @@ class FeedbackStore:
                 rows = conn.execute(query, (status or None, limit)).fetchall()
         except (OSError, sqlite3.Error):
             return []
-        return [LoggedQuestion(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+        return [
+            LoggedQuestion(r[0], r[1], r[2], r[3], None if r[4] == "none" else r[4], json.loads(r[5]), r[6])
+            for r in rows
+        ]
 
     def feedback_count(self) -> int:
         """How many verdicts are stored (0 when the file cannot be read)."""
@@ -239,6 +244,13 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
     if "context" not in columns:
         conn.execute("ALTER TABLE questions ADD COLUMN context TEXT")
+    (table,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'feedback'").fetchone()
+    if "'none'" not in table:  # SQLite cannot change a CHECK: the table is copied into the new one
+        conn.execute("ALTER TABLE feedback RENAME TO feedback_v2")
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT INTO feedback SELECT * FROM feedback_v2")
+        conn.execute("DROP TABLE feedback_v2")  # and its index, made again on the new table:
+        conn.executescript(SCHEMA)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")

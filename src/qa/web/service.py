@@ -101,11 +101,12 @@ class Assistant:
             return self.engine.ask(text, history, article)
         return self.engine.ask(text)
 
-    def record_feedback(self, log_id: int | None, answer: dict, liked: bool) -> bool:
-        """Store a thumbs up (``liked``) or down; ``True`` only once it is committed."""
+    def record_feedback(self, log_id: int | None, answer: dict, liked: bool | None) -> bool:
+        """Store a thumbs up (``liked``), down, or ``None``: the vote taken back; ``True`` once committed."""
         if self.store is None:
             return False
-        return self.store.record_feedback(log_id, answer, "up" if liked else "down")
+        verdict = "none" if liked is None else "up" if liked else "down"
+        return self.store.record_feedback(log_id, answer, verdict)
 
     def health(self) -> dict:
         """Return the engine's health plus whether feedback is stored."""

@@ -306,11 +306,12 @@ def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, outputs: 
     def vote(kept: dict, data: gr.LikeData) -> tuple[gr.HTML, str]:
         ident = answer_id_in(data.value)
         entry = kept.get(ident) if ident else None
-        if not entry or data.liked is None or data.liked == "":
+        if not entry:
             return note_update(assistant), ""
-        liked = data.liked is True or data.liked == "Like"
+        # a second click on the same thumb takes the vote back: Gradio then sends no verdict
+        liked = None if data.liked is None or data.liked == "" else data.liked is True or data.liked == "Like"
         if assistant.record_feedback(entry["log_id"], entry["answer"], liked):
-            text = "Merci, votre avis est enregistré."
+            text = "Votre avis est retiré." if liked is None else "Merci, votre avis est enregistré."
         else:
             text = "Votre avis n'a pas pu être enregistré : retours désactivés."
         return note_update(assistant), vote_status(text)
