@@ -3,7 +3,7 @@
 ``decision.json`` beside this module holds, for each signal, its mean and scale (the
 standardisation the model was fitted with) and its weight, then the bias and the probability
 threshold from which a question is answered. Written by :mod:`qa.learn.train`; read here with
-the standard library and numpy only, so serving needs no scikit-learn.
+the standard library only, so serving needs no scikit-learn.
 """
 
 from __future__ import annotations
