@@ -285,3 +285,10 @@ def test_diagnostics_name_the_question_a_follow_up_was_read_after(seed_article: 
     html = render_diagnostics(report)
     assert "<dt>Lue à la suite de</dt><dd>Qu&#x27;est-ce que la ferroptose ?</dd>" in html
     assert "Lue à la suite de" not in render_diagnostics(answered(seed_article).to_dict(diagnostics=True))
+
+
+def test_an_english_question_is_told_the_answer_is_french(seed_article: Article):
+    english = replace(answered(seed_article), question="What did researchers find about leukemia stem cells?")
+    html = render_answer(english, {seed_article.id: seed_article})
+    assert "Réponse en français" in html and '<span lang="en">' in html
+    assert "Réponse en français" not in render_answer(answered(seed_article), {seed_article.id: seed_article})

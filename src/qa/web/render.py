@@ -19,6 +19,7 @@ from urllib.parse import quote
 from qa.answer import Answer, Citation
 from qa.article import CREDITED, Article, Section, Span
 from qa.engine import VAGUE_QUESTION
+from qa.textnorm import looks_english
 
 # French typography: an acronym read as a word, of 5+ letters, is written "Inserm", not "INSERM".
 ACRONYM_AS_WORD = 5
@@ -118,6 +119,13 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
 
+# An English question is answered from a French article, in French: the reply says so, in both.
+ENGLISH_HINT = (
+    '<p class="qa-context">Réponse en français, citée d’un article en français '
+    '<span lang="en">(the answer is quoted in French from a French article)</span>.</p>'
+)
+
+
 def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: str = "") -> str:
     """Render the chat reply: quoted key sentence and cited passages, related reading, or decline.
 
@@ -136,6 +144,8 @@ def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: st
         body = f"<p>{esc(answer.message)}</p>"
     if answer.context:
         body = render_context(answer.context) + body
+    if status in ("answered", "related", "no_answer") and looks_english(answer.question):
+        body = ENGLISH_HINT + body
     classes = f"qa-answer qa-{esc(status)}" + (" qa-votable" if status in VOTABLE else "")
     ident = f' data-qa-id="{esc(answer_id)}"' if answer_id else ""
     return f'<div class="{classes}"{ident}>{body}</div>'
