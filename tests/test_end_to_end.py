@@ -267,7 +267,6 @@ def test_the_learned_decision_on_each_kind(
     Not every question whose section is taken out is declined (docs/evaluation.md: about half of
     PIAF's are still answered); these two, asked in the article's own words, are.
     """
-    from qa.index import build
     from qa.removed import passage_cut, without
 
     assert real_engine.ask(asked).status == Status.ANSWERED
@@ -279,7 +278,5 @@ def test_the_learned_decision_on_each_kind(
     assert cut is not None
     shorter = without(article, cut, tmp_path)
     assert gold not in shorter.source
-    engine = Engine(
-        [shorter], real_engine.encoder, build([shorter], real_engine.encoder), real_engine.settings
-    )
+    engine = Engine.in_memory([shorter], real_engine.encoder, real_engine.settings)
     assert engine.ask(asked).status != Status.ANSWERED  # still about cancer, no longer says it

@@ -40,7 +40,7 @@ from qa.corpus import METADATA, Corpus
 from qa.decision import Evidence, decide, gather
 from qa.decision import margin as decision_margin
 from qa.encoder import Approximate, Encoder, SentenceTransformerEncoder
-from qa.index import PassageIndex, check_sources, fresh_sources, open_index
+from qa.index import PassageIndex, build, check_sources, fresh_sources, open_index
 from qa.learn import model as decision_model
 from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
@@ -96,6 +96,11 @@ class Engine:
         )
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
+
+    @classmethod
+    def in_memory(cls, articles: list[Article], encoder: Encoder, settings: Settings | None = None) -> Engine:
+        """An engine over ``articles`` whose index is built in memory, never saved (evaluation, training)."""
+        return cls(articles, encoder, build(articles, encoder), settings)
 
     def article_by_id(self, article_id: str) -> Article:
         """The article with this id.

@@ -22,7 +22,6 @@ from qa.datasets import Dataset, Question, read_dataset
 from qa.encoder import Encoder, default_cache_dir
 from qa.engine import Engine, Settings
 from qa.evaluation import Answerer, Report, evaluate
-from qa.index import build
 from qa.removed import Cut, as_removed, question_cut, without
 
 SYSTEMS = ("engine", "naive", "bm25")
@@ -190,23 +189,24 @@ def removed_engines(
     settings: Settings,
     encoder: Encoder,
     sources: dict[int, str],
+    folder: Path | None = None,
 ) -> tuple[list[tuple[Engine, list[Question]]], dict[int, str]]:
     """Each answerable question as a ``removed`` negative, with an engine over its article cut.
 
     Questions whose answer is still elsewhere in the article are left out (:func:`qa.removed.question_cut`).
-    Engines are built in memory; the cut articles' files go to the cache. Returns the groups to
-    ask and, like ``sources``, the file of each new question.
+    Engines are built in memory; the cut articles' files go to ``folder`` (default: the cache).
+    Returns the groups to ask and, like ``sources``, the label (file) of each new question.
     """
     by_id = {a.id: a for a in articles}
     groups: dict[Cut, list[Question]] = {}
     for question in questions:
         if cut := question_cut(question, by_id):
             groups.setdefault(cut, []).append(question)
-    folder = default_cache_dir() / "eval-removed"
+    folder = folder or default_cache_dir() / "eval-removed"
     out, cut_sources = [], {}
     for cut, group in groups.items():
         article = without(by_id[cut.article], cut, folder / cut.article)
-        engine = Engine([article], encoder, build([article], encoder), settings)
+        engine = Engine.in_memory([article], encoder, settings)
         negatives = [as_removed(q) for q in group]
         cut_sources |= {id(n): sources[id(q)] for n, q in zip(negatives, group, strict=True)}
         out.append((engine, negatives))

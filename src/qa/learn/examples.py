@@ -19,12 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.article import Article, load_articles
+from qa.article import load_articles
 from qa.datasets import Question, read_piaf
 from qa.encoder import Encoder
 from qa.engine import Engine
-from qa.index import build
-from qa.removed import question_cut, without
+from qa.evalsuite import removed_engines
 from qa.settings import Settings
 
 KINDS = ("answerable", "absent", "removed")
@@ -41,19 +40,17 @@ class Example:
     signals: dict[str, float]
 
 
-def engine_over(articles: list[Article], encoder: Encoder, settings: Settings) -> Engine:
-    """An engine over ``articles``, its index built in memory."""
-    return Engine(articles, encoder, build(articles, encoder), settings)
-
-
-def _asked(engine: Engine, questions: Iterable[Question], kind: str, label: int) -> list[Example]:
+def _asked(
+    engine: Engine, questions: Iterable[Question], kind: str, label: int, groups: dict[int, str]
+) -> list[Example]:
+    """Each question asked of ``engine`` as an example; ``groups``: its article, by object id."""
     out = []
     for question in questions:
         answer = engine.ask(question.text)
         signals = getattr(answer.decision, "signals", None)
         if not signals or answer.decision.reason.startswith("question en anglais"):
             continue
-        out.append(Example(question.text, kind, label, str(question.article), dict(signals)))
+        out.append(Example(question.text, kind, label, groups[id(question)], dict(signals)))
     return out
 
 
@@ -68,15 +65,14 @@ def piaf_examples(folder: Path, encoder: Encoder, settings: Settings, cut_folder
     data = read_piaf(folder)
     articles = load_articles(list(data.corpus or ()))
     questions = [q for q in data.questions if q.answerable]
-    out = _asked(engine_over(articles, encoder, settings), questions, "answerable", 1)
+    groups = {id(q): str(q.article) for q in questions}
+    out = _asked(Engine.in_memory(articles, encoder, settings), questions, "answerable", 1, groups)
     for article in articles:
         others = [a for a in articles if a is not article]
         asked = [q for q in questions if q.article == article.id]
         if others and asked:
-            out += _asked(engine_over(others, encoder, settings), asked, "absent", 0)
-    by_id = {a.id: a for a in articles}
-    for question in questions:
-        if cut := question_cut(question, by_id):
-            article = without(by_id[cut.article], cut, cut_folder / cut.article)
-            out += _asked(engine_over([article], encoder, settings), [question], "removed", 0)
+            out += _asked(Engine.in_memory(others, encoder, settings), asked, "absent", 0, groups)
+    cut, cut_groups = removed_engines(articles, questions, settings, encoder, groups, cut_folder)
+    for engine, negatives in cut:
+        out += _asked(engine, negatives, "removed", 0, cut_groups)
     return out
