@@ -338,6 +338,24 @@ def test_rate_limit_is_shared_by_the_api_and_gradio_endpoints(seed_engine: Engin
         assert client.get("/healthz").status_code == 200
 
 
+def test_clearing_and_loading_the_page_do_not_count_against_the_rate_limit(
+    seed_engine: Engine, tmp_path: Path
+):
+    with client_for(seed_engine, tmp_path, rate_limit=2) as client:
+        events = {d.get("api_name"): d for d in client.get("/config").json()["dependencies"]}
+        free = [d for name, d in events.items() if str(name).startswith("lambda") or name == "load_scope"]
+        assert len(free) >= 2  # the two clears, the page's load
+        for _ in range(3):
+            for event in free:
+                body = {"data": [None] * len(event["inputs"]), "fn_index": event["id"], "session_hash": "rl"}
+                assert client.post("/gradio_api/queue/join", json=body).status_code == 200, event
+        question = ["Bonjour", [], None, None, None]
+        join = {"data": question, "fn_index": events["respond"]["id"], "session_hash": "rl"}
+        assert client.post("/gradio_api/queue/join", json=join).status_code == 200
+        assert client.post("/api/ask", json={"question": "Bonjour"}).status_code == 200
+        assert client.post("/gradio_api/queue/join", json=join).status_code == 429  # questions count
+
+
 def test_rate_limited_gradio_client_gets_429(seed_engine: Engine, tmp_path: Path):
     from gradio_client import Client
 
@@ -1098,12 +1116,14 @@ def test_markdown_and_script_in_a_question_show_as_text(browser: object, live_ap
 
 @pytest.mark.browser
 def test_rate_limit_message_shows_in_french(browser: object, seed_engine: Engine, tmp_path: Path):
-    # 2: loading the page is one counted request (its load event reads ?article=), Bonjour another.
+    # 2: Bonjour and Merci; loading the page and clearing the chat are not counted (not questions)
     with live(seed_engine, tmp_path, rate_limit=2) as url:
         page = browser.new_page()
         page.set_default_timeout(30_000)
         page.goto(url)
         ask(page, "Bonjour")
+        page.get_by_role("button", name="Effacer la conversation").first.click()
+        ask(page, "Merci")
         box = page.locator("#qa-question textarea")
         box.fill("Merci")
         box.press("Enter")

@@ -25,7 +25,7 @@ from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.errors import Refusal
 from qa.web.gradio_routes import SESSION_ID
 from qa.web.history import bound_chat, parse_history
-from qa.web.limits import GRADIO_MAX_BODY, read_body
+from qa.web.limits import COUNTED_EVENTS, GRADIO_MAX_BODY, RateLimiter, charge, read_body
 
 GRADIO_POST = re.compile(
     r"^(?P<mount>/staff)?/gradio_api/(?P<route>queue/join|cancel|reset"
@@ -60,13 +60,15 @@ class GradioBodies:
         max_body: int = GRADIO_MAX_BODY,
         read_timeout: float = 30,
         max_chars: int = DEFAULT_MAX_CHARS,
+        limiter: RateLimiter | None = None,
     ) -> None:
-        """Wrap ``app``."""
+        """Wrap ``app``; ``limiter`` (:class:`qa.web.limits.RateLimit`'s) counts the events that run work."""
         self.app = app
         self.mounts = mounts
         self.max_body = max_body
         self.read_timeout = read_timeout
         self.max_chars = max_chars
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check a Gradio POST; refuse it with a 4xx or pass Gradio a bounded body."""
@@ -76,7 +78,7 @@ class GradioBodies:
             return
         try:
             raw = await read_body(receive, self.max_body, self.read_timeout)
-            body = self._check(match, self.mounts[match["mount"] or ""](), raw)
+            body = self._check(match, self.mounts[match["mount"] or ""](), raw, scope)
         except Refusal as refused:
             await refused.answer(scope, receive, send)
             return
@@ -86,11 +88,11 @@ class GradioBodies:
         headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
         await self.app({**scope, "headers": headers}, _replay(body, receive), send)
 
-    def _check(self, match: re.Match, blocks: Any, raw: bytes) -> bytes:
+    def _check(self, match: re.Match, blocks: Any, raw: bytes, scope: Scope) -> bytes:
         payload = _json_object(raw)
         route = match["route"]
         if route == "queue/join":
-            return _dump(self._join(blocks, payload))
+            return _dump(self._join(blocks, payload, scope))
         if route == "cancel":
             return _dump(_cancel(payload))
         if route == "reset":
@@ -99,10 +101,12 @@ class GradioBodies:
             return _dump(_component_call(blocks, payload))
         return _dump(self._call(blocks, match["kind"], match["api"], payload))
 
-    def _join(self, blocks: Any, payload: dict) -> dict:
+    def _join(self, blocks: Any, payload: dict, scope: Scope) -> dict:
         fn = blocks.fns.get(payload.get("fn_index")) if _is_int(payload.get("fn_index")) else None
         if fn is None:
             raise Refusal(422, UNKNOWN_EVENT)
+        if self.limiter is not None and fn.name in COUNTED_EVENTS:
+            charge(self.limiter, scope)  # before its data is checked: a 429 is a 429
         data = payload.get("data")
         if not isinstance(data, list) or len(data) != len(fn.inputs):
             raise Refusal(422, BAD_DATA.format(len(fn.inputs)))

@@ -1,8 +1,11 @@
 """What one client, or the whole crowd, may ask of the server; each limit refused in French.
 
-- Rate: :class:`RateLimiter` counts, :class:`RateLimit` refuses (429, ``Retry-After``) past
-  ``QA_RATE_LIMIT`` requests that run something (a question, a vote) a minute and client address,
-  over ``POST /api/ask`` and Gradio's endpoints together.
+- Rate: :class:`RateLimiter` counts, :func:`charge` refuses (429, ``Retry-After``) past
+  ``QA_RATE_LIMIT`` requests that run something (a question, a vote, a diagnostic) a minute and
+  client address, over ``POST /api/ask`` and Gradio's endpoints together. :class:`RateLimit`
+  charges the routes that always run something; a Gradio event (``queue/join``) is charged by
+  :class:`qa.web.gradio_bodies.GradioBodies` once it knows which one it is (:data:`COUNTED_EVENTS`):
+  clearing the chat and loading the page are not questions.
 - Body size and time: :func:`read_body` reads a whole body within a size (413) and a deadline
   (408), for ``POST /api/ask`` (:data:`MAX_BODY_BYTES`) and Gradio's POSTs (:data:`GRADIO_MAX_BODY`).
 - Gate: :class:`Gate` runs at most ``concurrency`` engine calls at once and ``waiting`` in line; a
@@ -30,8 +33,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qa.web.errors import Refusal
 
 T = TypeVar("T")
-# POSTs that make the server work: the JSON API, and Gradio's ways of running an event.
-COUNTED = re.compile(r"^(?:/staff)?/(?:api/ask$|gradio_api/(?:queue/join|call/|run/|api/))")
+# POSTs that always make the server work: the JSON API, and Gradio's named endpoints.
+COUNTED = re.compile(r"^(?:/staff)?/(?:api/ask$|gradio_api/(?:call/|run/|api/))")
+# Gradio events that run the engine or write the log (by function name); the others (clearing the
+# chat, loading the page, reading the staff log) do not count against the limit.
+COUNTED_EVENTS = frozenset({"respond", "vote", "ask", "diagnose"})
 MAX_BODY_BYTES = 64 * 1024  # a POST /api/ask
 GRADIO_MAX_BODY = 2 * 1024 * 1024  # a Gradio POST: the chat sends its whole history with each question
 TOO_MANY = "Trop de questions en peu de temps : réessayez dans une minute."
@@ -109,12 +115,23 @@ class RateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count the request if it runs something; refuse it when over the limit."""
         if scope["type"] == "http" and scope["method"] == "POST" and COUNTED.match(scope["path"]):
-            key = client_address(scope)
-            if not self.limiter.allow(key):
-                wait = str(math.ceil(self.limiter.retry_after(key)))
-                await Refusal(429, TOO_MANY, {"Retry-After": wait}).answer(scope, receive, send)
+            try:
+                charge(self.limiter, scope)
+            except Refusal as refused:
+                await refused.answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def charge(limiter: RateLimiter, scope: Scope) -> None:
+    """Count one request of the client of ``scope``.
+
+    Raises:
+        Refusal: 429 with ``Retry-After`` when the client is over the limit (not counted then).
+    """
+    key = client_address(scope)
+    if not limiter.allow(key):
+        raise Refusal(429, TOO_MANY, {"Retry-After": str(math.ceil(limiter.retry_after(key)))})
 
 
 async def read_body(receive: Receive, max_bytes: int, timeout: float) -> bytes:

@@ -91,14 +91,16 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     )
     # Added last is outermost: headers go on everything, the 401 of /staff included; CORS
     # headers on 404, 413 and 429 too, so that an embedding page can read them.
+    limiter = RateLimiter(settings.rate_limit)  # one count: the routes below, and Gradio's events
     app.add_middleware(
         GradioBodies,
         mounts={"": lambda: public, "/staff": lambda: staff},
         read_timeout=settings.request_timeout,
         max_chars=getattr(getattr(engine, "settings", None), "max_question_chars", DEFAULT_MAX_CHARS),
+        limiter=limiter,
     )
     app.add_middleware(AllowedRoutes, queues={"": lambda: public._queue, "/staff": lambda: staff._queue})
-    app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit))
+    app.add_middleware(RateLimit, limiter=limiter)
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     app.add_middleware(FrenchPage, head=head_html(PAGE_TITLE))
     app.add_middleware(StaffAuth, password=settings.staff_password)
