@@ -25,6 +25,7 @@ from qa.encoder import Encoder
 from qa.engine import Engine
 from qa.evalsuite import removed_engines
 from qa.settings import Settings
+from qa.textnorm import looks_english
 
 KINDS = ("answerable", "absent", "removed")
 
@@ -46,9 +47,11 @@ def _asked(
     """Each question asked of ``engine`` as an example; ``groups``: its article, by object id."""
     out = []
     for question in questions:
+        if looks_english(question.text):  # judged on the dense score alone, not by the model
+            continue
         answer = engine.ask(question.text)
         signals = getattr(answer.decision, "signals", None)
-        if not signals or answer.decision.reason.startswith("question en anglais"):
+        if not signals:
             continue
         out.append(Example(question.text, kind, label, groups[id(question)], dict(signals)))
     return out
