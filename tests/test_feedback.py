@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import ctypes
-import io
 import json
 import os
 import sqlite3
@@ -141,28 +139,6 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path):
     assert len(store.questions(limit=1000)) == 150 and store.feedback_count() == 150
 
 
-def test_csv_export_filters_and_neutralises_formulas(tmp_path: Path):
-    store = FeedbackStore(tmp_path / "f.sqlite3")
-    store.record_feedback(store.log_question(ANSWER), ANSWER, "down")
-    store.log_question(other("no_answer", '=HYPERLINK("http://x","clic")'))
-    rows = list(csv.reader(io.StringIO(store.export_csv())))
-    assert rows[0] == [
-        "id",
-        "asked_at",
-        "question",
-        "status",
-        "feedback",
-        "passages",
-        "cited_sentence",
-        "context",
-    ]
-    assert rows[2][6] == ANSWER["passages"][0]["highlight"] and rows[1][6] == ""
-    assert rows[1][2] == '\'=HYPERLINK("http://x","clic")' and rows[1][3] == "no_answer"
-    assert rows[2][2] == ANSWER["question"] and rows[2][4] == "down"
-    only = list(csv.reader(io.StringIO(store.export_csv("answered"))))
-    assert len(only) == 2 and only[1][3] == "answered"
-
-
 def test_unusable_location_disables_without_raising(tmp_path: Path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -171,9 +147,6 @@ def test_unusable_location_disables_without_raising(tmp_path: Path):
     assert store.log_question(ANSWER) is None
     assert store.record_feedback(None, ANSWER, "up") is False
     assert store.questions() == [] and store.feedback_count() == 0
-    assert store.export_csv().splitlines() == [
-        "id,asked_at,question,status,feedback,passages,cited_sentence,context"
-    ]
 
 
 def test_not_a_database_disables_without_raising(tmp_path: Path):
@@ -260,8 +233,6 @@ def test_a_follow_up_is_logged_with_its_context(tmp_path: Path):
     store.log_question(ANSWER)
     follow_up, alone = sorted(store.questions(), key=lambda r: r.id)
     assert follow_up.context == "Qu'est-ce que la ferroptose ?" and alone.context is None
-    rows = list(csv.reader(io.StringIO(store.export_csv())))
-    assert [r[7] for r in rows[1:]] == ["", "Qu'est-ce que la ferroptose ?"]
 
 
 def test_a_file_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):

@@ -19,6 +19,7 @@ from support.web import LiveServer, free_port
 
 from qa.engine import Engine
 from qa.web.config import WebSettings
+from qa.web.export import COLUMNS
 from qa.web.server import create_app
 
 CONTRACT = {"question", "status", "message", "passages"}
@@ -191,21 +192,14 @@ def test_question_log_csv_export(client: TestClient):
     response = client.get("/staff/export.csv")
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert rows[0] == [
-        "id",
-        "asked_at",
-        "question",
-        "status",
-        "feedback",
-        "passages",
-        "cited_sentence",
-        "context",
-    ]
-    questions = [r[2] for r in rows[1:]]
+    assert response.text.startswith("\ufeff")  # a French spreadsheet reads UTF-8 after a BOM
+    rows = list(csv.reader(io.StringIO(response.text[1:]), delimiter=";"))
+    assert tuple(rows[0]) == COLUMNS
+    questions = [r[COLUMNS.index("Question")] for r in rows[1:]]
     assert "Qui a rédigé l'article ?" in questions and "Merci" in questions
-    smalltalk = list(csv.reader(io.StringIO(client.get("/staff/export.csv?status=smalltalk").text)))
-    assert {r[3] for r in smalltalk[1:]} == {"smalltalk"}
+    only = client.get("/staff/export.csv?status=smalltalk").text[1:]
+    smalltalk = list(csv.reader(io.StringIO(only), delimiter=";"))
+    assert {r[COLUMNS.index("Statut")] for r in smalltalk[1:]} == {"Conversation"}
     assert client.get("/staff/export.csv?status=autre").status_code == 422
 
 

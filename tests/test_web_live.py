@@ -72,8 +72,8 @@ def test_malformed_bodies_are_4xx(live_app: App, body: bytes):
 def test_questions_are_logged(live_app: App):
     api_ask(live_app, OUT_OF_SCOPE)
     export = httpx.get(live_app.url + "staff/export.csv?status=no_answer").text
-    rows = list(csv.reader(io.StringIO(export)))
-    assert OUT_OF_SCOPE in [row[2] for row in rows[1:]]
+    rows = list(csv.reader(io.StringIO(export.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][2] == "Question" and OUT_OF_SCOPE in [row[2] for row in rows[1:]]
 
 
 def test_app_py_serves_on_the_configured_address(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""The staff page's helpers: French statuses, the cited sentence, the HTML log, the search."""
+"""The staff page's helpers: French statuses, local times, the cited sentence, the HTML log, the search."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_log_rows_are_french_with_the_cited_sentence_and_the_context():
             ),
         ]
     )
-    assert rows[0] == ["2026-11-30 19:49:41", "Qui ?", "", "Répondu", "Jean Pierre Meo", "👍 utile"]
+    assert rows[0] == ["2026-11-30 20:49:41 +01:00", "Qui ?", "", "Répondu", "Jean Pierre Meo", "👍 utile"]
     assert rows[1][3:5] == ["Conversation", ""]
     # a follow-up reads with its conversation; a declined reply quoted no sentence
     assert rows[2][1:5] == ["Et chez l'enfant ?", "Qu'est-ce que la LAM ?", "Sans réponse", ""]

@@ -14,12 +14,9 @@ of raising, and the app keeps answering.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -28,8 +25,6 @@ from pathlib import Path
 
 SCHEMA_VERSION = 3  # 2: questions.context (a follow-up's earlier question); 3: verdict "none"
 VERDICTS = ("up", "down", "none")  # "none": a vote taken back (a second click on the same thumb)
-# New columns come last (``cited_sentence``, then ``context``): older columns keep their place.
-CSV_COLUMNS = ("id", "asked_at", "question", "status", "feedback", "passages", "cited_sentence", "context")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -218,26 +213,6 @@ class FeedbackStore:
         except (OSError, sqlite3.Error):
             return 0
 
-    def export_csv(self, status: str | None = None) -> str:
-        """Export the question log as CSV (UTF-8 text), spreadsheet formulas neutralised."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for row in self.questions(status, limit=1_000_000):
-            passages = json.dumps(row.passages, ensure_ascii=False)
-            cells = (
-                row.id,
-                row.asked_at,
-                row.question,
-                row.status,
-                row.feedback or "",
-                passages,
-                row.cited_sentence,
-                row.context or "",
-            )
-            writer.writerow([_cell(value) for value in cells])
-        return out.getvalue()
-
 
 def _upgrade(conn: sqlite3.Connection) -> None:
     """Bring a file of an earlier schema up to this one, in place (its rows kept)."""
@@ -251,30 +226,3 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO feedback SELECT * FROM feedback_v2")
         conn.execute("DROP TABLE feedback_v2")  # and its index, made again on the new table:
         conn.executescript(SCHEMA)
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-MINUS_LOOKALIKES = "\u2212\u2010\u2011\u2012\u2013\u2014"  # not folded to "-" by NFKC
-
-
-def _cell(value: object) -> object:
-    """Neutralise text that a spreadsheet would run as a formula (CSV injection) with a quote.
-
-    The test is made after removing invisible characters (soft hyphen, format and other
-    zero-width characters, spaces) and on the compatibility form, so full-width ``＝`` counts as
-    ``=``; each ``;``-separated piece is checked too, since a French spreadsheet may split on ``;``.
-    """
-    if not isinstance(value, str):
-        return value
-    pieces = value.split(";")
-    return ";".join("'" + piece if _formula(piece) else piece for piece in pieces)
-
-
-def _formula(text: str) -> bool:
-    """Whether ``text`` starts like a formula once invisible characters are left out."""
-    shown = next(
-        (ch for ch in text if ch in "\t\r\n" or unicodedata.category(ch) not in ("Cf", "Zs", "Mn")), ""
-    )
-    return bool(shown) and (
-        unicodedata.normalize("NFKC", shown).startswith(FORMULA_STARTS) or shown in MINUS_LOOKALIKES
-    )

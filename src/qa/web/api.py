@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 
 import gradio
@@ -18,6 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from qa.answer import Status
 from qa.web.errors import Refusal, error_response
+from qa.web.export import NEWSROOM_ZONE, french_csv
 from qa.web.history import parse_history
 from qa.web.limits import MAX_BODY_BYTES, read_body, too_large
 from qa.web.service import Assistant
@@ -79,12 +81,12 @@ async def read_request(request: Request, max_chars: int, read_timeout: float) ->
     return AskRequest(payload["question"], history, article)
 
 
-def build_router(assistant: Assistant, read_timeout: float = 30) -> APIRouter:
+def build_router(assistant: Assistant, read_timeout: float = 30, zone: tzinfo = NEWSROOM_ZONE) -> APIRouter:
     """Build the routes for ``assistant``; a body must arrive within ``read_timeout`` seconds."""
     router = APIRouter()
     _ask_route(router, assistant, read_timeout)
     _info_routes(router, assistant)
-    _staff_routes(router, assistant)
+    _staff_routes(router, assistant, zone)
     return router
 
 
@@ -137,18 +139,18 @@ def _info_routes(router: APIRouter, assistant: Assistant) -> None:
         return FileResponse(WEB_COMPONENT, media_type="text/javascript")
 
 
-def _staff_routes(router: APIRouter, assistant: Assistant) -> None:
+def _staff_routes(router: APIRouter, assistant: Assistant, zone: tzinfo) -> None:
     @router.get("/staff/export.csv")
     def export(status: str | None = None) -> Response:
-        """Download the question log as CSV, optionally one status only (guarded with /staff)."""
+        """Download the log as CSV for a French spreadsheet, one status only if asked (/staff's guard)."""
         if status and status not in STATUSES:
             return error_response(422, f"Statut inconnu : {status} (attendu : {', '.join(STATUSES)}).")
         if assistant.store is None:
             return error_response(409, "Journal indisponible : retours désactivés.")
-        csv_text = assistant.store.export_csv(status or None)
+        csv_text = french_csv(assistant.store.questions(status or None, limit=1_000_000), zone)
         name = f"questions-{status}.csv" if status else "questions.csv"
         return Response(
-            "\ufeff" + csv_text,
+            csv_text,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from urllib.parse import urlencode
 
 import gradio as gr
 
 from qa.answer import Status
 from qa.feedback import LoggedQuestion
+from qa.web.export import NEWSROOM_ZONE, local_time
 from qa.web.render import esc, render_diagnostics, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
 
 UNKNOWN_ARTICLE = "Cet article n'est pas chargé : choisissez-en un dans la liste."
 # The engine's statuses (the CSV export accepts exactly those), each with its French word.
 STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
-LOG_HEADERS = ("Heure (UTC)", "Question", "Lue à la suite de", "Statut", "Phrase citée", "Avis")
+LOG_HEADERS = ("Heure", "Question", "Lue à la suite de", "Statut", "Phrase citée", "Avis")
 VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
 
 
-def log_rows(rows: list[LoggedQuestion]) -> list[list[str]]:
-    """Turn the log into table rows (plain text cells, statuses in French)."""
+def log_rows(rows: list[LoggedQuestion], zone: tzinfo = NEWSROOM_ZONE) -> list[list[str]]:
+    """Turn the log into table rows (plain text cells, statuses in French, times in ``zone``)."""
     return [
         [
-            r.asked_at[:19].replace("T", " "),
+            local_time(r.asked_at, zone),
             r.question,
             r.context or "",
             status_label(r.status),
@@ -69,8 +71,11 @@ def matching(rows: list[LoggedQuestion], text: str) -> list[LoggedQuestion]:
     return [r for r in rows if wanted in r.question.casefold() or wanted in r.cited_sentence.casefold()]
 
 
-def build_staff(assistant: Assistant) -> gr.Blocks:
-    """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.security.StaffAuth``)."""
+def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks:
+    """Build the staff Blocks; access control is HTTP Basic on /staff (``qa.web.security.StaffAuth``).
+
+    Times in the log are shown in ``zone`` with their UTC offset, as in the CSV export.
+    """
     title = "Questions sur l'article — rédaction"
     with gr.Blocks(title=title, analytics_enabled=False) as blocks:
         gr.HTML(
@@ -132,7 +137,7 @@ def build_staff(assistant: Assistant) -> gr.Blocks:
         def load_log(chosen: str, text: str) -> tuple[str, str, str]:
             rows = assistant.store.questions(chosen or None) if assistant.store else []
             return (
-                render_log(log_rows(matching(rows, text))),
+                render_log(log_rows(matching(rows, text), zone)),
                 export_link(chosen or ""),
                 _problem(assistant),
             )
