@@ -9,7 +9,14 @@ import pytest
 
 from qa.web.config import WebSettings, parse_origins
 from qa.web.limits import RateLimiter
-from qa.web.security import basic_password, cors_options, frame_ancestors, password_matches
+from qa.web.security import (
+    basic_password,
+    content_security_policy,
+    cors_options,
+    frame_ancestors,
+    host_allowed,
+    password_matches,
+)
 from qa.web.server import parse_args
 
 
@@ -84,3 +91,75 @@ def test_rate_limiter_counts_per_client_and_window():
     assert not limiter.allow("a", now=2)
     assert limiter.allow("b", now=2)
     assert limiter.allow("a", now=61)
+
+
+def test_guard_settings_from_the_environment():
+    defaults = WebSettings.from_env({})
+    limits = (defaults.body_timeout, defaults.max_client_connections, defaults.max_client_streams)
+    assert limits == (10, 100, 50)
+    assert defaults.allowed_hosts == () and defaults.public_url is None
+    assert defaults.hosts() == {"localhost", "127.0.0.1", "::1"}
+    env = {
+        "QA_BODY_TIMEOUT": "3",
+        "QA_MAX_CLIENT_CONNECTIONS": "20",
+        "QA_MAX_CLIENT_STREAMS": "7",
+        "QA_ALLOWED_HOSTS": "Questions.Example.org:8443, *.inserm.fr",
+        "QA_PUBLIC_URL": "https://qa.example.org/",
+        "GRADIO_SERVER_NAME": "10.0.0.5",
+    }
+    settings = WebSettings.from_env(env)
+    assert (settings.body_timeout, settings.max_client_connections, settings.max_client_streams) == (3, 20, 7)
+    assert settings.allowed_hosts == ("questions.example.org", "*.inserm.fr")
+    assert settings.public_url == "https://qa.example.org"
+    hosts = {"questions.example.org", "*.inserm.fr", "qa.example.org", "10.0.0.5", "localhost"}
+    assert settings.hosts() >= hosts
+    assert "0.0.0.0" not in WebSettings.from_env({"GRADIO_SERVER_NAME": "0.0.0.0"}).hosts()
+    for name, raw in (
+        ("QA_ALLOWED_HOSTS", "a b"),
+        ("QA_ALLOWED_HOSTS", "<x>"),
+        ("QA_PUBLIC_URL", "qa.example.org"),
+        ("QA_PUBLIC_URL", "https://x.org/?a=1"),
+        ("QA_PUBLIC_URL", "https://x.org/qa"),
+        ("QA_BODY_TIMEOUT", "0"),
+        ("QA_MAX_CLIENT_STREAMS", "x"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            WebSettings.from_env({name: raw})
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1:7860", True),
+        ("localhost", True),
+        ("LOCALHOST.:80", True),
+        ("[::1]:7860", True),
+        ("www.inserm.fr", True),
+        ("inserm.fr", False),
+        ("evil.example", False),
+        ("evil.example:7860", False),
+        ("127.0.0.1.evil.example", False),
+        ("", False),
+        ("[::1", False),
+    ],
+)
+def test_host_allowed(host: str, allowed: bool):
+    assert host_allowed(host, frozenset({"localhost", "127.0.0.1", "::1", "*.inserm.fr"})) is allowed
+    assert host_allowed(host, frozenset({"*"}))
+
+
+def test_the_whole_csp_names_every_source_and_keeps_frame_ancestors():
+    policy = content_security_policy(WebSettings(allowed_origins=("https://www.inserm.fr",)))
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["frame-ancestors"] == "'self' https://www.inserm.fr"
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self' 'nonce-{nonce}' 'unsafe-eval'"
+    assert directives["object-src"] == "'none'" and directives["base-uri"] == "'none'"
+    assert "'unsafe-inline'" in directives["style-src"] and "'unsafe-inline'" not in directives["script-src"]
+
+
+def test_the_timezone_of_the_staff_log_is_a_known_zone():
+    assert WebSettings.from_env({}).timezone == "Europe/Paris"
+    assert WebSettings.from_env({"QA_TIMEZONE": "UTC"}).zone.key == "UTC"
+    with pytest.raises(ValueError, match="QA_TIMEZONE"):
+        WebSettings.from_env({"QA_TIMEZONE": "Lune/Tranquillité"})

@@ -21,9 +21,10 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture
 def client(seed_engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
-    # 3: the first three POST /api/ask fill the limit (a malformed Gradio body runs nothing, is not counted)
-    settings = WebSettings(feedback_db=tmp_path / "feedback.sqlite3", rate_limit=3, staff_password="secret")
-    with TestClient(create_app(seed_engine, settings)) as client:
+    # 2: the 400 and the 413 of POST /api/ask fill the limit (neither its 415 nor a malformed Gradio
+    # body is counted: a body that is not JSON is refused before the count, a bad one runs nothing)
+    settings = WebSettings(feedback_db=tmp_path / "feedback.sqlite3", rate_limit=2, staff_password="secret")
+    with TestClient(create_app(seed_engine, settings), base_url="http://127.0.0.1:7860") as client:
         yield client
 
 

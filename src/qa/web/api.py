@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from qa.answer import Status
-from qa.web.errors import Refusal, error_response
+from qa.web.errors import Refusal, cut, error_response
 from qa.web.export import NEWSROOM_ZONE, french_csv
 from qa.web.history import parse_history
 from qa.web.limits import MAX_BODY_BYTES, read_body, too_large
@@ -98,7 +98,7 @@ def _ask_route(router: APIRouter, assistant: Assistant, read_timeout: float) -> 
             asked = await read_request(request, assistant.max_question_chars, read_timeout)
             if asked.article is not None and asked.article not in assistant.articles:
                 known = ", ".join(assistant.articles)
-                raise Refusal(404, f"Article inconnu : {asked.article}. Articles : {known}.")
+                raise Refusal(404, f"Article inconnu : {cut(asked.article)}. Articles : {known}.")
             answer, _ = await assistant.ask_async(asked.question, asked.history, asked.article)
         except Refusal as refused:  # 4xx, or 503/504 from the gate
             return refused.response()
@@ -116,7 +116,7 @@ def _info_routes(router: APIRouter, assistant: Assistant) -> None:
         """Return an article's metadata, source text and sections (offsets index ``source``)."""
         found = assistant.articles.get(article_id)
         if found is None:
-            return error_response(404, f"Article inconnu : {article_id}.")
+            return error_response(404, f"Article inconnu : {cut(article_id)}.")
         sections = [
             {"title": s.title, "kind": s.kind, "start": s.start, "end": s.end} for s in found.sections
         ]
@@ -144,7 +144,7 @@ def _staff_routes(router: APIRouter, assistant: Assistant, zone: tzinfo) -> None
     def export(status: str | None = None) -> Response:
         """Download the log as CSV for a French spreadsheet, one status only if asked (/staff's guard)."""
         if status and status not in STATUSES:
-            return error_response(422, f"Statut inconnu : {status} (attendu : {', '.join(STATUSES)}).")
+            return error_response(422, f"Statut inconnu : {cut(status)} (attendu : {', '.join(STATUSES)}).")
         if assistant.store is None:
             return error_response(409, "Journal indisponible : retours désactivés.")
         csv_text = french_csv(assistant.store.questions(status or None, limit=1_000_000), zone)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -18,6 +20,13 @@ DEFAULT_REQUEST_TIMEOUT = 30  # seconds to read a question and answer it on the 
 DEFAULT_MAX_CONNECTIONS = 1000  # open connections (each browser tab holds one) before uvicorn's 503
 DEFAULT_HEADER_TIMEOUT = 5  # seconds for a request line and its headers, then the socket is closed
 DEFAULT_MAX_SESSIONS = 1000  # Gradio sessions kept in memory per page (the oldest are forgotten)
+DEFAULT_BODY_TIMEOUT = 10  # seconds to receive a whole request body (408 after)
+DEFAULT_MAX_CLIENT_CONNECTIONS = 100  # connections, and requests in progress, per client address
+DEFAULT_MAX_CLIENT_STREAMS = 50  # event streams (heartbeat, queue/data, call results) per client
+DEFAULT_TIMEZONE = "Europe/Paris"  # times of the staff log and its CSV (stored in UTC)
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # a bind address that says nothing of the names visitors use
+HOST_NAME = re.compile(r"(?:\*\.)?(?:[a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}\.?|[0-9a-f:.]{2,45}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,30 @@ class WebSettings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     header_timeout: int = DEFAULT_HEADER_TIMEOUT
     max_sessions: int = DEFAULT_MAX_SESSIONS
+    body_timeout: int = DEFAULT_BODY_TIMEOUT
+    max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS
+    max_client_streams: int = DEFAULT_MAX_CLIENT_STREAMS
+    allowed_hosts: tuple[str, ...] = ()
+    public_url: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone of :attr:`timezone` (checked by :meth:`from_env`)."""
+        return ZoneInfo(self.timezone)
+
+    def hosts(self) -> frozenset[str]:
+        """The host names a request may carry in ``Host``: :func:`qa.web.security.host_allowed`.
+
+        ``QA_ALLOWED_HOSTS`` (``*`` for any), the host of ``QA_PUBLIC_URL``, the loopback names
+        and the address the app listens on (unless it is a wildcard such as ``0.0.0.0``).
+        """
+        hosts = {*LOOPBACK_HOSTS, *self.allowed_hosts}
+        if self.host.lower() not in WILDCARD_HOSTS:
+            hosts.add(self.host.lower().strip("[]"))
+        if self.public_url:
+            hosts.add((urlsplit(self.public_url).hostname or "").lower())
+        return frozenset(hosts - {""})
 
     @classmethod
     def from_env(
@@ -52,12 +85,13 @@ class WebSettings:
 
         Variables: ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
         ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_RATE_LIMIT``, ``QA_CONCURRENCY``,
-        ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT``, ``QA_MAX_CONNECTIONS``, ``QA_HEADER_TIMEOUT``
-        and ``QA_MAX_SESSIONS``.
+        ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT``, ``QA_MAX_CONNECTIONS``, ``QA_HEADER_TIMEOUT``,
+        ``QA_MAX_SESSIONS``, ``QA_BODY_TIMEOUT``, ``QA_MAX_CLIENT_CONNECTIONS``,
+        ``QA_MAX_CLIENT_STREAMS``, ``QA_ALLOWED_HOSTS``, ``QA_PUBLIC_URL`` and ``QA_TIMEZONE``.
 
         Raises:
-            ValueError: for a port or limit that is not a positive integer, or an origin
-                that is not ``http(s)://host[:port]``.
+            ValueError: for a port or limit that is not a positive integer, an origin or public
+                URL that is not ``http(s)://host[:port]``, or a host that is not a host name.
 
         """
         env = os.environ if environ is None else environ
@@ -74,6 +108,14 @@ class WebSettings:
             max_connections=_positive(env, "QA_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
             header_timeout=_positive(env, "QA_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
             max_sessions=_positive(env, "QA_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
+            body_timeout=_positive(env, "QA_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT),
+            max_client_connections=_positive(
+                env, "QA_MAX_CLIENT_CONNECTIONS", DEFAULT_MAX_CLIENT_CONNECTIONS
+            ),
+            max_client_streams=_positive(env, "QA_MAX_CLIENT_STREAMS", DEFAULT_MAX_CLIENT_STREAMS),
+            allowed_hosts=parse_hosts(env.get("QA_ALLOWED_HOSTS", "")),
+            public_url=parse_public_url(env.get("QA_PUBLIC_URL", "")),
+            timezone=parse_timezone(env.get("QA_TIMEZONE", "")),
         )
 
 
@@ -107,3 +149,57 @@ def parse_origins(raw: str) -> tuple[str, ...]:
             )
         origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return tuple(dict.fromkeys(origins))
+
+
+def parse_hosts(raw: str) -> tuple[str, ...]:
+    """Split a comma-separated list of host names (``*``: any; ``*.example.org``: its subdomains).
+
+    A port or a scheme given with a name is dropped (``example.org:8443`` is ``example.org``).
+
+    Raises:
+        ValueError: for an entry that is not a host name or an IP address.
+
+    """
+    hosts = []
+    for item in (part.strip().lower() for part in raw.split(",")):
+        if not item:
+            continue
+        if item != "*":
+            item = (urlsplit(item if "//" in item else "//" + item).hostname or "").rstrip(".")
+            if not HOST_NAME.fullmatch(item):
+                raise ValueError(f"QA_ALLOWED_HOSTS : nom d'hôte invalide {item!r} (attendu : exemple.org)")
+        hosts.append(item)
+    return tuple(dict.fromkeys(hosts))
+
+
+def parse_public_url(raw: str) -> str | None:
+    """``QA_PUBLIC_URL``: the address visitors use (``https://host[:port]``), or ``None``.
+
+    Raises:
+        ValueError: for anything but an http(s) origin (a path, a query are refused).
+
+    """
+    raw = raw.strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ValueError(f"QA_PUBLIC_URL : adresse invalide {raw!r} (attendu : https://hote[:port])")
+    return raw
+
+
+def parse_timezone(raw: str) -> str:
+    """``QA_TIMEZONE``: an IANA zone name (``Europe/Paris``, ``UTC``); empty means the default.
+
+    Raises:
+        ValueError: for a name the time-zone database does not know.
+
+    """
+    name = raw.strip() or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"QA_TIMEZONE : fuseau horaire inconnu {name[:80]!r} (attendu : Europe/Paris, UTC…)"
+        ) from None
+    return name

@@ -4,7 +4,8 @@ A refusal is ``{"error": "<message en français>", "detail": <the same>}`` with 
 no-store`` and any extra headers (``Retry-After``, ``WWW-Authenticate``): ``error`` for the app's
 own clients, ``detail`` for Gradio's clients (and FastAPI's convention). Routes return
 :meth:`Refusal.response`; ASGI middleware sends :meth:`Refusal.answer`, which closes a WebSocket
-instead (code 1008, policy violation).
+instead (code 1008, policy violation). A message that quotes what a visitor sent quotes it
+:func:`cut` to :data:`MAX_QUOTED_CHARS` characters.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
+
+MAX_QUOTED_CHARS = 80  # of a visitor's text quoted in a message (an unknown article id)
+
+
+def cut(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``text`` as a message may quote it: at most ``limit`` characters, « … » marking a cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:

@@ -1,7 +1,9 @@
 """Gradio's pages in French: ``<html lang="fr">``, a head script that makes Gradio's front end French.
 
-A plain ASGI middleware (no ``BaseHTTPMiddleware``) so that Gradio's server-sent events stream
-through untouched.
+The page's inline scripts (Gradio's and the head script) get the response's CSP nonce
+(:class:`qa.web.security.SecurityHeaders`), and Gradio's no-op ``<base href="./">`` goes, so
+that the policy can say ``base-uri 'none'``. A plain ASGI middleware (no ``BaseHTTPMiddleware``)
+so that Gradio's server-sent events stream through untouched.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qa.web.security import NONCE
+
 HTML_LANG = re.compile(rb"(<html\b[^>]*?\slang=\")[^\"]*(\")", re.IGNORECASE | re.DOTALL)
 HTML_OPEN = re.compile(rb"<html\b", re.IGNORECASE)
 HEAD_OPEN = re.compile(rb"<head\b[^>]*>(\s*<meta\s+charset=[^>]*>)?", re.IGNORECASE)
+SCRIPT_OPEN = re.compile(rb"<script\b", re.IGNORECASE)
+NO_OP_BASE = re.compile(rb"<base\s+href=\"\./\"\s*/?>", re.IGNORECASE)
 MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 
@@ -60,26 +66,33 @@ class FrenchPage:
                 if message.get("more_body") and sum(map(len, chunks)) < MAX_PAGE_BYTES:
                     return
                 more = message.get("more_body", False)
-                await self._send_page(send, start, b"".join(chunks), more)
+                await self._send_page(send, start, b"".join(chunks), more, scope.get(NONCE, ""))
                 start = None
                 return
             await send(message)
 
         await self.app(scope, receive, rewriting_send)
 
-    async def _send_page(self, send: Send, start: Message, body: bytes, more: bool) -> None:
+    async def _send_page(self, send: Send, start: Message, body: bytes, more: bool, nonce: str) -> None:
         if not more:
-            body = self.rewrite(body)
+            body = self.rewrite(body, nonce)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         if not more:
             headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": more})
 
-    def rewrite(self, page: bytes) -> bytes:
-        """Set ``lang="fr"`` on ``<html>`` and insert the head HTML."""
+    def rewrite(self, page: bytes, nonce: str = "") -> bytes:
+        """Set ``lang="fr"`` on ``<html>``, insert the head HTML, put ``nonce`` on every script.
+
+        Gradio's template writes its JSON with ``<`` escaped (as ``u003c``), so every ``<script``
+        left in the page is a tag of the template or of the head HTML.
+        """
         if HTML_LANG.search(page):
             page = HTML_LANG.sub(rb"\1fr\2", page, count=1)
         else:
             page = HTML_OPEN.sub(b'<html lang="fr"', page, count=1)
-        return HEAD_OPEN.sub(lambda m: m.group(0) + self.head, page, count=1)
+        page = HEAD_OPEN.sub(lambda m: m.group(0) + self.head, page, count=1)
+        if nonce:
+            page = SCRIPT_OPEN.sub(f'<script nonce="{nonce}"'.encode("ascii"), page)
+        return NO_OP_BASE.sub(b"", page, count=1)

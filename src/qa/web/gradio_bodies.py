@@ -44,6 +44,10 @@ BAD_TEXT = "Requête invalide : un texte est attendu."
 BAD_VALUE = "Requête invalide : valeur trop volumineuse."
 BAD_FIELDS = "Requête invalide : paramètre inconnu."
 BAD_IDS = "Requête invalide : identifiants d'événement manquants ou invalides."
+BAD_PARAMETER = "Requête invalide : « {} » manque ou n'a pas le type attendu."
+BAD_EVENT_DATA = "Requête invalide : données de l'événement invalides."
+# Parameters the endpoint checks itself: its French error, in the event stream, lists the articles.
+CHECKED_BY_ENDPOINT = frozenset({"article"})
 
 
 class GradioBodies:
@@ -98,7 +102,10 @@ class GradioBodies:
         if route == "reset":
             return _dump({"event_id": _event_id(payload.get("event_id"))})
         if route.startswith("component_server"):
-            return _dump(_component_call(blocks, payload))
+            body = _component_call(blocks, payload)
+            if self.limiter is not None:
+                charge(self.limiter, scope)  # a component's server function runs
+            return _dump(body)
         return _dump(self._call(blocks, match["kind"], match["api"], payload))
 
     def _join(self, blocks: Any, payload: dict, scope: Scope) -> dict:
@@ -118,7 +125,7 @@ class GradioBodies:
             ],
             "fn_index": fn._id,
             "session_hash": _session(payload.get("session_hash")),
-            "event_data": _small(payload.get("event_data"), MAX_EVENT_DATA_BYTES),
+            "event_data": _event_data(fn, payload.get("event_data")),
         }
         if _is_int(payload.get("trigger_id")):
             body["trigger_id"] = payload["trigger_id"]
@@ -136,12 +143,20 @@ class GradioBodies:
         if fn is None:
             raise Refusal(404, UNKNOWN_ENDPOINT)
         names = _parameter_names(blocks, fn)
+        parameters = _parameters(blocks, fn)
         if kind == "call/v2":  # named parameters: {"question": "…"}
             payload.pop("oauth_token", None)
             if not set(payload) <= set(names):
                 raise Refusal(422, BAD_FIELDS)
             by_name = dict(zip(names, fn.inputs, strict=True))
-            return {name: self._bound(by_name[name], name, value) for name, value in payload.items()}
+            for parameter in parameters:  # a required one left out: Gradio's 500
+                if not parameter.get("parameter_has_default") and parameter["parameter_name"] not in payload:
+                    raise Refusal(422, BAD_PARAMETER.format(parameter["parameter_name"]))
+            typed = {p["parameter_name"]: p for p in parameters}
+            return {
+                name: self._typed(typed.get(name), self._bound(by_name[name], name, value))
+                for name, value in payload.items()
+            }
         data = payload.get("data")
         if not isinstance(data, list) or not 0 < len(data) <= len(fn.inputs):
             raise Refusal(422, BAD_DATA.format(len(fn.inputs)))
@@ -151,10 +166,24 @@ class GradioBodies:
         ]
         # Optional parameters left out ({"data": ["question"]}) take their defaults, as with
         # gradio_client: Gradio itself refuses fewer values than inputs.
-        body = {"data": values + _padding(blocks, fn, len(values))}
+        values += _padding(blocks, fn, len(values))
+        if parameters and len(values) < len(parameters):
+            raise Refusal(422, BAD_DATA.format(len(fn.inputs)))
+        body = {"data": [self._typed(p, v) for p, v in zip(parameters, values, strict=False)] or values}
         if payload.get("session_hash") is not None:
             body["session_hash"] = _session(payload["session_hash"])
         return body
+
+    def _typed(self, parameter: dict | None, value: object) -> object:
+        """A named endpoint's value checked against the type Gradio documents for it."""
+        if parameter is None or parameter.get("parameter_name") in CHECKED_BY_ENDPOINT:
+            return value
+        name = parameter.get("parameter_name") or ""
+        if value is None and not parameter.get("parameter_has_default"):
+            raise Refusal(422, BAD_PARAMETER.format(name))
+        if not _matches(parameter.get("type") or {}, value):
+            raise Refusal(422, BAD_PARAMETER.format(name))
+        return value
 
     def _bound(self, block: Any, name: str, value: object) -> object:
         """One input value checked and cut by the kind of component that receives it."""
@@ -205,6 +234,42 @@ def _event_id(value: object) -> str:
 def _small(value: object, limit: int = MAX_VALUE_BYTES) -> object:
     if len(json.dumps(value, ensure_ascii=False)) > limit:
         raise Refusal(422, BAD_VALUE)
+    return value
+
+
+def _matches(schema: dict, value: object) -> bool:
+    """Whether ``value`` has the JSON schema type Gradio documents for a parameter (simple types)."""
+    choices = schema.get("oneOf") or schema.get("anyOf")
+    if choices:
+        return any(_matches(choice, value) for choice in choices)
+    kind = schema.get("type")
+    checks = {
+        "string": lambda: isinstance(value, str),
+        "null": lambda: value is None,
+        "boolean": lambda: isinstance(value, bool),
+        "integer": lambda: _is_int(value),
+        "number": lambda: isinstance(value, int | float) and not isinstance(value, bool),
+        "object": lambda: isinstance(value, dict),
+        "array": lambda: (
+            isinstance(value, list) and all(_matches(schema.get("items") or {}, item) for item in value)
+        ),
+    }
+    return checks[kind]() if kind in checks else True
+
+
+def _event_data(fn: Any, value: object) -> object:
+    """An event's data, bounded; a vote's (``like``) shaped as Gradio's ``LikeData`` reads it."""
+    value = _small(value, MAX_EVENT_DATA_BYTES)
+    if not any(target[1] == "like" for target in getattr(fn, "targets", [])):
+        return value
+    index = value.get("index") if isinstance(value, dict) else None
+    if not (
+        isinstance(value, dict)
+        and "value" in value
+        and (_is_int(index) or (isinstance(index, list) and 0 < len(index) <= 2 and all(map(_is_int, index))))
+        and (value.get("liked") is None or isinstance(value.get("liked"), bool | str))
+    ):
+        raise Refusal(422, BAD_EVENT_DATA)
     return value
 
 

@@ -4,11 +4,15 @@ Everything else answers a French 404 before Gradio sees it, so a route added by 
 stays closed until it is listed in :data:`GRADIO_ALLOWED` (``tests/test_hardening.py`` lists the
 installed Gradio's routes and fails on any that is in neither :data:`GRADIO_ALLOWED` nor
 :data:`GRADIO_CLOSED`). GET routes that name a session or an event answer 404 when it does not
-exist, instead of Gradio's 200 with a cut-off stream.
+exist, instead of Gradio's 200 with a cut-off stream; a heartbeat (an endless stream) waits a few
+seconds for its session to join the queue (the page opens it just before its first event), then
+answers 404. Every POST must declare ``Content-Type: application/json``: a cross-site page can
+send only form and ``text/plain`` bodies without the CORS preflight that the allowed origins pass.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +21,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.web.errors import Refusal
+from qa.web.limits import GRADIO_MAX_BODY, too_large
 
 SESSION = r"[A-Za-z0-9_-]{1,64}"
 SESSION_ID = re.compile(SESSION)
@@ -99,7 +104,21 @@ COMPILED = [(methods, re.compile(MOUNTS + path)) for methods, path in GRADIO_ALL
     (methods, re.compile(path)) for methods, path in APP_ALLOWED
 ]
 NAMED_IDS = re.compile(MOUNTS + r"/gradio_api/(?:(?P<data>queue/data)|call/(?:v2/)?[^/]+/(?P<event>[^/]+))")
+HEARTBEAT = re.compile(MOUNTS + rf"/gradio_api/heartbeat/(?P<session>{SESSION})")
+HEARTBEAT_GRACE = 10.0  # seconds a heartbeat waits for its session's first event
 UNKNOWN = "Adresse inconnue."
+NOT_JSON_TYPE = "Type de contenu non pris en charge : envoyez du JSON (Content-Type: application/json)."
+
+
+def _not_json(headers: list[tuple[bytes, bytes]]) -> Refusal | None:
+    """A POST's refusal before its body is read: declared too large (413), not JSON (415)."""
+    fields = dict(headers)
+    length = fields.get(b"content-length", b"")
+    if length.isdigit() and int(length) > GRADIO_MAX_BODY:
+        return too_large(GRADIO_MAX_BODY)
+    if fields.get(b"content-type", b"").split(b";", 1)[0].strip().lower() != b"application/json":
+        return Refusal(415, NOT_JSON_TYPE)
+    return None
 
 
 def allowed(method: str, path: str) -> bool:
@@ -133,7 +152,27 @@ class AllowedRoutes:
         if scope["type"] == "websocket" or not allowed(scope["method"], path) or not self._known(scope, path):
             await Refusal(404, UNKNOWN).answer(scope, receive, send)  # a WebSocket is closed
             return
+        if scope["method"] in WRITE:
+            refused = _not_json(scope.get("headers", []))
+            if refused is not None:
+                await refused.answer(scope, receive, send)
+                return
+        heartbeat = HEARTBEAT.fullmatch(path) if scope["method"] in READ else None
+        if heartbeat and not await self._live(heartbeat["mount"] or "", heartbeat["session"]):
+            await Refusal(404, UNKNOWN).answer(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+    async def _live(self, mount: str, session: str, grace: float = HEARTBEAT_GRACE) -> bool:
+        """Whether ``session`` has joined the queue of ``mount``, waiting ``grace`` seconds for it."""
+        queue = self.queues.get(mount)
+        if queue is None:
+            return True
+        for _ in range(int(grace / 0.05)):
+            if session in queue().pending_messages_per_session:
+                return True
+            await asyncio.sleep(0.05)
+        return session in queue().pending_messages_per_session
 
     def _known(self, scope: Scope, path: str) -> bool:
         """For ``queue/data`` and ``call/…/{event_id}``: whether the session or event exists."""

@@ -7,7 +7,12 @@
   :class:`qa.web.gradio_bodies.GradioBodies` once it knows which one it is (:data:`COUNTED_EVENTS`):
   clearing the chat and loading the page are not questions.
 - Body size and time: :func:`read_body` reads a whole body within a size (413) and a deadline
-  (408), for ``POST /api/ask`` (:data:`MAX_BODY_BYTES`) and Gradio's POSTs (:data:`GRADIO_MAX_BODY`).
+  (408, ``QA_BODY_TIMEOUT``), for ``POST /api/ask`` (:data:`MAX_BODY_BYTES`) and every Gradio
+  POST (:data:`GRADIO_MAX_BODY`).
+- Open requests: :class:`ClientSlots` lets one client address have at most
+  ``QA_MAX_CLIENT_CONNECTIONS`` requests in progress, ``QA_MAX_CLIENT_STREAMS`` of them event
+  streams (a quick 429 that closes the connection beyond): one client cannot hold every
+  connection of the server (its TCP connections are capped by :mod:`qa.web.timeouts`).
 - Gate: :class:`Gate` runs at most ``concurrency`` engine calls at once and ``waiting`` in line; a
   call that cannot start or finish within ``timeout`` seconds is refused (503 or 504).
 
@@ -22,7 +27,7 @@ import math
 import re
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,6 +43,8 @@ COUNTED = re.compile(r"^(?:/staff)?/(?:api/ask$|gradio_api/(?:call/|run/|api/))"
 # Gradio events that run the engine or write the log (by function name); the others (clearing the
 # chat, loading the page, reading the staff log) do not count against the limit.
 COUNTED_EVENTS = frozenset({"respond", "vote", "ask", "diagnose"})
+# Event streams that stay open: the session's heartbeat, its queue messages, a call's result.
+STREAMS = re.compile(r"^(?:/staff)?/gradio_api/(?:heartbeat/[^/]+|queue/data|call/(?:v2/)?[^/]+/[^/]+)$")
 MAX_BODY_BYTES = 64 * 1024  # a POST /api/ask
 GRADIO_MAX_BODY = 2 * 1024 * 1024  # a Gradio POST: the chat sends its whole history with each question
 TOO_MANY = "Trop de questions en peu de temps : réessayez dans une minute."
@@ -45,7 +52,9 @@ TOO_LARGE = "Requête trop volumineuse ({} au plus)."
 BODY_TOO_SLOW = "Requête trop lente : le corps n'est pas arrivé à temps."
 BUSY = "Le service est très sollicité : réessayez dans quelques secondes."
 TOO_SLOW = "La réponse a pris trop de temps : réessayez dans quelques secondes."
+TOO_MANY_OPEN = "Trop de connexions ouvertes depuis votre adresse : réessayez dans quelques secondes."
 RETRY_SOON = {"Retry-After": "5"}  # the gate's refusals
+CLOSE = {"Connection": "close"}  # a body left unread, a client that holds too much: closed after
 
 
 class RateLimiter:
@@ -123,6 +132,42 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
+class ClientSlots:
+    """At most ``connections`` requests in progress per client, ``streams`` of them event streams.
+
+    The client is the one the rate limit counts (:func:`client_address`, behind a trusted proxy
+    the visitor). Beyond, a 429 (French, ``Retry-After``, ``Connection: close``) at once.
+    """
+
+    def __init__(self, app: ASGIApp, connections: int, streams: int) -> None:
+        """Wrap ``app``."""
+        self.app = app
+        self.limits = (connections, streams)
+        self.open: Counter[str] = Counter()
+        self.streams: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the request while it runs; refuse it when its client has too many."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        key = client_address(scope)
+        stream = scope["method"] in ("GET", "HEAD") and STREAMS.match(scope["path"]) is not None
+        if self.open[key] >= self.limits[0] or (stream and self.streams[key] >= self.limits[1]):
+            await Refusal(429, TOO_MANY_OPEN, {**RETRY_SOON, **CLOSE}).answer(scope, receive, send)
+            return
+        counters = (self.open, self.streams) if stream else (self.open,)
+        for counter in counters:
+            counter[key] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for counter in counters:
+                counter[key] -= 1
+                if counter[key] <= 0:
+                    del counter[key]  # the memory held stays that of the clients connected now
+
+
 def charge(limiter: RateLimiter, scope: Scope) -> None:
     """Count one request of the client of ``scope``.
 
@@ -155,14 +200,14 @@ async def read_body(receive: Receive, max_bytes: int, timeout: float) -> bytes:
                 if not message.get("more_body", False):
                     return bytes(body)
     except TimeoutError as error:
-        raise Refusal(408, BODY_TOO_SLOW) from error
+        raise Refusal(408, BODY_TOO_SLOW, CLOSE) from error
 
 
 def too_large(max_bytes: int) -> Refusal:
     """The 413 for a body over ``max_bytes``, the size in French (``64 Ko``, ``2 Mo``)."""
     mib = 1024 * 1024
     size = f"{max_bytes // mib} Mo" if max_bytes >= mib else f"{max_bytes // 1024} Ko"
-    return Refusal(413, TOO_LARGE.format(size))
+    return Refusal(413, TOO_LARGE.format(size), CLOSE)
 
 
 class Gate:

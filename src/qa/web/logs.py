@@ -5,7 +5,11 @@ r"""Logging that a request cannot forge: one physical line per record, no reques
   and the other line breaks become ``\r``, ``\n``…, exception messages are cut short, Pydantic's
   ``input_value='…'`` is masked, and a record is capped at :data:`MAX_RECORD_CHARS`.
 - :func:`route_gradio_output` sends the tracebacks and messages that Gradio prints straight to
-  the terminal (``traceback.print_exc()``, ``print``) through logging, hence through the above.
+  the terminal (``traceback.print_exc()``, ``print``) through logging, hence through the above;
+  a ``gr.Error`` (a message meant for the visitor, which may quote what they sent) is logged as
+  one line naming its type only.
+- :class:`AccessPath` (a filter on uvicorn's access log) writes a request's path without its
+  query, ids and unknown paths masked: no visitor text reaches the access log either.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ CONTROLS = str.maketrans(
 INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|$)", re.MULTILINE)  # Pydantic's errors
 # Gradio modules that call traceback.print_exc() or print() while serving a request.
 GRADIO_MODULES = ("gradio.routes", "gradio.queueing", "gradio.route_utils", "gradio.utils")
+# Path segments a client chooses: sessions, events, article ids (other paths: a 404 is masked).
+ENDPOINT = re.compile(r"(/gradio_api/(?:call/v2|call|run|api)/)[^/]+/?$")
+CHOSEN = re.compile(r"(/(?:heartbeat|articles)/).+|(/call/(?:v2/)?(?!v2/)[^/]+/)[^/]+$")
 
 
 def one_line(text: str) -> str:
@@ -66,6 +73,35 @@ class OneLine(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {k: no_controls(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
+
+
+class AccessPath(logging.Filter):
+    """On uvicorn's access log: the path without its query, ids and unknown paths masked.
+
+    ``GET /api/articles/<id>?article=<id>`` is logged as ``GET /api/articles/…?…``; a path that
+    is no route of the app (or answered 404) as ``/…``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the path argument of an access record; always keep the record."""
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], loggable_path(str(args[1]), args[2], args[4]), args[3], args[4])
+        return True
+
+
+def loggable_path(method: str, full_path: str, status: object) -> str:
+    """What the access log may say of a request's path (see :class:`AccessPath`)."""
+    from qa.web.gradio_routes import allowed  # the route table; imported late: it imports Starlette
+
+    path, _, query = full_path.partition("?")
+    if allowed(method, path) and status != 404:
+        path = CHOSEN.sub(lambda m: (m.group(1) or m.group(2)) + "…", path)
+        if isinstance(status, int) and status >= 400:  # an endpoint's name, if it was refused
+            path = ENDPOINT.sub(r"\1…", path)
+    else:
+        path = "/…"  # no route of the app: the whole path is the client's
+    return path + ("?…" if query else "")
 
 
 class OneLineHandler(logging.StreamHandler):
@@ -106,9 +142,11 @@ def log_config() -> dict:
         "class": "logging.StreamHandler",
         "stream": "ext://sys.stderr",
     }
+    config["filters"]["access_path"] = {"()": AccessPath}
     for handler in config["handlers"].values():
         handler["class"] = f"{OneLineHandler.__module__}.{OneLineHandler.__qualname__}"
         handler["filters"] = ["one_line"]
+    config["loggers"]["uvicorn.access"]["filters"] = ["access_path"]
     config["root"] = {"handlers": ["app"], "level": "INFO"}
     return config
 
@@ -124,7 +162,17 @@ class _LoggedTraceback(types.ModuleType):
 
     @staticmethod
     def print_exc(*_: object, **__: object) -> None:
-        """Log the exception being handled (one line, through :class:`OneLineHandler`)."""
+        """Log the exception being handled (one line, through :class:`OneLineHandler`).
+
+        A ``gr.Error`` is a message for the visitor (it may quote their input), not a fault: one
+        line with its type, no message, no traceback.
+        """
+        from gradio.exceptions import Error as ShownToVisitor  # gradio is loaded by then
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ShownToVisitor):
+            log.info("Gradio : erreur montrée au visiteur (%s)", type(error).__name__)
+            return
         log.error("erreur dans Gradio", exc_info=sys.exc_info())
 
 

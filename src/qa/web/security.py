@@ -1,8 +1,10 @@
-"""Who may embed or call the app (CSP, CORS, security headers) and who may enter ``/staff``.
+"""Who may embed or call the app (CSP, CORS, headers), under which host names, who may enter ``/staff``.
 
-Plain policy functions, and the ASGI middleware that apply them: :class:`SecurityHeaders` and
-:class:`StaffAuth` (HTTP Basic). Plain ASGI classes (no ``BaseHTTPMiddleware``) so that Gradio's
-server-sent events stream through untouched.
+Plain policy functions, and the ASGI middleware that apply them: :class:`SecurityHeaders` (a
+whole Content-Security-Policy, a nonce per response for the page's inline scripts),
+:class:`AllowedHosts` (``Host`` checked, never reflected) and :class:`StaffAuth` (HTTP Basic).
+Plain ASGI classes (no ``BaseHTTPMiddleware``) so that Gradio's server-sent events stream through
+untouched.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +29,20 @@ LOCALHOST_FRAME_SOURCES = (
 )
 STAFF_REALM = "Espace equipe"  # ASCII: browsers show a realm with accents inconsistently
 STAFF_ONLY = "Accès réservé à l'équipe : mot de passe requis."
+BAD_HOST = "Hôte non autorisé : utilisez l'adresse publique du service."
+# Responses a browser may render as a document (the whole policy); the others (JSON, scripts,
+# styles, event streams) only say who may frame them.
+DOCUMENTS = (b"text/html", b"image/svg+xml", b"application/xhtml+xml", b"text/xml", b"application/xml")
+NONCE = "qa.csp_nonce"  # the scope key of the response's nonce (read by qa.web.french_page)
+# Gradio's front end: its inline scripts carry the nonce (qa.web.french_page); it evaluates
+# templates and event scripts with Function() ('unsafe-eval': gr.HTML, the page's ``js``) and
+# writes <style> elements and style attributes ('unsafe-inline' for styles only).
+CSP = (
+    "{frame_ancestors}; default-src 'self'; script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+    "connect-src 'self'; media-src 'self' data: blob:; worker-src 'self' blob:; "
+    "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def frame_ancestors(settings: WebSettings) -> str:
@@ -34,6 +51,31 @@ def frame_ancestors(settings: WebSettings) -> str:
         return "frame-ancestors *"
     sources = settings.allowed_origins or LOCALHOST_FRAME_SOURCES
     return "frame-ancestors " + " ".join(("'self'", *sources))
+
+
+def content_security_policy(settings: WebSettings) -> str:
+    """The whole ``Content-Security-Policy`` value, with ``{nonce}`` left for each response."""
+    return CSP.replace("{frame_ancestors}", frame_ancestors(settings))
+
+
+def host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    """Whether a ``Host`` value (``name[:port]``, ``[v6]:port``) names one of ``allowed``.
+
+    ``allowed`` holds names, ``*`` (any) or ``*.example.org`` (its subdomains, not itself).
+    """
+    if "*" in allowed:
+        return True
+    host = host.strip().lower()
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else ""
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.rstrip(".")
+    if not name:
+        return False
+    return name in allowed or any(
+        pattern.startswith("*.") and name.endswith(pattern[1:]) for pattern in allowed
+    )
 
 
 def cors_options(settings: WebSettings) -> dict:
@@ -76,32 +118,72 @@ def password_matches(given: str | None, expected: str | None) -> bool:
 
 
 class SecurityHeaders:
-    """Adds ``Content-Security-Policy: frame-ancestors …``, ``nosniff`` and the referrer policy."""
+    """Adds the ``Content-Security-Policy`` (a fresh nonce each response), ``nosniff``, the referrer policy.
 
-    def __init__(self, app: ASGIApp, frame_ancestors: str) -> None:
-        """Wrap ``app``; ``frame_ancestors`` is the whole CSP value."""
+    The nonce is left in the scope (:data:`NONCE`) for :class:`qa.web.french_page.FrenchPage`,
+    which puts it on the page's inline scripts.
+    """
+
+    def __init__(self, app: ASGIApp, policy: str, frame_ancestors: str) -> None:
+        """Wrap ``app``: ``policy`` (``{nonce}`` in it) on documents, ``frame_ancestors`` elsewhere."""
         self.app = app
-        self.extra = [
-            (b"content-security-policy", frame_ancestors.encode("latin-1")),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-        ]
-        self.names = {name for name, _ in self.extra} | {b"x-frame-options"}
+        self.policy = policy
+        self.framing = (b"content-security-policy", frame_ancestors.encode("latin-1"))
+        self.extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+        self.names = {name for name, _ in self.extra} | {b"x-frame-options", b"content-security-policy"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, amending the response headers."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        nonce = secrets.token_urlsafe(18)
+        policy = (b"content-security-policy", self.policy.replace("{nonce}", nonce).encode("latin-1"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"text/html")
+                document = kind.split(b";")[0].strip().lower() in DOCUMENTS
                 kept = [(k, v) for k, v in headers if k.lower() not in self.names]
-                message["headers"] = kept + self.extra
+                message["headers"] = [*kept, policy if document else self.framing, *self.extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app({**scope, NONCE: nonce}, receive, send_with_headers)
+
+
+class AllowedHosts:
+    """Refuses (400, French) a ``Host`` or ``X-Forwarded-Host`` that names none of the allowed hosts.
+
+    Gradio builds the page's ``root`` (in ``/config`` and the page) from these headers: a request
+    for ``Host: evil.example`` must not get ``"root": "http://evil.example"`` back. The refusal
+    does not repeat the host. A request without ``Host`` (HTTP/1.0) is served on the address the
+    server listens on. With a ``public_url`` (``QA_PUBLIC_URL``), every request the app serves
+    reads as made to it (its scheme and host), whatever name or proxy it came through.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: frozenset[str], public_url: str | None = None) -> None:
+        """Wrap ``app``; ``hosts`` as :meth:`qa.web.config.WebSettings.hosts`."""
+        self.app = app
+        self.hosts = hosts
+        parts = urlsplit(public_url) if public_url else None
+        self.public = (parts.scheme, parts.netloc.encode("idna")) if parts else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass requests for an allowed host; refuse the others."""
+        if scope["type"] in ("http", "websocket"):
+            for name, value in scope.get("headers", []):
+                if name in (b"host", b"x-forwarded-host"):
+                    names = value.decode("latin-1").split(",")
+                    if not all(host_allowed(host, self.hosts) for host in names):
+                        await Refusal(400, BAD_HOST).answer(scope, receive, send)
+                        return
+            if self.public is not None:
+                scheme, netloc = self.public
+                kept = [(k, v) for k, v in scope["headers"] if k not in (b"host", b"x-forwarded-host")]
+                kind = scheme if scope["type"] == "http" else scheme.replace("http", "ws")
+                scope = {**scope, "scheme": kind, "headers": [(b"host", netloc), *kept]}
+        await self.app(scope, receive, send)
 
 
 class StaffAuth:

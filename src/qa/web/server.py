@@ -20,10 +20,17 @@ from qa.web.config import WebSettings
 from qa.web.french_page import FrenchPage
 from qa.web.gradio_bodies import GradioBodies
 from qa.web.gradio_routes import AllowedRoutes
-from qa.web.limits import Gate, RateLimit, RateLimiter
+from qa.web.limits import ClientSlots, Gate, RateLimit, RateLimiter
 from qa.web.logs import OneLine, log_config, one_line, route_gradio_output
 from qa.web.proxies import ForwardedHeaders, TrustedProxies, forwarded_allow_ips
-from qa.web.security import SecurityHeaders, StaffAuth, cors_options, frame_ancestors
+from qa.web.security import (
+    AllowedHosts,
+    SecurityHeaders,
+    StaffAuth,
+    content_security_policy,
+    cors_options,
+    frame_ancestors,
+)
 from qa.web.service import Assistant, Engine
 from qa.web.staff import build_staff
 from qa.web.timeouts import with_header_timeout
@@ -63,7 +70,8 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     assistant = Assistant(engine, store, gate)
     app = FastAPI(title="Questions sur l'article", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.assistant = assistant
-    app.include_router(build_router(assistant, settings.request_timeout))
+    body_timeout = min(settings.body_timeout, settings.request_timeout)
+    app.include_router(build_router(assistant, body_timeout, settings.zone))
     # No uploads, no file serving beyond the page's assets, no monitoring, no MCP server.
     # No footer on either page: Gradio's API panel is English; the API is documented in docs/web.md.
     common = {
@@ -79,7 +87,9 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
         "server_name": settings.host,
         "server_port": settings.port,
     }
-    staff = build_staff(assistant).queue(default_concurrency_limit=2, max_size=settings.queue_size)
+    staff = build_staff(assistant, settings.zone).queue(
+        default_concurrency_limit=2, max_size=settings.queue_size
+    )
     staff.state_session_capacity = settings.max_sessions
     gr.mount_gradio_app(app, staff, path="/staff", footer_links=[], **common)
     public = build_public(assistant).queue(
@@ -87,26 +97,45 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     )
     public.state_session_capacity = settings.max_sessions
     gr.mount_gradio_app(
-        app, public, path="/", js=CITATION_SCRIPT, footer_links=[], show_error=False, **common
+        app,
+        public,
+        path="/",
+        js=CITATION_SCRIPT,
+        footer_links=[],
+        show_error=False,
+        **common,
     )
-    # Added last is outermost: headers go on everything, the 401 of /staff included; CORS
-    # headers on 404, 413 and 429 too, so that an embedding page can read them.
+    _guard(app, settings, {"": public, "/staff": staff}, engine)
+    return app
+
+
+def _guard(app: FastAPI, settings: WebSettings, pages: dict, engine: Engine) -> None:
+    """The middleware, innermost first (added last is outermost); docs/web.md lists each guard.
+
+    Security headers go on everything, the 400 of a bad Host and the 401 of /staff included;
+    CORS headers on 404, 413, 415 and 429 too, so that an embedding page can read them. A route
+    is known (404), and a POST is JSON (415), before the rate limit counts it.
+    """
     limiter = RateLimiter(settings.rate_limit)  # one count: the routes below, and Gradio's events
     app.add_middleware(
         GradioBodies,
-        mounts={"": lambda: public, "/staff": lambda: staff},
-        read_timeout=settings.request_timeout,
+        mounts={mount: (lambda blocks=blocks: blocks) for mount, blocks in pages.items()},
+        read_timeout=min(settings.body_timeout, settings.request_timeout),
         max_chars=getattr(getattr(engine, "settings", None), "max_question_chars", DEFAULT_MAX_CHARS),
         limiter=limiter,
     )
-    app.add_middleware(AllowedRoutes, queues={"": lambda: public._queue, "/staff": lambda: staff._queue})
     app.add_middleware(RateLimit, limiter=limiter)
+    queues = {mount: (lambda blocks=blocks: blocks._queue) for mount, blocks in pages.items()}
+    app.add_middleware(AllowedRoutes, queues=queues)
+    slots = {"connections": settings.max_client_connections, "streams": settings.max_client_streams}
+    app.add_middleware(ClientSlots, **slots)
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     app.add_middleware(FrenchPage, head=head_html(PAGE_TITLE))
     app.add_middleware(StaffAuth, password=settings.staff_password)
-    app.add_middleware(SecurityHeaders, frame_ancestors=frame_ancestors(settings))
+    app.add_middleware(AllowedHosts, hosts=settings.hosts(), public_url=settings.public_url)
+    csp = {"policy": content_security_policy(settings), "frame_ancestors": frame_ancestors(settings)}
+    app.add_middleware(SecurityHeaders, **csp)
     app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(forwarded_allow_ips()))
-    return app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -156,6 +185,10 @@ def serve(app: FastAPI, settings: WebSettings) -> None:
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
-        http=with_header_timeout(settings.header_timeout),
+        http=with_header_timeout(
+            settings.header_timeout,
+            settings.max_client_connections,
+            TrustedProxies(forwarded_allow_ips()),
+        ),
         proxy_headers=False,
     )  # ForwardedHeaders reads them, checked

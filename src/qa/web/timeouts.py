@@ -1,37 +1,74 @@
-"""Slow clients cut off: uvicorn's HTTP/1.1 protocol with a deadline for a request's headers.
+"""Slow and greedy clients cut off: uvicorn's HTTP/1.1 protocol, a deadline for headers, a cap per address.
 
 uvicorn has no such deadline: a socket that sends nothing, or one header line every few seconds,
 stays open for as long as it likes, and enough of them exhaust ``QA_MAX_CONNECTIONS`` (every
 request then gets uvicorn's 503). :class:`H11WithTimeouts` closes a connection whose request
 line and headers are not complete ``header_timeout`` seconds after its first byte (or after the
 connection opened), and one that keeps trickling a body the app has already answered. Bodies
-that the app reads have their own deadline (``QA_REQUEST_TIMEOUT``, a 408). Idle keep-alive
+that the app reads have their own deadline (``QA_BODY_TIMEOUT``, a 408). Idle keep-alive
 connections are closed by uvicorn itself (``timeout_keep_alive``).
 
+It also caps the TCP connections open at once from one address (``QA_MAX_CLIENT_CONNECTIONS``):
+one more gets a French 429 and is closed at once, before it can hold one of the server's
+``QA_MAX_CONNECTIONS``. Trusted proxies (``FORWARDED_ALLOW_IPS``) are not capped here, since
+they carry many visitors: :class:`qa.web.limits.ClientSlots` caps each visitor behind them.
+
 ``python app.py`` uses it; with uvicorn's command line, pass
-``--http qa.web.timeouts:H11WithTimeouts`` (``QA_HEADER_TIMEOUT`` sets the deadline).
+``--http qa.web.timeouts:H11WithTimeouts`` (``QA_HEADER_TIMEOUT``, ``QA_MAX_CLIENT_CONNECTIONS``
+and ``FORWARDED_ALLOW_IPS`` set it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from collections import Counter
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from qa.web.config import DEFAULT_MAX_CLIENT_CONNECTIONS
+from qa.web.limits import TOO_MANY_OPEN
+from qa.web.proxies import TrustedProxies, forwarded_allow_ips
+
 DEFAULT_HEADER_TIMEOUT = 5.0  # seconds for a request line and its headers
 
 
+def _refusal() -> bytes:
+    body = json.dumps({"error": TOO_MANY_OPEN, "detail": TOO_MANY_OPEN}, ensure_ascii=False).encode()
+    head = (
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json; charset=utf-8\r\n"
+        "cache-control: no-store\r\nretry-after: 5\r\nconnection: close\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+REFUSED = _refusal()
+
+
 class H11WithTimeouts(H11Protocol):
-    """uvicorn's h11 protocol, closing connections that are too slow to send a request."""
+    """uvicorn's h11 protocol, closing connections too slow to send a request, or one too many."""
 
     header_timeout: float = float(os.environ.get("QA_HEADER_TIMEOUT") or DEFAULT_HEADER_TIMEOUT)
+    max_per_address: int = int(os.environ.get("QA_MAX_CLIENT_CONNECTIONS") or DEFAULT_MAX_CLIENT_CONNECTIONS)
+    trusted: TrustedProxies = TrustedProxies(forwarded_allow_ips())
+    per_address: Counter[str] = Counter()  # one count per server (class), shared by its connections
     _deadline: asyncio.TimerHandle | None = None
+    _address: str | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Start the clock for the first request's headers."""
+        """Refuse one connection too many from an address; start the clock for the first headers."""
         super().connection_made(transport)
+        address = self.client[0] if self.client else None
+        if address is not None and address not in self.trusted:
+            if self.per_address[address] >= self.max_per_address:
+                transport.write(REFUSED)
+                transport.close()
+                return
+            self.per_address[address] += 1
+            self._address = address
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -52,8 +89,13 @@ class H11WithTimeouts(H11Protocol):
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the clock."""
+        """Stop the clock; the address has one connection less."""
         self._disarm()
+        if self._address is not None:
+            self.per_address[self._address] -= 1
+            if self.per_address[self._address] <= 0:
+                del self.per_address[self._address]
+            self._address = None
         super().connection_lost(exc)
 
     def _owing(self) -> bool:
@@ -78,6 +120,16 @@ class H11WithTimeouts(H11Protocol):
             self.transport.close()
 
 
-def with_header_timeout(seconds: float) -> type[H11WithTimeouts]:
-    """:class:`H11WithTimeouts` with its deadline set to ``seconds``."""
-    return type("H11WithTimeouts", (H11WithTimeouts,), {"header_timeout": float(seconds)})
+def with_header_timeout(
+    seconds: float,
+    max_per_address: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
+    trusted: TrustedProxies | None = None,
+) -> type[H11WithTimeouts]:
+    """:class:`H11WithTimeouts` with its deadline, its cap per address and the proxies it trusts."""
+    settings = {
+        "header_timeout": float(seconds),
+        "max_per_address": max_per_address,
+        "trusted": trusted if trusted is not None else TrustedProxies(forwarded_allow_ips()),
+        "per_address": Counter(),
+    }
+    return type("H11WithTimeouts", (H11WithTimeouts,), settings)
