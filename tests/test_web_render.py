@@ -16,10 +16,13 @@ from qa.web.render import (
     anchor,
     esc,
     organisation,
+    other_passages,
     render_answer,
     render_article,
     render_diagnostics,
     render_header,
+    render_notice,
+    render_pending,
     render_question,
     render_unknown_article,
     source_line,
@@ -94,21 +97,36 @@ def test_header_says_what_it_answers(seed_article: Article):
 
 
 def test_answer_quotes_marks_and_cites(seed_article: Article):
+    """One answer: the key sentence cites [1] alone; only its passage is marked; the other
+    passage comes under « Autres passages », unmarked and unnumbered, still with its link."""
     answer = answered(seed_article)
     html = render_answer(answer, {seed_article.id: seed_article})
     assert "\n" not in html
-    first = answer.passages[0]
+    first, other = answer.passages
     assert f"« {esc(first.highlight)} »" in html
-    assert html.count("<mark>") == 2
-    marked = re.findall(r"<mark>(.*?)</mark>", html)
-    assert marked == [esc(c.highlight) for c in answer.passages]
+    assert re.findall(r"<mark>(.*?)</mark>", html) == [esc(first.highlight)]
+    key = html[html.index('<blockquote class="qa-key">') : html.index("</blockquote>")]
+    assert "[1]" in key and "[2]" not in html
     links = [a for tag, a in parse(html).tags if tag == "a"]
-    assert {a["href"] for a in links} == {"#" + anchor(c) for c in answer.passages}
-    assert "[1]" in html and "[2]" in html
+    assert {a["href"] for a in links} == {"#" + anchor(first), "#" + anchor(other, key=False)}
+    assert html.index("Passage cité") < html.index("Autres passages")
     assert html.count("Inserm, publié le 4 février 2026") == 2
-    assert "Voir dans l’article" in html
+    assert html.count("Voir dans l’article") == 2
     # The section heading is the passage's title, not repeated inside its text.
     assert html.count(esc(first.section)) == 1
+
+
+def test_other_passages_only_when_they_add_something(seed_article: Article):
+    first, other = answered(seed_article).passages
+    same_section = replace(citation(seed_article, 5, 0, rank=2))
+    by_meaning_only = replace(other, rank=3, scores=Scores(0.88, 0.0, 0.88))
+    far_below = replace(citation(seed_article, 4, 0, rank=4), score=first.score - 0.2)
+    answer = Answer(
+        "Sur quel animal ?", Status.ANSWERED, "…", [first, same_section, by_meaning_only, far_below]
+    )
+    assert other_passages(answer) == []
+    assert "Autres passages" not in render_answer(answer, {seed_article.id: seed_article})
+    assert other_passages(replace(answer, passages=[first, other, other])) == [other]  # no repeat
 
 
 def test_anchor_names_the_passage_and_its_sentence(seed_article: Article):
@@ -137,7 +155,9 @@ def test_smalltalk_and_invalid_are_shown_as_is(seed_article: Article):
 
 
 def test_everything_is_escaped(seed_article: Article):
-    assert render_question(XSS) == '<p class="qa-user">&lt;img src=x onerror=alert(1)&gt;</p>'
+    assert render_question(XSS) == (
+        '<p class="qa-sr">Vous :</p><p class="qa-user">&lt;img src=x onerror=alert(1)&gt;</p>'
+    )
     evil = replace(seed_article, title=XSS, source=seed_article.source)
     assert "<img" not in render_header([evil])
     cited = replace(citation(seed_article, 5, 1), section=XSS, highlight=XSS, text=XSS)
@@ -184,7 +204,7 @@ def test_answer_carries_its_id_and_one_tab_stop(seed_article: Article):
     html = render_answer(answered(seed_article), {seed_article.id: seed_article}, "ab" * 16)
     assert f'data-qa-id="{"ab" * 16}"' in html and "qa-votable" in html
     links = [a for tag, a in parse(html).tags if tag == "a"]
-    assert len(links) == 6 and [a.get("tabindex") for a in links].count(None) == 1
+    assert len(links) == 4 and [a.get("tabindex") for a in links].count(None) == 1
     for status in (Status.SMALLTALK, Status.INVALID):
         assert "qa-votable" not in render_answer(Answer("Bonjour", status, "Bonjour !"), {})
 
@@ -244,7 +264,8 @@ def test_a_follow_up_says_which_question_it_was_read_after(seed_article: Article
 def test_unknown_article_header_is_french_and_escaped(seed_article: Article):
     html = render_unknown_article(XSS, [seed_article])
     assert "Article inconnu" in html and 'role="alert"' in html and "<img" not in html
-    assert seed_article.id in html
+    assert seed_article.id not in html and esc(seed_article.title) in html  # titles, not raw ids
+    assert "…" in render_unknown_article("x" * 300, [seed_article])
     assert unknown_article_message("absent", [seed_article]) == (
         f"Article inconnu : absent. Articles : {seed_article.id}."
     )
@@ -292,3 +313,15 @@ def test_an_english_question_is_told_the_answer_is_french(seed_article: Article)
     html = render_answer(english, {seed_article.id: seed_article})
     assert "Réponse en français" in html and '<span lang="en">' in html
     assert "Réponse en français" not in render_answer(answered(seed_article), {seed_article.id: seed_article})
+
+
+def test_screen_readers_hear_who_speaks(seed_article: Article):
+    """« Vous : » before a question, « Réponse : » before a reply or the pending one (hidden text)."""
+    assert render_question("Bonjour ?").startswith('<p class="qa-sr">Vous :</p>')
+    html = render_answer(answered(seed_article), {seed_article.id: seed_article})
+    assert html.startswith('<p class="qa-sr">Réponse :</p><div class="qa-answer')
+    pending = render_pending()
+    assert "Recherche dans l’article…" in pending and 'class="qa-pending"' in pending
+    assert "qa-answer" not in pending  # a pending reply is no answer (no votes, not counted)
+    notice = render_notice("Article <b>inconnu</b>")
+    assert "&lt;b&gt;" in notice and "qa-votable" not in notice

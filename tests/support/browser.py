@@ -27,6 +27,30 @@ CHROMIUM_ARGS = [
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium (Debian) is not installed")
 
 TIMEOUT = 30_000  # ms, for every wait of a page
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENS = {"ordinateur": DESKTOP, "téléphone": PHONE}
+SCHEMES = ("light", "dark")
+# English a visitor or a screen reader must never meet (Gradio's own words, labels and states).
+ENGLISH = (
+    "chatbot conversation",
+    "Scroll down",
+    "Gradio footer navigation",
+    "More tabs",
+    "Liked",
+    "Disliked",
+    "Search...",
+    "Use via API",
+    "Built with Gradio",
+    "processing",
+    "queue:",
+    "Loading",
+    "Error",
+    "bot's message",
+    "user's message",
+    "Clear",
+    "Copy",
+)
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 QUESTION = "Quel élément catalyse la dégradation des membranes dans la ferroptose ?"
 
@@ -103,3 +127,15 @@ def ask(scope: object, question: str) -> object:
     reply = scope.locator(".qa-answer").nth(before)
     reply.wait_for(state="visible")
     return reply
+
+
+def open_page(browser: object, scheme: str = "light", screen: dict | None = None) -> object:
+    """A page in a fresh context (an English browser: the page must be French anyway)."""
+    screen = screen or DESKTOP
+    phone = screen is PHONE
+    context = browser.new_context(
+        viewport=screen, color_scheme=scheme, locale="en-US", is_mobile=phone, has_touch=phone
+    )
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    return page

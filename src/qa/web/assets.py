@@ -36,10 +36,12 @@ if(window.top!==window.self){document.documentElement.classList.add("qa-framed")
 PAGE_CSS = """
 html.qa-framed .gradio-container { min-height: 0 !important; }
 html.qa-framed #qa-chat { max-height: 34rem !important; }
+html.qa-framed .qa-article { max-height: 34rem; overflow-y: auto; }
 @media (max-width: 640px) {
   .gradio-container .main.app { padding: .5rem .5rem 1rem !important; }
   html:not(.qa-framed) #qa-chat { max-height: calc(100dvh - 9.5rem) !important; }
   html.qa-framed #qa-chat { max-height: 30rem !important; }
+  html.qa-framed .qa-article { max-height: 30rem; }
 }
 @media print {
   html, body, gradio-app, .gradio-container, .gradio-container * { background: transparent !important;
@@ -62,9 +64,13 @@ def head_html(title: str) -> str:
 # component, in the host page):
 # - a click on a citation opens the article tab, highlights the passage and its key sentence,
 #   scrolls to them and moves the focus there; « Retour à la conversation » brings it back;
+# - embedded (a frame or a web component), it never scrolls the host page: only the app's own
+#   scroll boxes (the chat, the article) move, and focus() never scrolls (``preventScroll``);
 # - a reply's citation links are one Tab stop, the arrow keys move between them;
-# - a new reply scrolls the chat (and, on a phone, the page) to its question, not its last line;
+# - a new question scrolls the chat (and, on the app's own page on a phone, the page) to it;
 # - Gradio's English screen-reader labels become French, 👍 comes before 👎;
+# - a refused question (rate limit) or a failed one: Gradio's English toast is replaced by its
+#   French message in the status line under the chat;
 # - the question box takes the focus only on the app's own, unframed page (never on a host page);
 # - framed, the page tells its parent its height (``{"qa": "height", "height": px}``).
 CITATION_SCRIPT = r"""
@@ -88,6 +94,38 @@ CITATION_SCRIPT = r"""
   };
   const findAll = (selector) => roots().flatMap((root) => [...root.querySelectorAll(selector)]);
   const visible = (el) => el && el.getClientRects().length > 0;
+  // The app's own document (its page, or the document inside a frame) may scroll its window: a
+  // frame's window is not the host page's. A web component's window IS the host page's: never.
+  const ownWindow = () => Boolean(window.__qaOwnPage);
+  const app = document.querySelector("gradio-app");
+  if (app && !ownWindow()) app.classList.add("qa-embedded");  // the article scrolls in its box
+  // The nearest box that scrolls, inside the app (never the host page nor one of its elements).
+  const scrollBox = (el) => {
+    for (let box = el.parentElement; box; box = box.parentElement) {
+      if (box === document.body || box === document.documentElement || box.tagName === "GRADIO-APP") {
+        return null;
+      }
+      if (/auto|scroll/.test(getComputedStyle(box).overflowY) && box.scrollHeight > box.clientHeight + 1) {
+        return box;
+      }
+    }
+    return null;
+  };
+  // Bring ``el`` into view, centred (``center``) or near the top (``top``): by setting scrollTop
+  // on its scroll box, then, on the app's own document only, by scrolling the window. Not
+  // scrollIntoView: it scrolls every scrollable ancestor, up to the host page.
+  const reveal = (el, where) => {
+    const offset = (rect, top, height) =>
+      where === "center" ? rect.top - top - (height - rect.height) / 2 : rect.top - top - 40;
+    const box = scrollBox(el);
+    if (box) {
+      const b = box.getBoundingClientRect();
+      box.scrollTop += offset(el.getBoundingClientRect(), b.top, b.height);
+    }
+    if (!ownWindow()) return;
+    const rect = el.getBoundingClientRect();
+    if (rect.top < 0 || rect.bottom > innerHeight) window.scrollBy(0, offset(rect, 0, innerHeight));
+  };
   let cameFrom = null;  // the citation link that opened the article
   const highlight = (article, start, end, hs, he) => {
     const container = find(`.qa-article[data-article="${CSS.escape(article)}"]`);
@@ -107,7 +145,7 @@ CITATION_SCRIPT = r"""
     if (section) section.classList.add("qa-hit-section");
     const target = key || first || section;
     if (!target) return true;
-    target.scrollIntoView({block: "center"});
+    reveal(target, "center");
     (section || container).focus({preventScroll: true});
     return true;
   };
@@ -132,7 +170,7 @@ CITATION_SCRIPT = r"""
       const target = cameFrom && cameFrom.isConnected ? cameFrom : box;
       if (visible(target)) {
         target.focus({preventScroll: true});
-        target.scrollIntoView({block: "center"});
+        reveal(target, "center");
       } else if (tries++ < 100) setTimeout(attempt, 50);
     };
     setTimeout(attempt, 0);
@@ -160,26 +198,55 @@ CITATION_SCRIPT = r"""
       }
     }
   };
-  // A new reply: scroll the chat so that its question and key sentence show, not its last line.
+  // A new question, then its answer: scroll the chat so that the question and the answer's key
+  // sentence show, not the answer's last line.
   let latest = null;
   const scrollToLatest = () => {
-    const answers = findAll(".qa-answer"), questions = findAll(".qa-user");
-    const last = answers[answers.length - 1];
+    const replies = findAll(".qa-answer, .qa-pending"), questions = findAll(".qa-user");
+    const last = replies[replies.length - 1];
     if (!last || last === latest) return;
     latest = last;
+    clearAlert();  // a new reply: an earlier refusal is no longer news
     const asked = questions[questions.length - 1];
     const target = (asked && (asked.closest('[class*="message-row"]') || asked)) || last;
-    let box = last.parentElement;
-    while (box && !(box.scrollHeight > box.clientHeight &&
-                    /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
-    if (box && box !== document.documentElement && box !== document.body) {
-      box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
-    }
+    const box = scrollBox(last);
+    if (box) box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+    if (!ownWindow()) return;  // a web component: the host page never moves
     // On a phone the chat fills the screen: bring the question to its top (elsewhere, only when
     // the question is off screen or low).
     const top = target.getBoundingClientRect().top;
     if (top < 0 || top > innerHeight / 2 || (innerWidth <= 640 && top > 16)) {
       window.scrollBy(0, top - 8);
+    }
+  };
+  // Gradio shows a refused or failed event as an English toast (« Error ») and « Erreur » badges
+  // (the CSS hides both). Its message goes to the status line under the chat instead, read out
+  // as an alert: the server's refusals are French; Gradio's own English ones are translated.
+  const GRADIO_ERRORS = {
+    "Connection errored out.": "La connexion au serveur a été perdue : réessayez.",
+    "An Unexpected Error Occurred!": "Une erreur inattendue s'est produite : réessayez.",
+    "Error": "La question n'a pas pu être traitée : réessayez.",
+  };
+  const clearAlert = () => findAll("[data-qa-alert]").forEach((el) => el.remove());
+  const relayErrors = () => {
+    for (const toast of findAll(".toast-body")) {
+      if (toast.dataset.qaSeen) continue;
+      toast.dataset.qaSeen = "1";
+      const body = toast.querySelector('[data-testid="toast-text"], .toast-message-text');
+      const text = (body ? body.textContent : "").trim();
+      const message = GRADIO_ERRORS[text] || text || GRADIO_ERRORS.Error;
+      const status = find("#qa-vote-status");
+      if (status) {
+        clearAlert();
+        const line = document.createElement("p");
+        line.className = "qa-vote-status qa-alert";
+        line.setAttribute("role", "alert");
+        line.dataset.qaAlert = "1";
+        line.textContent = message;
+        status.appendChild(line);
+      }
+      const close = toast.querySelector(".toast-close");
+      if (close) close.click(); else toast.remove();
     }
   };
   // The question box takes the focus on the app's own page only: framed or as a web component,
@@ -208,12 +275,14 @@ CITATION_SCRIPT = r"""
   const tidy = () => {
     pending = false;
     relabel();
+    relayErrors();
     thumbsUpFirst();
     scrollToLatest();
     if (!focused) focused = focusOnce();
     tellHeight();
   };
   new MutationObserver(() => {
+    relabel();  // at once, before anything reads the page: Gradio's labels are English or HTML
     if (pending) return;
     pending = true;
     requestAnimationFrame(tidy);
@@ -235,7 +304,8 @@ CITATION_SCRIPT = r"""
     if (!next) return;
     event.preventDefault();
     links.forEach((el) => el.setAttribute("tabindex", el === next ? "0" : "-1"));
-    next.focus();
+    next.focus({preventScroll: true});
+    reveal(next, "center");
   }, true);
   // A subject of a no-answer's list asks « Que dit l'article sur … ? », as if typed and sent.
   const askAgain = (question) => {
@@ -277,10 +347,29 @@ CITATION_SCRIPT = r"""
 CSS = """
 :root { --qa-link: var(--primary-700); --qa-focus: var(--primary-700);
   --qa-mark-bg: #fde68a; --qa-mark-text: #111827; --qa-hit-bg: #dbeafe; --qa-hit-text: #111827;
-  --qa-warn-bg: #fffbeb; --qa-warn-text: #78350f; --qa-warn-edge: #b45309; }
+  --qa-warn-bg: #fffbeb; --qa-warn-text: #78350f; --qa-warn-edge: #b45309; --qa-placeholder: #52525b; }
 .dark { --qa-link: var(--primary-300); --qa-focus: var(--primary-300);
   --qa-mark-bg: #854d0e; --qa-mark-text: #fef9c3; --qa-hit-bg: #1e3a8a; --qa-hit-text: #f4f4f5;
-  --qa-warn-bg: #451a03; --qa-warn-text: #fde68a; --qa-warn-edge: #f59e0b; }
+  --qa-warn-bg: #451a03; --qa-warn-text: #fde68a; --qa-warn-edge: #f59e0b; --qa-placeholder: #d4d4d8; }
+/* Read by screen readers only (« Vous : », « Réponse : » before each message). */
+.qa-sr { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.qa-pending { margin: .25rem 0; color: var(--body-text-color); font-style: italic; }
+/* The placeholder (it says Enter sends) at 4.5:1 in both themes, whole on a phone (it wraps). */
+#qa-question textarea::placeholder { color: var(--qa-placeholder); opacity: 1; white-space: normal; }
+/* One clear control, « Effacer la conversation » under the chat: the chat's own 🗑 is hidden. */
+#qa-chat button[aria-label="Effacer la conversation"], #qa-chat button[title="Effacer la conversation"]
+{ display: none !important; }
+/* The page shows its own pending reply and French refusals: Gradio's trackers (« processing »,
+   « Erreur » badges) and toasts (« Error ») stay hidden; the page script reads the toasts. */
+#qa-tabs [data-testid="status-tracker"], #qa-header [data-testid="status-tracker"],
+#qa-feedback-note [data-testid="status-tracker"], .toast-wrap { display: none !important; }
+#qa-vote-status, #qa-vote-status .prose, #qa-vote-status .pending { opacity: 1 !important; }
+#qa-chat .message-row:has(.qa-pending) + .message-buttons { display: none; }
+/* An unknown ?article=: nothing to read, so no tabs (Gradio cannot hide a tab by an update). */
+.gradio-container:has(.qa-scope-error) #qa-tabs [role="tablist"] { display: none !important; }
+/* A web component: the article scrolls in its own box, not the host page. */
+gradio-app.qa-embedded .qa-article { max-height: 70vh; overflow-y: auto; }
 .qa-header h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
 .qa-tagline { margin: 0; color: var(--body-text-color); }
 .qa-scope-error { border: 2px solid var(--qa-warn-edge); background: var(--qa-warn-bg);

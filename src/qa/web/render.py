@@ -50,12 +50,14 @@ def source_line(article: Article) -> str:
     return who or article.title
 
 
-def anchor(citation: Citation) -> str:
-    """Return the fragment a citation link points at (passage and highlight offsets)."""
-    return (
-        f"p-{citation.article}-{citation.start}-{citation.end}"
-        f"-h-{citation.highlight_start}-{citation.highlight_end}"
-    )
+def anchor(citation: Citation, key: bool = True) -> str:
+    """Return the fragment a citation link points at: the passage and, with ``key``, its sentence.
+
+    The page script marks the sentence in yellow in the article view: only the passage that
+    answers has one (``key=False`` for the other passages: the passage alone is highlighted).
+    """
+    passage = f"p-{citation.article}-{citation.start}-{citation.end}"
+    return f"{passage}-h-{citation.highlight_start}-{citation.highlight_end}" if key else passage
 
 
 def render_header(articles: list[Article]) -> str:
@@ -73,23 +75,36 @@ def render_header(articles: list[Article]) -> str:
     )
 
 
+def short_id(article_id: str, limit: int = 40) -> str:
+    """An article id as a message shows it: cut after ``limit`` characters."""
+    return article_id if len(article_id) <= limit else article_id[:limit] + "…"
+
+
 def render_unknown_article(article_id: str, articles: Iterable[Article]) -> str:
-    """Render the header of a page whose address names no loaded article (``?article=``)."""
-    shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
-    known = ", ".join(f"« {esc(a.title)} » ({esc(a.id)})" for a in articles)
+    """Render the header of a page whose address names no loaded article (``?article=``).
+
+    For the visitor: what is wrong and that the page will not answer; the site owner finds the
+    known ids in the documentation (no raw id list here).
+    """
+    titles = ", ".join(f"« {esc(a.title)} »" for a in articles)
     return (
         '<header class="qa-header"><h1>Questions sur l\'article</h1>'
-        f'<p class="qa-scope-error" role="alert"><strong>Article inconnu : « {esc(shown)} ».</strong> '
-        "L'adresse de cette page désigne un article que l'assistant ne connaît pas : il ne "
-        "répondra pas tant qu'elle ne désigne pas l'un de ces articles : "
-        f"{known}.</p></header>"
+        '<div class="qa-scope-error" role="alert">'
+        f"<p><strong>Article inconnu : « {esc(short_id(article_id))} ».</strong></p>"
+        "<p>L'adresse de cette page désigne un article que l'assistant ne connaît pas : il ne "
+        "peut pas répondre ici. Signalez-le au site qui vous a mené à cette page.</p>"
+        f"<p>Articles que l'assistant connaît : {titles}.</p></div></header>"
     )
+
+
+UNKNOWN_ARTICLE_REPLY = (
+    "Cette page désigne un article que l'assistant ne connaît pas : il ne peut pas répondre ici."
+)
 
 
 def unknown_article_message(article_id: str, articles: Iterable[Article]) -> str:
     """The French error for an unknown article id (Gradio ``/ask`` and the chat)."""
-    shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
-    return f"Article inconnu : {shown}. Articles : {', '.join(a.id for a in articles)}."
+    return f"Article inconnu : {short_id(article_id, 80)}. Articles : {', '.join(a.id for a in articles)}."
 
 
 def render_context(earlier: str) -> str:
@@ -97,9 +112,28 @@ def render_context(earlier: str) -> str:
     return f'<p class="qa-context">(lue à la suite de : « {esc(earlier)} »)</p>'
 
 
+# Screen readers hear who speaks (« Vous : », « Réponse : ») before each message; the text is
+# visually hidden (``.qa-sr``) and sits outside ``.qa-user`` / ``.qa-answer``, whose text is the
+# message itself. Each is a paragraph: a message that starts with a block-level tag is an HTML
+# block for the chat's Markdown, so « **gras** » in a question stays text (a <span> would not).
+YOU = '<p class="qa-sr">Vous :</p>'
+REPLY = '<p class="qa-sr">Réponse :</p>'
+PENDING = "Recherche dans l’article…"
+
+
 def render_question(question: str) -> str:
     """Render a user's question as text, whatever it contains (a lone surrogate becomes "?")."""
-    return f'<p class="qa-user">{esc(question.encode("utf-8", "replace").decode("utf-8"))}</p>'
+    return f'{YOU}<p class="qa-user">{esc(question.encode("utf-8", "replace").decode("utf-8"))}</p>'
+
+
+def render_pending() -> str:
+    """The reply shown while the answer is on its way (replaced by the answer)."""
+    return f'{REPLY}<p class="qa-pending" role="status">{PENDING}</p>'
+
+
+def render_notice(text: str) -> str:
+    """A reply that is no answer (an unknown article, a refusal): the text alone, not votable."""
+    return f'{REPLY}<div class="qa-answer qa-invalid"><p>{esc(text)}</p></div>'
 
 
 # Replies a reader may vote on: an answer, a decline, related reading (not greetings or errors).
@@ -148,25 +182,57 @@ def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: st
         body = ENGLISH_HINT + body
     classes = f"qa-answer qa-{esc(status)}" + (" qa-votable" if status in VOTABLE else "")
     ident = f' data-qa-id="{esc(answer_id)}"' if answer_id else ""
-    return f'<div class="{classes}"{ident}>{body}</div>'
+    return f'{REPLY}<div class="{classes}"{ident}>{body}</div>'
 
 
-def _cite_link(citation: Citation, label: str, extra: str = "") -> str:
-    title = f"Voir le passage {citation.rank} dans l'article"
-    return f'<a class="qa-cite" href="#{esc(anchor(citation))}" title="{esc(title)}"{extra}>{label}</a>'
+def _cite_link(citation: Citation, label: str, extra: str = "", key: bool = True) -> str:
+    title = (
+        "Voir le passage cité dans l'article"
+        if key
+        else f"Voir le passage « {citation.section} » dans l'article"
+    )
+    href = esc(anchor(citation, key))
+    return f'<a class="qa-cite" href="#{href}" title="{esc(title)}"{extra}>{label}</a>'
 
 
 # Only one citation link per reply is in the Tab order (the first passage's "Voir dans l'article");
 # the arrow keys move between a reply's links (page script). The numbers repeat those links.
 OUT_OF_TAB_ORDER = ' tabindex="-1"'
+# A further passage of an answer is shown (« Autres passages ») only when it adds something: from
+# another section than the answer's, sharing words with the question (a lexical score above 0:
+# a passage found by meaning alone is most often about another subject), and close to the
+# answer's score (within OTHER_PASSAGE_GAP of the fused score).
+OTHER_PASSAGE_GAP = 0.1
+
+
+def other_passages(answer: Answer) -> list[Citation]:
+    """The passages of an answer shown under « Autres passages » (see :data:`OTHER_PASSAGE_GAP`)."""
+    if not answer.passages:
+        return []
+    first, *rest = answer.passages
+    kept: list[Citation] = []
+    for cited in rest:
+        sections = {(first.article, first.section), *((c.article, c.section) for c in kept)}
+        if (
+            (cited.article, cited.section) not in sections
+            and cited.scores.lexical > 0
+            and cited.score >= first.score - OTHER_PASSAGE_GAP
+        ):
+            kept.append(cited)
+    return kept
 
 
 def _answered(answer: Answer, articles: Mapping[str, Article]) -> str:
+    """One answer: the key sentence, the passage it comes from (marked), then other passages."""
     first = answer.passages[0]
-    numbers = " ".join(_cite_link(c, f"[{c.rank}]", OUT_OF_TAB_ORDER) for c in answer.passages)
+    number = _cite_link(first, "[1]", OUT_OF_TAB_ORDER)
     # The engine's message repeats the key sentence and its section: both are shown below.
-    parts = [f'<blockquote class="qa-key"><p>« {esc(first.highlight)} » {numbers}</p></blockquote>']
-    parts.append(_passage_list("Passages cités", answer.passages, articles))
+    parts = [f'<blockquote class="qa-key"><p>« {esc(first.highlight)} » {number}</p></blockquote>']
+    parts.append(_passage_list("Passage cité", [first], articles))
+    if others := other_passages(answer):
+        parts.append(
+            _passage_list("Autres passages", others, articles, mark=False, numbered=False, tab_stop=False)
+        )
     return "".join(parts)
 
 
@@ -178,28 +244,42 @@ def _related(answer: Answer, articles: Mapping[str, Article]) -> str:
 
 
 def _passage_list(
-    title: str, citations: list[Citation], articles: Mapping[str, Article], mark: bool = True
+    title: str,
+    citations: list[Citation],
+    articles: Mapping[str, Article],
+    mark: bool = True,
+    numbered: bool = True,
+    tab_stop: bool = True,
 ) -> str:
-    """The passages under ``title``; ``mark``: highlight the sentence each one was cited for."""
+    """The passages under ``title``.
+
+    ``mark``: the passages answer, their sentence is marked (and the article view marks it);
+    ``numbered``: each one's title starts with its number (``[1]``), as the key quote cites it;
+    ``tab_stop``: the list's first link is the reply's one Tab stop (the reply's first list).
+    """
     items = "".join(
-        _passage(c, articles.get(c.article), first=i == 0, mark=mark) for i, c in enumerate(citations)
+        _passage(c, articles.get(c.article), first=tab_stop and i == 0, mark=mark, numbered=numbered)
+        for i, c in enumerate(citations)
     )
-    return f'<p class="qa-cited-title">{esc(title)}</p><ol class="qa-passages">{items}</ol>'
+    tag = "ol" if numbered else "ul"
+    return f'<p class="qa-cited-title">{esc(title)}</p><{tag} class="qa-passages">{items}</{tag}>'
 
 
-def _passage(citation: Citation, article: Article | None, first: bool = False, mark: bool = True) -> str:
+def _passage(
+    citation: Citation, article: Article | None, first: bool = False, mark: bool = True, numbered: bool = True
+) -> str:
     start = _shown_start(citation, article)
     text = article.source[start : citation.end] if article else citation.text
     base = start if article else citation.start
     marked = _marked(text, base, citation) if mark else esc(text)
     source = esc(source_line(article)) if article else esc(citation.article)
+    number = f"{_cite_link(citation, f'[{citation.rank}]', OUT_OF_TAB_ORDER)} " if numbered else ""
+    view = _cite_link(citation, "Voir dans l’article", "" if first else OUT_OF_TAB_ORDER, key=mark)
     return (
-        '<li class="qa-passage"><p class="qa-section-title">'
-        f"{_cite_link(citation, f'[{citation.rank}]', OUT_OF_TAB_ORDER)} "
+        f'<li class="qa-passage"><p class="qa-section-title">{number}'
         f"<strong>{esc(citation.section)}</strong></p>"
         f'<p class="qa-passage-text">{marked}</p>'
-        f'<p class="qa-source">{source} · '
-        f"{_cite_link(citation, 'Voir dans l’article', '' if first else OUT_OF_TAB_ORDER)}</p></li>"
+        f'<p class="qa-source">{source} · {view}</p></li>'
     )
 
 
@@ -274,7 +354,9 @@ def render_article(article: Article) -> str:
     title = header.sentences[0] if header.sentences else None
     byline = "".join(f"<li>{_sentence(article, s)}</li>" for s in header.sentences[1:])
     parts = [
-        f'<article class="qa-article" data-article="{esc(article.id)}" id="a-{esc(article.id)}">',
+        # A Tab stop: embedded, the article scrolls inside its own box (page CSS), by keyboard too.
+        f'<article class="qa-article" data-article="{esc(article.id)}" id="a-{esc(article.id)}"'
+        f' tabindex="0" aria-label="{esc("Article : " + article.title)}">',
         f'<section class="qa-section" {_span_attrs(header)} id="{_section_id(article, header)}">',
         f"<h2>{_sentence(article, title) if title else esc(article.title)}</h2>",
         f'<ul class="qa-byline">{byline}</ul></section>' if byline else "</section>",

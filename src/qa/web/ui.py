@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -17,6 +18,7 @@ from qa.feedback import cited_passages
 from qa.web.errors import Refusal
 from qa.web.history import MAX_HISTORY, parse_history
 from qa.web.render import (
+    UNKNOWN_ARTICLE_REPLY,
     VOTABLE,
     covered_topics,
     esc,
@@ -24,9 +26,10 @@ from qa.web.render import (
     render_article,
     render_back_link,
     render_header,
+    render_notice,
+    render_pending,
     render_question,
     render_unknown_article,
-    topic_question,
     unknown_article_message,
 )
 from qa.web.service import FEEDBACK_OFF, Assistant
@@ -39,7 +42,13 @@ EXAMPLES = (
     "Quel rôle joue l'indole-3-carbinol ?",
 )
 GENERIC_EXAMPLES = 2  # the first examples fit any article; the others are about the seed article
-PLACEHOLDER = "Posez votre question sur l'article, puis appuyez sur Entrée…"
+PLACEHOLDER = "Posez votre question, puis appuyez sur Entrée…"
+UNKNOWN_PLACEHOLDER = "Article inconnu : cette page ne peut pas répondre."
+# A scoped page's examples: its first sections' titles, cut before a subtitle (« X : Y »), as
+# « X : que dit l'article ? ». A title longer than EXAMPLE_TOPIC_CHARS is cut at a word.
+EXAMPLE_QUESTION = "{} : que dit l'article ?"
+EXAMPLE_TOPIC_CHARS = 40
+SUBTITLE = re.compile(r"\s*[:—–]\s+|\s+-\s+")
 # A session remembers this many of its answers for votes (older ones can no longer be voted on).
 KEPT_ANSWERS = 200
 ANSWER_ID = re.compile(r'data-qa-id="([0-9a-f]{32})"')
@@ -91,7 +100,7 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         hint = gr.Textbox(visible=False)  # ``?article=`` as the browser read it (SCOPE_SCRIPT)
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Questions", id="chat", elem_id="qa-tab-chat"):
-                chat, status, examples, asked = _chat_panel(assistant, note, answers, scope)
+                chat, status, examples, asked, question, send = _chat_panel(assistant, note, answers, scope)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
                 views = [
@@ -99,24 +108,36 @@ def build_public(assistant: Assistant) -> gr.Blocks:
                 ]
                 gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
         _voting(assistant, chat, answers, [note, status])
-        # The chat's own 🗑 forgets the earlier questions too (« Effacer la conversation » does).
+        # The chat's own 🗑 is hidden (page CSS: one clear control, « Effacer la conversation »);
+        # should it be used, it forgets the earlier questions too.
         chat.clear(lambda: [], None, [asked], api_visibility="private")
 
         def load_scope(value: str | None, request: gr.Request) -> list:
-            """Scope the page to ``?article=ID``: the state, the header, the article views."""
+            """Scope the page to ``?article=ID``: the state, the header, the article views.
+
+            An unknown id: the page says so and cannot be used (no examples, no article tab, the
+            question box disabled): answering from other articles, next to the article the
+            visitor reads on the host page, would mislead.
+            """
             article = page_scope(value, request)
             shown = [gr.HTML(visible=article is None or article == a.id) for a in articles]
+            usable = [gr.Textbox(interactive=True), gr.Button(interactive=True)]
             if article is None:
-                return [None, render_header(articles), *shown, *example_buttons(None)]
+                return [None, render_header(articles), *shown, *example_buttons(None), *usable]
             if article not in assistant.articles:
-                return [article, render_unknown_article(article, articles), *shown, *example_buttons(None)]
+                closed = [
+                    gr.Textbox(interactive=False, placeholder=UNKNOWN_PLACEHOLDER),
+                    gr.Button(interactive=False),
+                ]  # the tabs are hidden by the page CSS (a header with .qa-scope-error)
+                header_html = render_unknown_article(article, articles)
+                return [article, header_html, *shown, *example_buttons(None, shown=False), *closed]
             found = assistant.articles[article]
-            return [article, render_header([found]), *shown, *example_buttons(found)]
+            return [article, render_header([found]), *shown, *example_buttons(found), *usable]
 
         blocks.load(
             load_scope,
             [hint],
-            [scope, header, *views, *examples],
+            [scope, header, *views, *examples, question, send],
             js=SCOPE_SCRIPT,
             api_visibility="private",
             show_progress="hidden",
@@ -160,21 +181,35 @@ def vote_status(text: str) -> str:
     return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
 
 
+def short_topic(title: str) -> str:
+    """A section title as an example names it: before its subtitle, at most a few words."""
+    head = SUBTITLE.split(title.strip(), maxsplit=1)[0].strip() or title.strip()
+    if len(head) <= EXAMPLE_TOPIC_CHARS:
+        return head
+    cut = head[: EXAMPLE_TOPIC_CHARS + 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.'’") or head[:EXAMPLE_TOPIC_CHARS]
+
+
+def example_question(title: str) -> str:
+    """The example question on a section: « Cancer du sein métastatique : que dit l'article ? »."""
+    return EXAMPLE_QUESTION.format(short_topic(title))
+
+
 def scoped_examples(article: Article | None) -> list[str]:
     """The example questions of a page (at most ``len(EXAMPLES)``).
 
-    The usual ones; scoped to one article, the ones that fit any article, then questions on
-    its first subjects.
+    The usual ones; scoped to one article, the ones that fit any article, then short questions
+    on its first subjects.
     """
     if article is None:
         return list(EXAMPLES)
-    topics = [topic_question(t) for t in covered_topics([article])]
+    topics = list(dict.fromkeys(example_question(t) for t in covered_topics([article])))
     return [*EXAMPLES[:GENERIC_EXAMPLES], *topics][: len(EXAMPLES)]
 
 
-def example_buttons(article: Article | None) -> list[gr.Button]:
+def example_buttons(article: Article | None, shown: bool = True) -> list[gr.Button]:
     """Updates of the example buttons for :func:`scoped_examples` (unused ones hidden)."""
-    texts = scoped_examples(article)
+    texts = scoped_examples(article) if shown else []
     return [
         gr.Button(texts[i] if i < len(texts) else "", visible=i < len(texts)) for i in range(len(EXAMPLES))
     ]
@@ -200,7 +235,7 @@ def scoped_articles(assistant: Assistant, article: str | None) -> dict:
 
 def _chat_panel(
     assistant: Assistant, note: gr.HTML, answers: gr.State, scope: gr.State
-) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button], gr.State]:
+) -> tuple[gr.Chatbot, gr.HTML, list[gr.Button], gr.State, gr.Textbox, gr.Button]:
     # No fixed height: the empty chat is short (examples in view), a long one scrolls inside.
     chat = gr.Chatbot(
         label="Conversation",
@@ -239,22 +274,36 @@ def _chat_panel(
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
     asked = gr.State([])  # the chat's earlier questions about the article, oldest first (last 5)
 
-    def respond(
-        text: str, history: list, kept: dict, earlier: list, article: str | None
-    ) -> tuple[str, list, dict, gr.HTML, str, list]:
+    def respond(text: str, history: list, kept: dict, earlier: list, article: str | None) -> Iterator[tuple]:
+        """Show the question at once with a French pending reply, then its answer in its place.
+
+        A generator: one event (one question against the rate limit), two updates. Gradio's own
+        progress (« processing », « queue: 1/1 », its pending bubble) is hidden.
+        """
         if not (text or "").strip():
-            return "", history, kept, note_update(assistant), "", earlier
+            yield "", history, kept, note_update(assistant), "", earlier
+            return
+        history = _settled(history)
+        asked_now = [*history, {"role": "user", "content": render_question(text)}]
+        yield (
+            "",
+            [*asked_now, {"role": "assistant", "content": render_pending()}],
+            kept,
+            gr.skip(),
+            "",
+            earlier,
+        )
         if article is not None and article not in assistant.articles:
-            reply = (
-                '<div class="qa-answer qa-invalid"><p>'
-                f"{esc(unknown_article_message(article, assistant.articles.values()))}</p></div>"
+            reply = render_notice(UNKNOWN_ARTICLE_REPLY)
+            yield (
+                "",
+                [*asked_now, {"role": "assistant", "content": reply}],
+                kept,
+                note_update(assistant),
+                "",
+                earlier,
             )
-            history = [
-                *history,
-                {"role": "user", "content": render_question(text)},
-                {"role": "assistant", "content": reply},
-            ]
-            return "", history, kept, note_update(assistant), "", earlier
+            return
         answer, log_id = assistant.ask(text, list(earlier or [])[-MAX_HISTORY:], article)
         ident = uuid.uuid4().hex
         reply = render_answer(answer, scoped_articles(assistant, article), ident)
@@ -265,10 +314,10 @@ def _chat_panel(
         ]
         if answer.status.value in VOTABLE:
             kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
-        return "", history, kept, note_update(assistant), "", earlier_questions(earlier, answer)
+        yield "", history, kept, note_update(assistant), "", earlier_questions(earlier, answer)
 
     outputs = [question, chat, answers, note, status, asked]
-    private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
+    private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
     question.submit(respond, [question, chat, answers, asked, scope], outputs, **private)
     send.click(respond, [question, chat, answers, asked, scope], outputs, **private)
     for button in examples:  # an example asks its own label (set per article by the page's load)
@@ -280,7 +329,14 @@ def _chat_panel(
         [question, chat, note, status, asked],
         **private,
     )
-    return chat, status, examples, asked
+    return chat, status, examples, asked, question, send
+
+
+def _settled(history: list) -> list:
+    """``history`` without a pending reply left behind (its answer never came: refused, cut off)."""
+    return [
+        m for m in history or [] if not (isinstance(m, dict) and "qa-pending" in str(m.get("content", "")))
+    ]
 
 
 def vote_record(answer: dict) -> dict:
@@ -316,4 +372,5 @@ def _voting(assistant: Assistant, chat: gr.Chatbot, answers: gr.State, outputs: 
             text = "Votre avis n'a pas pu être enregistré : retours désactivés."
         return note_update(assistant), vote_status(text)
 
-    chat.like(vote, [answers], outputs, api_visibility="private")
+    # No progress shown: the status line keeps its full contrast while the vote is on its way.
+    chat.like(vote, [answers], outputs, api_visibility="private", show_progress="hidden")
