@@ -190,11 +190,11 @@ def test_diagnostics_show_scores_threshold_and_reason(seed_article: Article):
         "Dense",
         "Lexical",
         "Fusionné",
-        "0.8800",
-        "4.2000",
-        "0.9100",
+        "0,8800",
+        "4,2000",
+        "0,9100",
         "Seuil de non-réponse",
-        "0.8200",
+        "0,8200",
         "au-dessus du seuil",
     ):
         assert text in html
@@ -298,7 +298,7 @@ def test_diagnostics_list_the_learned_decisions_signals(seed_article: Article):
     }
     html = render_diagnostics(report)
     assert "Signaux (valeur, part du logit)" in html
-    assert "dense 0.880 (+0.50), specific_coverage 0.500" in html
+    assert "dense 0,880 (+0,50), specific_coverage 0,500" in html
 
 
 def test_diagnostics_name_the_question_a_follow_up_was_read_after(seed_article: Article):

@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from qa.feedback import LoggedQuestion
-from qa.web.render import status_label
+from qa.web.render import french_number, status_label
 
 BOM = "\ufeff"
 NEWSROOM_ZONE = ZoneInfo("Europe/Paris")  # the default of QA_TIMEZONE
@@ -50,7 +50,7 @@ def decimal(value: object) -> str:
     """A score with a decimal comma (``0,9100``); ``""`` for anything that is not a number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return ""
-    return f"{value:.4f}".replace(".", ",")
+    return french_number(value)
 
 
 def cited(passages: list[dict]) -> str:

@@ -412,8 +412,8 @@ def render_diagnostics(report: dict) -> str:
     decision = report.get("decision") or {}
     rows = "".join(
         f"<tr><td>{p['rank']}</td><td>{esc(p['section'])}</td>"
-        f"<td>{p['scores']['dense']:.4f}</td><td>{p['scores']['lexical']:.4f}</td>"
-        f"<td>{p['scores']['fused']:.4f}</td><td>{esc(p['highlight'])}</td></tr>"
+        f"<td>{french_number(p['scores']['dense'])}</td><td>{french_number(p['scores']['lexical'])}</td>"
+        f"<td>{french_number(p['scores']['fused'])}</td><td>{esc(p['highlight'])}</td></tr>"
         for p in report.get("passages", [])
     )
     facts = "".join(
@@ -430,7 +430,8 @@ def render_diagnostics(report: dict) -> str:
     if signals := decision.get("signals"):
         shares = decision.get("contributions") or {}
         listed = ", ".join(
-            f"{name} {value:.3f}" + (f" ({shares[name]:+.2f})" if name in shares else "")
+            f"{name} {french_number(value, 3)}"
+            + (f" ({french_number(shares[name], 2, signed=True)})" if name in shares else "")
             for name, value in signals.items()
         )
         facts += f"<dt>Signaux (valeur, part du logit)</dt><dd>{esc(listed)}</dd>"
@@ -456,5 +457,10 @@ def _fmt(value: object) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return french_number(value)
     return "—" if value is None else str(value)
+
+
+def french_number(value: float, places: int = 4, signed: bool = False) -> str:
+    """A score as the staff read it: decimal comma, ``places`` decimals (``0,9100``, ``+1,25``)."""
+    return f"{value:{'+' if signed else ''}.{places}f}".replace(".", ",")
