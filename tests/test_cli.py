@@ -21,7 +21,7 @@ from qa.cli import format_answer, run
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fake encoder wherever the CLI loads a model (conftest clears the QA_* settings)."""
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", lambda model: FakeEncoder())
+    monkeypatch.setattr(qa.engine, "load_encoder", lambda model, indexed=None: FakeEncoder())
 
 
 @pytest.fixture

@@ -286,7 +286,7 @@ def test_no_rebuild_refuses_a_stale_index_before_loading_the_model(
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded although the index could be refused without it")
 
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", no_model)
+    monkeypatch.setattr(qa.engine, "load_encoder", no_model)
     settings = Settings(articles=(SEED,), index_dir=tmp_path / "index", rebuild=False)
     with pytest.raises(IndexProblem, match="manifest"):
         Engine.load(settings)

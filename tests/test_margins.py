@@ -15,7 +15,7 @@ from support.paths import ARTICLES, REPO
 from qa.answer import Answer
 from qa.citation import candidates, highlight, highlight_margin
 from qa.decision import VECTOR_SIGNALS, Evidence, margin
-from qa.encoder import Approximate
+from qa.encoders import Approximate
 from qa.engine import Engine, Settings, Tuning
 from qa.learn.model import DecisionModel
 from qa.ranking import Ranking, rank

@@ -268,11 +268,11 @@ def write_figures(doc: Path, tables: str, command: str, mark: str = "qa eval") -
 
 
 def _train(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    from qa.encoder import default_cache_dir
     from qa.evalsuite import MemoEncoder
     from qa.learn import train
     from qa.learn.examples import piaf_examples
     from qa.learn.model import MODEL_FILE
+    from qa.settings import default_cache_dir
 
     encoder, cut_folder = MemoEncoder(engine.encoder), default_cache_dir() / "train-removed"
     examples = [e for f in args.folders for e in piaf_examples(f, encoder, engine.settings, cut_folder)]

