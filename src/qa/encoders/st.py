@@ -19,6 +19,7 @@ from qa.encoders.base import (
     QUERY_THREADS,
     vector_fingerprint,
 )
+from qa.errors import ModelUnavailable
 
 
 class SentenceTransformerEncoder:
@@ -30,7 +31,7 @@ class SentenceTransformerEncoder:
         ``name`` is what the index records (default: ``location`` as given).
 
         Raises:
-            RuntimeError: when the model cannot be found or loaded.
+            ModelUnavailable: when the model cannot be found or loaded.
         """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -41,7 +42,7 @@ class SentenceTransformerEncoder:
             self._model = SentenceTransformer(str(location), device="cpu")
         except Exception as error:  # noqa: BLE001 - the library raises many kinds; one message
             message = f"modèle d'embeddings introuvable ou illisible : {self.name} ({error})"
-            raise RuntimeError(message) from error
+            raise ModelUnavailable(message) from error
         self.dimension = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
         self._fingerprint: str | None = None

