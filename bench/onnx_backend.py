@@ -30,7 +30,7 @@ def units_texts(folder: Path) -> list[str]:
     """Every unit the index would embed for the articles under ``folder``, with the e5 prefix."""
     from qa.encoders.base import PASSAGE_PREFIX
     from qa.engine import load_articles
-    from qa.index import unit_text, units_of
+    from qa.index.units import unit_text, units_of
 
     articles = load_articles([folder])
     return [PASSAGE_PREFIX + unit_text(articles[u.article], u) for u in units_of(articles)]

@@ -17,8 +17,9 @@ from support.samples import BREADCRUMBS_PAGE
 from qa.answer import Answer, Status
 from qa.answer_type import AnswerType, expected_type, has_evidence
 from qa.article import PassageKind
-from qa.engine import Engine, Settings, Tuning
+from qa.engine import Engine, Settings
 from qa.evaluation import read_questions
+from qa.settings import Tuning
 
 STATUSES = {s.value for s in Status}
 ANSWER_KEYS = {"question", "status", "message", "passages"}

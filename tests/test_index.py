@@ -16,21 +16,10 @@ from support.paths import DATA, SEED
 
 from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings
-from qa.index import (
-    FORMAT_VERSION,
-    MANIFEST,
-    MIN_SENTENCE_WORDS,
-    VECTORS,
-    IndexProblem,
-    PassageIndex,
-    build,
-    load,
-    make_faiss_index,
-    open_index,
-    save,
-    unit_text,
-    units_of,
-)
+from qa.index import MANIFEST, IndexProblem, PassageIndex, build, load, open_index, save
+from qa.index.store import FORMAT_VERSION, VECTORS
+from qa.index.units import MIN_SENTENCE_WORDS, unit_text, units_of
+from qa.index.vectors import make_faiss_index
 
 
 @pytest.fixture

