@@ -52,7 +52,7 @@ def gaps(engine: Engine, vector: np.ndarray, text: str, query_text: str, fixed: 
     out["best"] = best
     out["highlight"] = np.array([scored[best][1] - s for _, s in scored])
     if terms:
-        evidence = gather(corpus, text, terms, vector, top, float(ranking.dense[top]))
+        evidence = gather(corpus, text, terms, vector, top, float(ranking.dense[top]), tuning.decision)
         score, threshold = judged(evidence, tuning, engine.model)
         scale = 1.0 if evidence.english else engine.model.slope(VECTOR_SIGNALS)  # log-odds to cosine
         out["status"] = np.array([(score - threshold) / scale])

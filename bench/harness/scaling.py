@@ -50,7 +50,7 @@ def scaling_rows(sizes: Sequence[int], encode_p50: float | None) -> list[Row]:
     from qa.index.vectors import APPROXIMATE_THRESHOLD, IVF_PROBES, approximate_index, exact_index
     from qa.settings import Tuning
 
-    k = Tuning().candidate_units
+    k = Tuning().ranking.candidate_units
     rng = np.random.default_rng(0)
     rows = [
         Row(

@@ -66,9 +66,9 @@ class Engine:
         self.articles = articles
         self.encoder = encoder
         self.index = index
-        self.corpus = Corpus(articles, index)
+        self.corpus = Corpus(articles, index, self.tuning.lexical)
         self.model = decision_model.load()
-        self.conversation = Conversation(self.corpus.lexical, self.tuning.new_subject_info)
+        self.conversation = Conversation(self.corpus.lexical, self.tuning.conversation)
 
     @classmethod
     def load(cls, settings: Settings | None = None, encoder: Encoder | None = None) -> Engine:
@@ -88,7 +88,8 @@ class Engine:
             if settings.rebuild
             else check_sources(settings.index_dir, articles)
         )
-        encoder = encoder or load_encoder(settings.model, checked and checked.manifest.model)
+        vouched = checked.manifest.model if checked and settings.fast_queries else None
+        encoder = encoder or load_encoder(settings.model, vouched)
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
@@ -136,7 +137,7 @@ class Engine:
         earlier = self.conversation.topic(history)
         if earlier and self.conversation.depends(text, earlier):
             answer = self._answer(text, f"{earlier} {text}", scope)
-            return answer.with_context(history_text(history)[-1])
+            return answer.with_context(history_text(history, self.tuning.conversation.max_turns)[-1])
         return self._answer(text, text, scope)
 
     def _answer(self, text: str, query_text: str, scope: int | None) -> Answer:
@@ -183,7 +184,9 @@ class Engine:
         margin = min(margin, ranking.margin(), highlighted)
         if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
             return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations), margin
-        evidence = gather(self.corpus, text, asked, query, top, float(ranking.dense[top]))
+        evidence = gather(
+            self.corpus, text, asked, query, top, float(ranking.dense[top]), self.tuning.decision
+        )
         margin = min(margin, decision_margin(evidence, self.tuning, self.model))
         follow_up = own is not terms and bool(own)
         return self._decided(text, evidence, citations, scope, follow_up), margin

