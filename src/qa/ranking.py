@@ -35,11 +35,6 @@ class Ranking:
     fused: np.ndarray
     unit_scores: np.ndarray
 
-    @property
-    def best_dense(self) -> float:
-        """The best unit cosine among the ranked passages."""
-        return float(self.dense[self.order].max()) if len(self.order) else -1.0
-
     def margin(self, among: np.ndarray | None = None, by: np.ndarray | None = None) -> float:
         """How far the first passage leads the next in fused score: the gap a tie would close.
 

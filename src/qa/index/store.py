@@ -148,7 +148,7 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 @dataclass(frozen=True)
-class Checked:
+class CheckedIndex:
     """What :func:`check_sources` found: the manifest and the vector file's bytes."""
 
     manifest: Manifest
@@ -166,7 +166,7 @@ def _identities(sources: object) -> list[tuple[object, object]] | None:
     return [(s.get("id"), s.get("sha256")) for s in sources]
 
 
-def check_sources(folder: Path, articles: list[Article]) -> Checked:
+def check_sources(folder: Path, articles: list[Article]) -> CheckedIndex:
     """The checks of ``folder`` that need no model: format, articles, units, vector checksum.
 
     Cheap enough to run before loading the model, so that a stale index is refused at once.
@@ -185,10 +185,10 @@ def check_sources(folder: Path, articles: list[Article]) -> Checked:
         raise IndexProblem(f"index {folder} : {VECTORS} illisible ({error})") from error
     if sha256_of(data) != manifest.vectors_sha256:
         raise IndexProblem(f"index {folder} : {VECTORS} corrompu (somme de contrôle différente)")
-    return Checked(manifest, data)
+    return CheckedIndex(manifest, data)
 
 
-def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
+def fresh_sources(folder: Path, articles: list[Article]) -> CheckedIndex | None:
     """What :func:`check_sources` returns, or ``None`` when the index is missing or stale."""
     try:
         return check_sources(folder, articles)
@@ -197,7 +197,7 @@ def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
 
 
 def load(
-    folder: Path, articles: list[Article], encoder: Encoder, checked: Checked | None = None
+    folder: Path, articles: list[Article], encoder: Encoder, checked: CheckedIndex | None = None
 ) -> PassageIndex:
     """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
 
@@ -226,7 +226,7 @@ def open_index(
     articles: list[Article],
     encoder: Encoder,
     rebuild: bool = True,
-    checked: Checked | None = None,
+    checked: CheckedIndex | None = None,
 ) -> PassageIndex:
     """Load the index, rebuilding and saving it when it is missing or stale and ``rebuild`` allows.
 
