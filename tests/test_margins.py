@@ -15,10 +15,11 @@ from support.paths import ARTICLES, REPO
 from qa.answer import Answer
 from qa.citation import candidates, highlight, highlight_margin
 from qa.decision import VECTOR_SIGNALS, Evidence, margin
-from qa.encoder import Approximate
-from qa.engine import Engine, Settings, Tuning
+from qa.encoders import Approximate
+from qa.engine import Engine, Settings
 from qa.learn.model import DecisionModel
 from qa.ranking import Ranking, rank
+from qa.settings import Tuning
 
 QUESTIONS = [
     json.loads(line)["q"]
@@ -62,7 +63,7 @@ def test_decision_margin_is_the_cosine_move_that_would_flip_it() -> None:
     names = tuple(evidence().signals())
     model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), (0.0,) * len(names), 0.0, 0.5)
     english = evidence(dense=0.81, english=True)
-    assert margin(english, tuning, model) == pytest.approx(0.81 - tuning.english_threshold)
+    assert margin(english, tuning, model) == pytest.approx(0.81 - tuning.decision.english_threshold)
     # log-odds 10 · dense − 9 (threshold 0.5: log-odds 0); every cosine-borne signal moves with dense
     weights = tuple(10.0 if n == "dense" else 0.0 for n in names)
     model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), weights, -9.0, 0.5)

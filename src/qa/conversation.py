@@ -15,17 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qa.lexical import LexicalIndex
+from qa.settings import ConversationTuning
 from qa.textnorm import content_words, stem
 from qa.validation import check_question
 
-NEW_SUBJECT_WORDS = 2  # this many new words the articles contain make a new subject
-MAX_TURNS = 5  # earlier questions kept (the API refuses longer histories; the rest is cut)
+MAX_TURNS = ConversationTuning().max_turns  # the default of history_text's max_turns
 
 
-def history_text(history: Sequence[object]) -> list[str]:
-    """The usable earlier questions: strings that pass the question checks, the last few."""
+def history_text(history: Sequence[object], max_turns: int = MAX_TURNS) -> list[str]:
+    """The usable earlier questions: strings that pass the question checks, the last ``max_turns``."""
     kept = []
-    for item in list(history)[-MAX_TURNS:]:
+    for item in list(history)[-max_turns:]:
         checked = check_question(item, 10_000)
         if not checked.problem:
             kept.append(checked.text)
@@ -35,10 +35,10 @@ def history_text(history: Sequence[object]) -> list[str]:
 class Conversation:
     """Decides whether a question depends on the earlier ones, with the corpus's words."""
 
-    def __init__(self, lexical: LexicalIndex, new_subject_info: float) -> None:
-        """Use ``lexical``'s vocabulary; a word at least ``new_subject_info`` rare starts a subject."""
+    def __init__(self, lexical: LexicalIndex, tuning: ConversationTuning) -> None:
+        """Use ``lexical``'s vocabulary; ``tuning`` says what makes a new subject and how far back to read."""
         self.lexical = lexical
-        self.new_subject_info = new_subject_info
+        self.tuning = tuning
 
     def topic(self, history: Sequence[object]) -> str:
         """The conversation's topic before the next question.
@@ -46,7 +46,7 @@ class Conversation:
         That is the last question that stood on its own, then the questions that leaned on it.
         """
         topic = ""
-        for turn in history_text(history):
+        for turn in history_text(history, self.tuning.max_turns):
             topic = f"{topic} {turn}".strip() if topic and self.depends(turn, topic) else turn
         return topic
 
@@ -63,4 +63,5 @@ class Conversation:
             for t in self.lexical.analyse(question)
             if (t.stem is None and stem(t.word) not in known) or (t.weight == 1.0 and t.stem not in known)
         ]
-        return len(new) < NEW_SUBJECT_WORDS and all(t.info < self.new_subject_info for t in new)
+        rare = self.tuning.new_subject_info
+        return len(new) < self.tuning.new_subject_words and all(t.info < rare for t in new)

@@ -16,6 +16,7 @@ from qa.article import Article, Passage, PassageKind
 from qa.index import PassageIndex
 from qa.lexical import LexicalIndex, QueryTerm
 from qa.metadata import LABELS
+from qa.settings import LexicalTuning
 from qa.textnorm import content_words, stem
 
 _KIND_CODES = {PassageKind.METADATA: 0, PassageKind.SUMMARY: 1, PassageKind.BODY: 2}
@@ -44,8 +45,10 @@ def _search_text(article: Article, passage: Passage) -> tuple[str, list[str]]:
 class Corpus:
     """Articles, their index, and the per-passage tables the ranking, decision and highlight read."""
 
-    def __init__(self, articles: list[Article], index: PassageIndex) -> None:
-        """Number every passage of ``articles`` and index their words."""
+    def __init__(
+        self, articles: list[Article], index: PassageIndex, lexical: LexicalTuning | None = None
+    ) -> None:
+        """Number every passage of ``articles`` and index their words (BM25 tuned by ``lexical``)."""
         self.articles = articles
         self.index = index
         self.passages: list[tuple[int, int]] = [
@@ -58,7 +61,7 @@ class Corpus:
         self.kinds = kind_codes([self.passage(i).kind for i in range(len(self.passages))])
         self.vectors = index.vectors()
         searchable = [_search_text(articles[a], articles[a].passages[p]) for a, p in self.passages]
-        self.lexical = LexicalIndex([t for t, _ in searchable], [extra for _, extra in searchable])
+        self.lexical = LexicalIndex([t for t, _ in searchable], [extra for _, extra in searchable], lexical)
         # Stems of every highlight candidate, once: the highlight compares them with each question.
         self.sentence_stems = [
             [

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.encoder import default_cache_dir
+from qa.settings import default_cache_dir
 
 
 @dataclass(frozen=True)

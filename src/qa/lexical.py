@@ -17,13 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.settings import LexicalTuning, Typos
 from qa.textnorm import ELIDED, STOP_WORDS, content_words, is_typo_of, stem, surface_forms
 from qa.wordinfo import informativeness
-
-K1 = 1.2
-B = 0.75
-TYPO_WEIGHT = 0.8  # a corrected word counts a little less than one spelled as in the article
-UNKNOWN = 6.0  # informativeness from which French hardly knows a word: a slip, or a rare name
 
 
 @dataclass(frozen=True)
@@ -39,8 +35,17 @@ class QueryTerm:
 class LexicalIndex:
     """BM25 over documents given as texts (optionally with extra field terms)."""
 
-    def __init__(self, texts: list[str], extra_terms: list[list[str]] | None = None) -> None:
-        """Index ``texts``; ``extra_terms[i]`` are words added to document ``i`` (metadata labels)."""
+    def __init__(
+        self,
+        texts: list[str],
+        extra_terms: list[list[str]] | None = None,
+        tuning: LexicalTuning | None = None,
+    ) -> None:
+        """Index ``texts``; ``extra_terms[i]`` are words added to document ``i`` (metadata labels).
+
+        ``tuning``: BM25's constants and how misspelt words are read (default: the method's).
+        """
+        self.tuning = tuning or LexicalTuning()
         extra_terms = extra_terms or [[] for _ in texts]
         self.docs: list[Counter[str]] = []
         surface: dict[str, str] = {}
@@ -77,20 +82,22 @@ class LexicalIndex:
         """Match each content word of ``question`` to a corpus stem, exactly or as a typo."""
         terms = []
         forms = surface_forms(question)
+        unknown, typos = self.tuning.unknown_info, self.tuning.typos
         for word in dict.fromkeys(content_words(question)):
             info = informativeness(forms.get(word, word))
             word_stem = stem(word)
             if word_stem in self.df:
                 terms.append(QueryTerm(word, word_stem, 1.0, info))
-            elif corrected := self._typo_of(word) or (info >= UNKNOWN and self._slip_of(word)):
-                terms.append(QueryTerm(word, corrected, TYPO_WEIGHT, info))
-            elif not (info >= UNKNOWN and _misspelt_stop_word(word)):
+            elif corrected := self._typo_of(word) or (info >= unknown and self._slip_of(word)):
+                terms.append(QueryTerm(word, corrected, self.tuning.typo_weight, info))
+            elif not (info >= unknown and _misspelt_stop_word(word, typos)):
                 terms.append(QueryTerm(word, None, 0.0, info))
         return terms
 
     def _typo_of(self, word: str) -> str | None:
         """The most frequent corpus stem of a word that ``word`` plausibly misspells."""
-        candidates = [s for w, s in self._by_initial.get(word[0], []) if is_typo_of(word, w)]
+        typos = self.tuning.typos
+        candidates = [s for w, s in self._by_initial.get(word[0], []) if is_typo_of(word, w, typos)]
         return max(candidates, key=lambda s: self.df[s]) if candidates else None
 
     def _slip_of(self, word: str) -> str | None:
@@ -102,7 +109,8 @@ class LexicalIndex:
         """
         word_stem = stem(word)
         if len(word_stem) >= 5:
-            candidates = [s for s in self._stems_by_initial.get(word[0], ()) if is_typo_of(word_stem, s)]
+            known = self._stems_by_initial.get(word[0], ())
+            candidates = [s for s in known if is_typo_of(word_stem, s, self.tuning.typos)]
             if candidates:
                 return max(candidates, key=lambda s: self.df[s])
         for elided in ELIDED:
@@ -114,13 +122,14 @@ class LexicalIndex:
     def scores(self, terms: list[QueryTerm]) -> np.ndarray:
         """BM25 score of every document for analysed query terms."""
         scores = np.zeros(len(self.docs), dtype=np.float32)
-        norm = K1 * (1 - B + B * self.lengths / max(self.average_length, 1e-9))
+        k1, b = self.tuning.k1, self.tuning.b
+        norm = k1 * (1 - b + b * self.lengths / max(self.average_length, 1e-9))
         for term in terms:
             if term.stem is None:
                 continue
             doc_ids, tf = self.postings[term.stem]
             weight = term.weight * self.idf(term.stem)
-            scores[doc_ids] += weight * tf * (K1 + 1) / (tf + norm[doc_ids])
+            scores[doc_ids] += weight * tf * (k1 + 1) / (tf + norm[doc_ids])
         return scores
 
     def coverage(self, terms: list[QueryTerm], vocabulary: set[str] | None = None) -> float:
@@ -131,9 +140,9 @@ class LexicalIndex:
         return sum(t.weight * self.idf(t.stem) for t in terms if t.stem) / total
 
 
-def _misspelt_stop_word(word: str) -> bool:
+def _misspelt_stop_word(word: str, typos: Typos) -> bool:
     """Whether ``word`` is a misspelt function word ("pouruqoi", "comemnt")."""
-    return any(len(s) >= 5 and is_typo_of(word, s) for s in STOP_WORDS)
+    return any(len(s) >= 5 and is_typo_of(word, s, typos) for s in STOP_WORDS)
 
 
 def coverage_in(terms: list[QueryTerm], vocabulary: set[str]) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from qa.article import Article, Passage, PassageKind, Span
+from qa.article import Article, PassageKind, Span
 from qa.textnorm import content_words, fold
 
 # Words a reader uses to ask about an article's metadata; indexed with the metadata passages so
@@ -72,8 +72,3 @@ def field_line(article: Article, field: str) -> tuple[int, Span] | None:
             if value in article.text(span):
                 return number, span
     return None
-
-
-def is_metadata(passage: Passage) -> bool:
-    """Whether ``passage`` is the title, byline or credit line."""
-    return passage.kind == PassageKind.METADATA

@@ -35,11 +35,6 @@ class Ranking:
     fused: np.ndarray
     unit_scores: np.ndarray
 
-    @property
-    def best_dense(self) -> float:
-        """The best unit cosine among the ranked passages."""
-        return float(self.dense[self.order].max()) if len(self.order) else -1.0
-
     def margin(self, among: np.ndarray | None = None, by: np.ndarray | None = None) -> float:
         """How far the first passage leads the next in fused score: the gap a tie would close.
 
@@ -86,7 +81,7 @@ def rank(
     passages of that article do.
     """
     lexical = corpus.lexical.scores(terms)
-    _, neighbours = corpus.index.search(query, tuning.candidate_units)
+    _, neighbours = corpus.index.search(query, tuning.ranking.candidate_units)
     found = set(corpus.unit_passage[neighbours].tolist()) | set(np.flatnonzero(lexical > 0).tolist())
     candidates = np.array(sorted(found), dtype=int)
     if scope is not None:
@@ -102,7 +97,7 @@ def rank(
         ids = corpus.passage_units[i]
         unit_scores[ids] = corpus.vectors[ids] @ query
         dense[i] = unit_scores[ids].max()
-    fused = fuse(dense, lexical, tuning.lexical_weight)
-    ranked = apply_priors(fused, corpus.kinds, candidates, tuning.summary_margin)
+    fused = fuse(dense, lexical, tuning.ranking.lexical_weight)
+    ranked = apply_priors(fused, corpus.kinds, candidates, tuning.ranking.summary_margin)
     order = candidates[np.argsort(-ranked[candidates], kind="stable")]
     return Ranking(order, dense, lexical, ranked, unit_scores)

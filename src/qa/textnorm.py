@@ -9,6 +9,10 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from qa.settings import Typos
+
+_TYPOS = Typos()  # the method's budgets (qa.settings.LexicalTuning.typos)
+
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
@@ -107,14 +111,14 @@ def damerau_levenshtein(a: str, b: str, limit: int) -> int:
     return min(previous[-1], limit + 1)
 
 
-def typo_budget(word: str) -> int:
+def typo_budget(word: str, typos: Typos = _TYPOS) -> int:
     """How many edits a word of this length may carry and still be recognised."""
-    if len(word) < 4:
+    if len(word) < typos.min_length:
         return 0
-    return 1 if len(word) < 8 else 2
+    return 1 if len(word) < typos.two_edits_from else 2
 
 
-def is_typo_of(query_word: str, known_word: str) -> bool:
+def is_typo_of(query_word: str, known_word: str, typos: Typos = _TYPOS) -> bool:
     """Whether ``query_word`` plausibly is a misspelling or variant of ``known_word``.
 
     Two tests: a small edit distance scaled by length (``sien`` / ``sein``), or a long shared
@@ -124,7 +128,7 @@ def is_typo_of(query_word: str, known_word: str) -> bool:
         return query_word == known_word
     if query_word[0] != known_word[0]:  # typing slips rarely hit the first letter
         return False
-    budget = typo_budget(query_word)
+    budget = typo_budget(query_word, typos)
     if budget and damerau_levenshtein(query_word, known_word, budget) <= budget:
         return True
     shared = 0
@@ -132,7 +136,7 @@ def is_typo_of(query_word: str, known_word: str) -> bool:
         if ca != cb:
             break
         shared += 1
-    return shared >= 7 and shared >= len(query_word) - 2
+    return shared >= typos.shared_prefix and shared >= len(query_word) - typos.prefix_slack
 
 
 _ENGLISH_MARKERS = frozenset(

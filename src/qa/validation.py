@@ -14,31 +14,33 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
-class Checked:
+class CheckedQuestion:
     """A cleaned question, or the French reason it cannot be answered."""
 
     text: str
     problem: str | None = None
 
 
-def check_question(raw: object, max_chars: int = DEFAULT_MAX_CHARS) -> Checked:
+def check_question(raw: object, max_chars: int = DEFAULT_MAX_CHARS) -> CheckedQuestion:
     """Normalise ``raw`` (NFC, control and invisible characters removed, spaces folded) or say why not."""
     if not isinstance(raw, str):
-        return Checked("", "La question doit être un texte.")
+        return CheckedQuestion("", "La question doit être un texte.")
     if _SURROGATE.search(raw):
-        return Checked("", "La question contient des caractères invalides ; retapez-la, s'il vous plaît.")
+        return CheckedQuestion(
+            "", "La question contient des caractères invalides ; retapez-la, s'il vous plaît."
+        )
     text = unicodedata.normalize("NFC", raw)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
     text = " ".join(text.split())
     if not text:
-        return Checked("", "Votre question est vide : écrivez quelques mots sur l'article.")
+        return CheckedQuestion("", "Votre question est vide : écrivez quelques mots sur l'article.")
     if len(text) > max_chars:
-        return Checked(
+        return CheckedQuestion(
             "",
             f"Votre question est trop longue ({len(text)} caractères) : "
             f"{max_chars} au plus, s'il vous plaît.",
         )
     if not any(c.isalnum() for c in text):
-        return Checked("", "Votre question ne contient aucun mot : écrivez-la en toutes lettres.")
-    return Checked(text)
+        return CheckedQuestion("", "Votre question ne contient aucun mot : écrivez-la en toutes lettres.")
+    return CheckedQuestion(text)

@@ -51,11 +51,14 @@ class FakeEncoder:
     def fingerprint(self) -> str:
         return f"fake-v{self.version}"
 
+    def index_extra(self) -> dict:
+        return {}
+
 
 class ApproximateFake(FakeEncoder):
     """The fake encoder with its question vectors nudged by ``noise``; the fake itself is exact.
 
-    An approximate encoder (:class:`qa.encoder.Approximate`) whose error is ``exact_margin``.
+    An approximate encoder (:class:`qa.encoders.Approximate`) whose error is ``exact_margin``.
     """
 
     def __init__(self, exact_margin: float, noise: float = 0.0) -> None:

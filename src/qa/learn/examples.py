@@ -21,7 +21,7 @@ from pathlib import Path
 
 from qa.article import load_articles
 from qa.datasets import Question, read_piaf
-from qa.encoder import Encoder
+from qa.encoders import Encoder
 from qa.engine import Engine
 from qa.evalsuite import removed_engines
 from qa.settings import Settings

