@@ -6,12 +6,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install index browser eval bench train clean
+.PHONY: run test check lint install index browser eval bench train clean
 
 run: index
 	$(BIN)/python app.py
 
+# Every test: unit, model, server and browser (pyproject's addopts run only the fast ones).
 test: lint index browser
+	$(BIN)/python -m pytest -m ""
+
+# Every day: lint and the fast tests (fake encoder, no model, no browser), in about a minute.
+check: lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

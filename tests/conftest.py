@@ -56,6 +56,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     CLEARED.undo()
 
 
+# --- markers: a test is ``model`` or ``browser`` by what it uses, not only by what it says -------
+#
+# ``pytest`` alone runs the fast tests (pyproject's addopts: ``-m "not model and not browser"``);
+# ``make test`` runs them all. A test that asks for the real model or Chromium through a fixture
+# is marked here, so that a forgotten marker cannot put a slow test in the fast run.
+MODEL_FIXTURES = {"model_cache", "real_encoder", "real_engine", "live_app"}
+BROWSER_FIXTURES = {"browser", "session"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & MODEL_FIXTURES:
+            item.add_marker(pytest.mark.model)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+
+
 def link_converted_model(user_models: Path, models: Path) -> None:
     """Link the files of the model ``qa index`` converted in ``user_models`` into ``models``.
 
