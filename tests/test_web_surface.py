@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
+import selectors
 import socket
 import subprocess
 import sys
@@ -170,17 +170,22 @@ def watch(sockets: list[socket.socket], seconds: float) -> tuple[list[bytes], li
     first = {sock: b"" for sock in sockets}
     open_ = set(sockets)
     end = time.monotonic() + seconds
-    while open_ and time.monotonic() < end:
-        readable, _, _ = select.select(list(open_), [], [], 0.2)
-        for sock in readable:
-            try:
-                data = sock.recv(65536)
-            except OSError:
-                data = b""
-            if data:
-                first[sock] += data  # the head and the body may come apart
-            else:
-                open_.discard(sock)
+    # A selector, not select.select(): 1,000 sockets reach past descriptor 1023 (FD_SETSIZE).
+    with selectors.DefaultSelector() as selector:
+        for sock in sockets:
+            selector.register(sock, selectors.EVENT_READ)
+        while open_ and time.monotonic() < end:
+            for key, _ in selector.select(0.2):
+                sock = key.fileobj
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                if data:
+                    first[sock] += data  # the head and the body may come apart
+                else:
+                    open_.discard(sock)
+                    selector.unregister(sock)
     closed = [first[sock] for sock in sockets if sock not in open_]
     return closed, [first[sock] for sock in sockets if sock in open_]
 

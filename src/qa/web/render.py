@@ -3,7 +3,7 @@
 The output is plain HTML on one line (no raw newline), so that the chat's Markdown renderer passes
 it through untouched. Citation links point at ``#p-<article>-<start>-<end>-h-<hs>-<he>``: the
 passage and its highlighted sentence, both as offsets into ``Article.source``; the page script
-(:mod:`qa.web.assets`) turns a click on one into the article tab with that passage highlighted.
+(`qa/web/static/page.js`) turns a click on one into the article tab with that passage highlighted.
 
 Longer than 250 lines on purpose: every HTML the app produces is built here, so that escaping
 has one place to be checked (tests/test_web_render.py).

@@ -15,6 +15,7 @@ import gradio as gr
 
 from qa.article import Article
 from qa.feedback import cited_passages
+from qa.web.assets import SCOPE_SCRIPT
 from qa.web.errors import Refusal
 from qa.web.history import MAX_HISTORY, parse_history
 from qa.web.render import (
@@ -52,20 +53,6 @@ SUBTITLE = re.compile(r"\s*[:—–]\s+|\s+-\s+")
 # A session remembers this many of its answers for votes (older ones can no longer be voted on).
 KEPT_ANSWERS = 200
 ANSWER_ID = re.compile(r'data-qa-id="([0-9a-f]{32})"')
-# Runs in the browser when the page loads: the article the page is scoped to (``?article=ID``),
-# read from the page's own address, or, for a web component, from its ``src`` (not from the host
-# page's address, whose query may mean something else). The server checks it (:func:`page_scope`).
-SCOPE_SCRIPT = """
-(hint) => {
-  const fromUrl = (url) => {
-    try { return new URL(url, window.location.href).searchParams.get("article") || ""; }
-    catch (error) { return ""; }
-  };
-  if (window.__qaOwnPage) return fromUrl(window.location.href);
-  const app = document.querySelector("gradio-app");
-  return app ? fromUrl(app.getAttribute("src") || "") : "";
-}
-"""
 
 
 def feedback_note(assistant: Assistant) -> str:
