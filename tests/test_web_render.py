@@ -12,14 +12,14 @@ from support.samples import XSS
 from qa.answer import Answer, Citation, Decision, Scores, Status
 from qa.article import Article
 from qa.engine import VAGUE_QUESTION
+from qa.web.article_view import render_article
+from qa.web.diagnostics import render_diagnostics
 from qa.web.render import (
     anchor,
     esc,
     organisation,
     other_passages,
     render_answer,
-    render_article,
-    render_diagnostics,
     render_header,
     render_notice,
     render_pending,

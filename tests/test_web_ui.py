@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from qa.article import Article
+from qa.web.examples import EXAMPLE_TOPIC_CHARS, example_question, scoped_examples, short_topic
 from qa.web.render import render_pending
-from qa.web.ui import (
-    EXAMPLE_TOPIC_CHARS,
-    KEPT_ANSWERS,
-    _remember,
-    _settled,
-    answer_id_in,
-    example_question,
-    scoped_examples,
-    short_topic,
-)
+from qa.web.ui import KEPT_ANSWERS, _remember, _settled, answer_id_in
 
 
 def test_answer_id_is_read_from_any_form_of_the_message():

@@ -16,7 +16,8 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from qa.feedback import LoggedQuestion
-from qa.web.render import french_number, status_label
+from qa.web.diagnostics import french_number
+from qa.web.render import status_label
 
 BOM = "\ufeff"
 NEWSROOM_ZONE = ZoneInfo("Europe/Paris")  # the default of QA_TIMEZONE

@@ -1,23 +1,23 @@
-"""HTML for answers, articles and staff diagnostics; every piece of user or article text is escaped.
+"""HTML for the chat's messages; every piece of user or article text is escaped (:func:`esc`).
 
 The output is plain HTML on one line (no raw newline), so that the chat's Markdown renderer passes
 it through untouched. Citation links point at ``#p-<article>-<start>-<end>-h-<hs>-<he>``: the
 passage and its highlighted sentence, both as offsets into ``Article.source``; the page script
 (`qa/web/static/page.js`) turns a click on one into the article tab with that passage highlighted.
 
-Longer than 250 lines on purpose: every HTML the app produces is built here, so that escaping
-has one place to be checked (tests/test_web_render.py).
+The article view is built in :mod:`qa.web.article_view` and the staff diagnostics in
+:mod:`qa.web.diagnostics`, both with :func:`esc`; tests/test_web_render.py checks the escaping
+of all three.
 """
 
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from qa.answer import Answer, Citation
-from qa.article import CREDITED, Article, Section, Span
+from qa.article import CREDITED, Article
 from qa.engine import VAGUE_QUESTION
 from qa.textnorm import looks_english
 
@@ -346,121 +346,3 @@ def _declined(answer: Answer, articles: list[Article]) -> str:
             f'<ul class="qa-topics">{topics}</ul>'
         )
     return "".join(parts)
-
-
-def render_article(article: Article) -> str:
-    """Render the whole article, every sentence a ``span`` carrying its source offsets."""
-    header, *body = article.sections
-    title = header.sentences[0] if header.sentences else None
-    byline = "".join(f"<li>{_sentence(article, s)}</li>" for s in header.sentences[1:])
-    parts = [
-        # A Tab stop: embedded, the article scrolls inside its own box (page CSS), by keyboard too.
-        f'<article class="qa-article" data-article="{esc(article.id)}" id="a-{esc(article.id)}"'
-        f' tabindex="0" aria-label="{esc("Article : " + article.title)}">',
-        f'<section class="qa-section" {_span_attrs(header)} id="{_section_id(article, header)}">',
-        f"<h2>{_sentence(article, title) if title else esc(article.title)}</h2>",
-        f'<ul class="qa-byline">{byline}</ul></section>' if byline else "</section>",
-    ]
-    parts.extend(_section(article, section) for section in body)
-    parts.append(f'<p class="qa-source">Source : {esc(source_line(article))}</p></article>')
-    return "".join(parts)
-
-
-def _section_id(article: Article, section: Section) -> str:
-    return esc(f"p-{article.id}-{section.start}-{section.end}")
-
-
-def _span_attrs(span: Span | Section) -> str:
-    return f'data-start="{span.start}" data-end="{span.end}"'
-
-
-def _sentence(article: Article, span: Span) -> str:
-    return f'<span class="qa-sent" {_span_attrs(span)}>{esc(article.text(span))}</span>'
-
-
-def _section(article: Article, section: Section) -> str:
-    if section.heading:
-        text = esc(article.text(section.heading))
-        heading = f'<h3 class="qa-sent" {_span_attrs(section.heading)}>{text}</h3>'
-    else:
-        heading = f"<h3>{esc(section.title)}</h3>"
-    paragraphs = "".join(
-        f"<p>{' '.join(_sentence(article, s) for s in line)}</p>"
-        for line in _lines(article.source, section.sentences)
-    )
-    return (
-        f'<section class="qa-section" tabindex="-1" {_span_attrs(section)} '
-        f'id="{_section_id(article, section)}">{heading}{paragraphs}</section>'
-    )
-
-
-def _lines(source: str, sentences: Iterable[Span]) -> list[list[Span]]:
-    """Group sentences by the source line (paragraph) they sit on."""
-    lines: dict[int, list[Span]] = {}
-    for span in sentences:
-        lines.setdefault(source.rfind("\n", 0, span.start), []).append(span)
-    return list(lines.values())
-
-
-def render_back_link() -> str:
-    """The Article view's way back to the conversation (the page script moves the focus back)."""
-    return '<p class="qa-back-wrap"><a class="qa-back" href="#qa-chat">← Retour à la conversation</a></p>'
-
-
-def render_diagnostics(report: dict) -> str:
-    """Staff view of ``Answer.to_dict(diagnostics=True)``: decision, each passage's scores, JSON."""
-    decision = report.get("decision") or {}
-    rows = "".join(
-        f"<tr><td>{p['rank']}</td><td>{esc(p['section'])}</td>"
-        f"<td>{french_number(p['scores']['dense'])}</td><td>{french_number(p['scores']['lexical'])}</td>"
-        f"<td>{french_number(p['scores']['fused'])}</td><td>{esc(p['highlight'])}</td></tr>"
-        for p in report.get("passages", [])
-    )
-    facts = "".join(
-        f"<dt>{esc(label)}</dt><dd>{esc(_fmt(decision.get(key)))}</dd>"
-        for key, label in (
-            ("answerable", "Répondable"),
-            ("reason", "Raison"),
-            ("confidence", "Probabilité que le passage réponde"),
-            ("threshold", "Seuil de non-réponse"),
-            ("coverage", "Couverture"),
-            ("dense", "Score dense"),
-        )
-    )
-    if signals := decision.get("signals"):
-        shares = decision.get("contributions") or {}
-        listed = ", ".join(
-            f"{name} {french_number(value, 3)}"
-            + (f" ({french_number(shares[name], 2, signed=True)})" if name in shares else "")
-            for name, value in signals.items()
-        )
-        facts += f"<dt>Signaux (valeur, part du logit)</dt><dd>{esc(listed)}</dd>"
-    if earlier := (report.get("context") or {}).get("from"):
-        facts = f"<dt>Lue à la suite de</dt><dd>{esc(earlier)}</dd>" + facts
-    raw = esc(json.dumps(report, ensure_ascii=False, indent=2)).replace("<br>", "\n")
-    status = status_label(str(report.get("status", "")))
-    return (
-        f'<div class="qa-diagnostics"><p>Statut : <strong>{esc(status)}</strong>'
-        f' — {esc(report.get("message", ""))}</p><dl class="qa-decision">{facts}</dl>'
-        '<div class="qa-scroll" role="region" tabindex="0" aria-label="Passages les mieux classés">'
-        '<table class="qa-scores"><caption>Passages les mieux classés</caption>'
-        '<thead><tr><th scope="col">Rang</th><th scope="col">Section</th><th scope="col">Dense</th>'
-        '<th scope="col">Lexical</th><th scope="col">Fusionné</th>'
-        '<th scope="col">Phrase retenue</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table></div>"
-        '<details class="qa-raw"><summary>Réponse complète (JSON, avec diagnostics)</summary>'
-        f"<pre>{raw}</pre></details></div>"
-    )
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return french_number(value)
-    return "—" if value is None else str(value)
-
-
-def french_number(value: float, places: int = 4, signed: bool = False) -> str:
-    """A score as the staff read it: decimal comma, ``places`` decimals (``0,9100``, ``+1,25``)."""
-    return f"{value:{'+' if signed else ''}.{places}f}".replace(".", ",")

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns 2, after one French line on stderr naming the problem, when the settings, the
     articles, the index or the model cannot be used (no traceback).
     """
-    from qa.engine import Engine as RealEngine
+    from qa.engine import Engine as LibraryEngine  # web.service.Engine is the protocol it meets
     from qa.engine import Settings
 
     args = parse_args(argv)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = WebSettings.from_env(host=args.host, port=args.port)
         log.info("chargement du modèle et de l'index…")
-        engine = RealEngine.load(Settings.from_env())
+        engine = LibraryEngine.load(Settings.from_env())
     except Exception as error:  # noqa: BLE001 - start-up: one readable line, whatever failed
         sys.stderr.write(f"qa-web : erreur au démarrage : {one_line(str(error)) or type(error).__name__}\n")
         return 2

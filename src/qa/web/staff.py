@@ -9,8 +9,9 @@ import gradio as gr
 
 from qa.answer import Status
 from qa.feedback import LoggedQuestion
+from qa.web.diagnostics import render_diagnostics
 from qa.web.export import NEWSROOM_ZONE, local_time
-from qa.web.render import esc, render_diagnostics, status_label
+from qa.web.render import esc, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
 
 UNKNOWN_ARTICLE = "Cet article n'est pas chargé : choisissez-en un dans la liste."

@@ -28,11 +28,9 @@ from collections import Counter
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from qa.web.config import DEFAULT_MAX_CLIENT_CONNECTIONS
+from qa.web.config import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CLIENT_CONNECTIONS
 from qa.web.limits import TOO_MANY_OPEN
 from qa.web.proxies import TrustedProxies, forwarded_allow_ips
-
-DEFAULT_HEADER_TIMEOUT = 5.0  # seconds for a request line and its headers
 
 
 def _refusal() -> bytes:

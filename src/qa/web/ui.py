@@ -15,17 +15,16 @@ import gradio as gr
 
 from qa.article import Article
 from qa.feedback import cited_passages
+from qa.web.article_view import render_article, render_back_link
 from qa.web.assets import SCOPE_SCRIPT
 from qa.web.errors import Refusal
+from qa.web.examples import EXAMPLES, scoped_examples
 from qa.web.history import MAX_HISTORY, parse_history
 from qa.web.render import (
     UNKNOWN_ARTICLE_REPLY,
     VOTABLE,
-    covered_topics,
     esc,
     render_answer,
-    render_article,
-    render_back_link,
     render_header,
     render_notice,
     render_pending,
@@ -36,20 +35,8 @@ from qa.web.render import (
 from qa.web.service import FEEDBACK_OFF, Assistant
 
 PAGE_TITLE = "Questions sur l'article — assistant citant ses sources"
-EXAMPLES = (
-    "Qui a écrit l'article ?",
-    "Quand l'article a-t-il été publié ?",
-    "Quel type de leucémie est concerné par la découverte ?",
-    "Quel rôle joue l'indole-3-carbinol ?",
-)
-GENERIC_EXAMPLES = 2  # the first examples fit any article; the others are about the seed article
 PLACEHOLDER = "Posez votre question, puis appuyez sur Entrée…"
 UNKNOWN_PLACEHOLDER = "Article inconnu : cette page ne peut pas répondre."
-# A scoped page's examples: its first sections' titles, cut before a subtitle (« X : Y »), as
-# « X : que dit l'article ? ». A title longer than EXAMPLE_TOPIC_CHARS is cut at a word.
-EXAMPLE_QUESTION = "{} : que dit l'article ?"
-EXAMPLE_TOPIC_CHARS = 40
-SUBTITLE = re.compile(r"\s*[:—–]\s+|\s+-\s+")
 # A session remembers this many of its answers for votes (older ones can no longer be voted on).
 KEPT_ANSWERS = 200
 ANSWER_ID = re.compile(r'data-qa-id="([0-9a-f]{32})"')
@@ -166,32 +153,6 @@ def page_scope(value: str | None, request: gr.Request | None) -> str | None:
 def vote_status(text: str) -> str:
     """Render the line that confirms a vote (or says it failed), read out by screen readers."""
     return f'<p class="qa-vote-status">{esc(text)}</p>' if text else ""
-
-
-def short_topic(title: str) -> str:
-    """A section title as an example names it: before its subtitle, at most a few words."""
-    head = SUBTITLE.split(title.strip(), maxsplit=1)[0].strip() or title.strip()
-    if len(head) <= EXAMPLE_TOPIC_CHARS:
-        return head
-    cut = head[: EXAMPLE_TOPIC_CHARS + 1].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.'’") or head[:EXAMPLE_TOPIC_CHARS]
-
-
-def example_question(title: str) -> str:
-    """The example question on a section: « Cancer du sein métastatique : que dit l'article ? »."""
-    return EXAMPLE_QUESTION.format(short_topic(title))
-
-
-def scoped_examples(article: Article | None) -> list[str]:
-    """The example questions of a page (at most ``len(EXAMPLES)``).
-
-    The usual ones; scoped to one article, the ones that fit any article, then short questions
-    on its first subjects.
-    """
-    if article is None:
-        return list(EXAMPLES)
-    topics = list(dict.fromkeys(example_question(t) for t in covered_topics([article])))
-    return [*EXAMPLES[:GENERIC_EXAMPLES], *topics][: len(EXAMPLES)]
 
 
 def example_buttons(article: Article | None, shown: bool = True) -> list[gr.Button]:
