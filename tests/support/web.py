@@ -70,7 +70,10 @@ class LiveServer:
     """An ASGI app served by uvicorn in a daemon thread on 127.0.0.1."""
 
     def __init__(self, app: object, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        # A client's open stream (gradio_client keeps one) must not hold stop() for its 15 s.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{port}/"
