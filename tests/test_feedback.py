@@ -13,26 +13,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.samples import LOGGED_ANSWER as ANSWER
 
 from qa.feedback import FeedbackStore, cited_passages
-
-ANSWER = {
-    "question": "Sur quel animal l'approche a-t-elle été testée ?",
-    "status": "answered",
-    "message": "D'après l'article …",
-    "passages": [
-        {
-            "rank": 1,
-            "article": "a1",
-            "section": "Immunothérapie",
-            "text": "long texte",
-            "highlight": "chez la souris",
-            "start": 10,
-            "end": 90,
-            "score": 0.91,
-        }
-    ],
-}
 
 
 def other(status: str, question: str) -> dict:

@@ -8,12 +8,9 @@ its log, its memory and its sockets are those of a real server. See docs/reliabi
 from __future__ import annotations
 
 import json
-import os
 import re
 import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.paths import REPO
+from support.hardening import AppProcess, event_id, hardening_app
 from support.web import free_port
 
 from qa.web.history import MAX_CHAT_CHARS, MAX_CHAT_MESSAGES, MAX_MESSAGE_CHARS
@@ -32,21 +29,10 @@ FORGED_LINE = re.compile(r"^(?:INFO:\s+127\.0\.0\.1:1234|FORGED)", re.MULTILINE)
 
 
 @dataclass
-class Running:
-    """The app in a subprocess: its URL, process, log file and Gradio temporary folder."""
+class Running(AppProcess):
+    """The app in a subprocess, and its Gradio temporary folder."""
 
-    url: str
-    process: subprocess.Popen
-    log: Path
     gradio_tmp: Path
-
-    def log_size(self) -> int:
-        return self.log.stat().st_size
-
-    def log_since(self, offset: int) -> str:
-        with self.log.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read().decode("utf-8", "replace")
 
     def rss_mib(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -59,46 +45,8 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     work = tmp_path_factory.mktemp("hardening")
-    port = free_port()
-    env = {
-        **os.environ,
-        "QA_FEEDBACK_DB": str(work / "f.sqlite3"),
-        "QA_RATE_LIMIT": "100000",
-        "GRADIO_TEMP_DIR": str(work / "gradio"),
-        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
-    log = work / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "hardening_app.py"), str(port), str(work / "index")],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    app = Running(f"http://127.0.0.1:{port}/", process, log, work / "gradio")
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(app.url + "healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("l'application n'a pas démarré :\n" + log.read_text()[-3000:])
-        time.sleep(0.2)
-    yield app
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def event_id(url: str, api_name: str) -> int:
-    config = httpx.get(url + "config").json()
-    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+    with hardening_app(work, free_port()) as app:
+        yield Running(app.url, app.process, app.log, work / "gradio")
 
 
 def chat_event(

@@ -8,28 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.samples import LOGGED_ANSWER as ANSWER
 
 from qa.feedback import FeedbackStore
 from qa.web.export import BOM, COLUMNS, french_csv, local_time
 
 PARIS = ZoneInfo("Europe/Paris")
-ANSWER = {
-    "question": "Sur quel animal l'approche a-t-elle été testée ?",
-    "status": "answered",
-    "message": "D'après l'article …",
-    "passages": [
-        {
-            "rank": 1,
-            "article": "a1",
-            "section": "Immunothérapie",
-            "text": "long texte",
-            "highlight": "chez la souris",
-            "start": 10,
-            "end": 90,
-            "score": 0.91,
-        }
-    ],
-}
 
 
 def spreadsheet(text: str) -> list[list[str]]:

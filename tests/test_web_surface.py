@@ -10,12 +10,9 @@ than the probe that times ``/healthz`` (127.0.0.1); behind the trusted proxy (12
 from __future__ import annotations
 
 import json
-import os
 import re
 import selectors
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.paths import REPO
+from support.hardening import AppProcess, event_id, hardening_app
 from support.web import free_port, serving
 
 from qa.web.config import DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_CLIENT_STREAMS
@@ -35,67 +32,18 @@ FRENCH = re.compile(r"[éèàçô]|Requête|inconnu|invalide|Trop|Hôte")
 
 
 @dataclass
-class Running:
-    """The app in a subprocess: its URL, port, process and log file."""
+class Running(AppProcess):
+    """The app in a subprocess, and the port it listens on."""
 
-    url: str
     port: int
-    process: subprocess.Popen
-    log: Path
-
-    def log_size(self) -> int:
-        return self.log.stat().st_size
-
-    def log_since(self, offset: int) -> str:
-        with self.log.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read().decode("utf-8", "replace")
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     work = tmp_path_factory.mktemp("surface")
     port = free_port()
-    env = {
-        **os.environ,
-        "QA_FEEDBACK_DB": str(work / "f.sqlite3"),
-        "QA_RATE_LIMIT": "100000",
-        "QA_BODY_TIMEOUT": str(BODY_TIMEOUT),
-        "GRADIO_TEMP_DIR": str(work / "gradio"),
-        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
-    log = work / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "hardening_app.py"), str(port), str(work / "index")],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    app = Running(f"http://127.0.0.1:{port}/", port, process, log)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(app.url + "healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("l'application n'a pas démarré :\n" + log.read_text()[-3000:])
-        time.sleep(0.2)
-    yield app
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def event_id(url: str, name: str) -> int:
-    config = httpx.get(url + "config", timeout=30).json()
-    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
+    with hardening_app(work, port, QA_BODY_TIMEOUT=str(BODY_TIMEOUT)) as app:
+        yield Running(app.url, app.process, app.log, port)
 
 
 def join(

@@ -9,3 +9,22 @@ BREADCRUMBS_PAGE = (
     "<ul><li>Accueil</li><li>Santé</li></ul><h1>Le café et le sommeil</h1>"
     "<p>Le café contient de la caféine. Elle retarde le sommeil.</p>"
 )
+
+# An answered reply as the question log stores it (tests of the store and of its CSV export).
+LOGGED_ANSWER = {
+    "question": "Sur quel animal l'approche a-t-elle été testée ?",
+    "status": "answered",
+    "message": "D'après l'article …",
+    "passages": [
+        {
+            "rank": 1,
+            "article": "a1",
+            "section": "Immunothérapie",
+            "text": "long texte",
+            "highlight": "chez la souris",
+            "start": 10,
+            "end": 90,
+            "score": 0.91,
+        }
+    ],
+}
