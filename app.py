@@ -4,16 +4,14 @@ The environment variables ``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT``, ``QA_AL
 ``QA_STAFF_PASSWORD`` and ``QA_FEEDBACK_DB`` configure it; see ``docs/web.md``.
 """
 
-import os
 import sys
 from pathlib import Path
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before anything imports gradio
 SRC = Path(__file__).resolve().parent / "src"
 if SRC.is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))  # run from a checkout even before `pip install -e .`
 
-from qa.web.server import main  # noqa: E402
+from qa.web.server import main  # noqa: E402 - qa.web quiets Gradio before importing it
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -21,12 +21,10 @@ from qa.settings import default_cache_dir
 
 # --- the environment: no QA_* setting from the caller, a cache folder of the session's own ------
 #
-# In three layers, since a fixture of a wider scope is set up before the function ones:
-# 1. importing this file removes the QA_* settings, before the plugins below and the test modules
-#    are imported (qa.web.timeouts reads one on import: pytest_configure would come too late);
-# 2. the session fixture ``session_cache`` sets QA_CACHE_DIR before any other session fixture
-#    (live_app) is set up, and so before the module fixtures that start subprocesses;
-# 3. the function fixture ``isolated_environment`` gives each test that state again.
+# Nothing reads the environment on import, so two fixtures suffice: ``session_cache`` (session-
+# scoped and autouse, hence set up before every other fixture, the module ones that start
+# subprocesses included) removes the caller's QA_* settings and sets QA_CACHE_DIR for the session;
+# ``isolated_environment`` gives each test that state again, whatever ran before it.
 
 KEPT = {"QA_UPDATE_SCREENSHOT"}  # the suite's own switch (docs/web.md), not a setting of the app
 
@@ -36,24 +34,9 @@ def qa_settings() -> list[str]:
     return [name for name in os.environ if name.startswith("QA_") and name not in KEPT]
 
 
-def clear_qa_settings() -> pytest.MonkeyPatch:
-    """Remove every QA_* setting from the environment; undo puts them back."""
-    cleared = pytest.MonkeyPatch()
-    for name in qa_settings():
-        cleared.delenv(name)
-    return cleared
-
-
-USER_CACHE = default_cache_dir()  # the caller's cache, read before its QA_CACHE_DIR goes
-CLEARED = clear_qa_settings()
-
 # Fixtures of the support modules, defined once for every test module: live_app (the real app,
 # launched once per session); browser (Chromium, once per module) and session (a fresh page).
 pytest_plugins = ["support.web", "support.browser"]
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    CLEARED.undo()
 
 
 # --- markers: a test is ``model`` or ``browser`` by what it uses, not only by what it says -------
@@ -94,11 +77,15 @@ def link_converted_model(user_models: Path, models: Path) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """``QA_CACHE_DIR`` for the whole session: what the code writes to its cache (evaluation copies
-    and indexes, a model conversion) lands in a temporary folder, not in the user's cache."""
+    """No caller's ``QA_*`` setting for the whole session, and ``QA_CACHE_DIR`` a folder of its own:
+    what the code writes to its cache (evaluation copies and indexes, a model conversion) lands in
+    a temporary folder, not in the user's cache."""
+    user_cache = default_cache_dir()  # the caller's, read before its QA_CACHE_DIR goes
     cache = tmp_path_factory.mktemp("session-cache")
-    link_converted_model(USER_CACHE / "models", cache / "models")
+    link_converted_model(user_cache / "models", cache / "models")
     with pytest.MonkeyPatch.context() as patch:
+        for name in qa_settings():
+            patch.delenv(name)
         patch.setenv("QA_CACHE_DIR", str(cache))
         yield cache
 

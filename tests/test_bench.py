@@ -234,36 +234,3 @@ def test_one_question_encodes_on_one_thread_and_restores(real_encoder) -> None:
     assert torch.get_num_threads() == before
     batch = real_encoder.encode_queries(["Qui est l'auteur ?", "leucemie fer"])
     assert float(single[0] @ batch[0]) > 0.99999  # same vector up to float rounding
-
-
-def test_workers_get_tcp_nodelay_on_an_inherited_listener(monkeypatch) -> None:
-    """uvicorn --workers passes a listener with proto 0: without the fix, Nagle stays on."""
-    import asyncio
-    import socket
-    from asyncio import base_events
-
-    from qa.web import asgi
-
-    monkeypatch.setattr(base_events, "_set_nodelay", base_events._set_nodelay)  # restored after
-
-    async def accepted_nodelay() -> int:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn's
-        listener.bind(("127.0.0.1", 0))
-        accepted: asyncio.Future = asyncio.get_running_loop().create_future()
-
-        class Probe(asyncio.Protocol):
-            def connection_made(self, transport):
-                sock = transport.get_extra_info("socket")
-                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-                transport.close()
-
-        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
-        _, writer = await asyncio.open_connection(*listener.getsockname())
-        value = await asyncio.wait_for(accepted, 5)
-        writer.close()
-        server.close()
-        await server.wait_closed()
-        return value
-
-    asgi.nodelay_on_inherited_sockets()  # without it, 0 here with Python 3.11-3.13
-    assert asyncio.run(accepted_nodelay()) != 0

@@ -18,7 +18,7 @@ from support.browser import ask as ask_now
 from support.paths import REPO
 from support.web import App
 
-from qa.feedback import FeedbackStore
+from qa.web.feedback import FeedbackStore
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 

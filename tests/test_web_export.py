@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from support.samples import LOGGED_ANSWER as ANSWER
 
-from qa.feedback import FeedbackStore
 from qa.web.export import BOM, COLUMNS, french_csv, local_time
+from qa.web.feedback import FeedbackStore
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support.samples import XSS
 
-from qa.feedback import LoggedQuestion
+from qa.web.feedback import LoggedQuestion
 from qa.web.staff import LOG_HEADERS, STATUS_CHOICES, log_rows, matching, render_log
 
 

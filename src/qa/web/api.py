@@ -9,23 +9,28 @@ server answers 503 (busy) or 504 (too slow). The rate limit is applied before th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
 import gradio
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import ValidationError
 
 from qa.answer import Status
-from qa.web.errors import Refusal, cut, error_response
+from qa.web.errors import Refusal, cut, error_response, unknown_article
 from qa.web.export import NEWSROOM_ZONE, french_csv
-from qa.web.history import parse_history
+from qa.web.gradio.routes import NOT_JSON_TYPE
+from qa.web.history import bound_history
 from qa.web.limits import MAX_BODY_BYTES, read_body, too_large
+from qa.web.schemas import AskBody, invalid_body
 from qa.web.service import Assistant
 
 WEB_COMPONENT = Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js"
 STATUSES = tuple(status.value for status in Status)
+NOT_AN_OBJECT = (
+    'Corps invalide : un objet JSON est attendu, par exemple {"question": "Qui a écrit l\'article ?"}.'
+)
 
 
 def is_json(content_type: str) -> bool:
@@ -33,19 +38,9 @@ def is_json(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
-@dataclass(frozen=True)
-class AskRequest:
-    """What ``POST /api/ask`` asks: the question, the earlier questions, the article to search."""
-
-    question: str
-    history: list[str]
-    article: str | None
-
-
-async def read_request(request: Request, max_chars: int, read_timeout: float) -> AskRequest:
+async def read_request(request: Request, read_timeout: float) -> AskBody:
     """Read a JSON body of at most :data:`MAX_BODY_BYTES`: ``{"question", "history"?, "article"?}``.
 
-    ``history`` (earlier questions, oldest first) is cut to its last 5 items of ``max_chars``.
     The body must arrive within ``read_timeout`` seconds.
 
     Raises:
@@ -55,9 +50,7 @@ async def read_request(request: Request, max_chars: int, read_timeout: float) ->
     """
     if not is_json(request.headers.get("content-type", "")):
         # text/plain and forms are "simple" cross-site requests (no CORS preflight): refused.
-        raise Refusal(
-            415, "Type de contenu non pris en charge : envoyez du JSON (Content-Type: application/json)."
-        )
+        raise Refusal(415, NOT_JSON_TYPE)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large(MAX_BODY_BYTES)
@@ -65,20 +58,11 @@ async def read_request(request: Request, max_chars: int, read_timeout: float) ->
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: [[[[…]]]]
-        raise Refusal(
-            400,
-            "Corps invalide : un objet JSON est attendu, "
-            'par exemple {"question": "Qui a écrit l\'article ?"}.',
-        ) from err
-    if not isinstance(payload, dict) or "question" not in payload:
-        raise Refusal(422, 'Champ « question » manquant : envoyez {"question": "…"}.')
-    if not isinstance(payload["question"], str):
-        raise Refusal(422, "Le champ « question » doit être une chaîne de caractères.")
-    history = parse_history(payload.get("history"), max_chars=max_chars)
-    article = payload.get("article")
-    if article is not None and not isinstance(article, str):
-        raise Refusal(422, "Le champ « article » doit être l'identifiant d'un article (une chaîne).")
-    return AskRequest(payload["question"], history, article)
+        raise Refusal(400, NOT_AN_OBJECT) from err
+    try:
+        return AskBody.model_validate(payload)
+    except ValidationError as error:
+        raise invalid_body(error) from None
 
 
 def build_router(assistant: Assistant, read_timeout: float = 30, zone: tzinfo = NEWSROOM_ZONE) -> APIRouter:
@@ -93,13 +77,16 @@ def build_router(assistant: Assistant, read_timeout: float = 30, zone: tzinfo = 
 def _ask_route(router: APIRouter, assistant: Assistant, read_timeout: float) -> None:
     @router.post("/api/ask")
     async def ask(request: Request) -> Response:
-        """Answer ``{"question": "...", "history"?: [...], "article"?: "id"}`` with the JSON contract."""
+        """Answer ``{"question": "...", "history"?: [...], "article"?: "id"}`` with the JSON contract.
+
+        ``history`` is cut to the last questions the engine reads, each to its longest question.
+        """
         try:
-            asked = await read_request(request, assistant.max_question_chars, read_timeout)
+            asked = await read_request(request, read_timeout)
             if asked.article is not None and asked.article not in assistant.articles:
-                known = ", ".join(assistant.articles)
-                raise Refusal(404, f"Article inconnu : {cut(asked.article)}. Articles : {known}.")
-            answer, _ = await assistant.ask_async(asked.question, asked.history, asked.article)
+                raise Refusal(404, str(unknown_article(asked.article, assistant.articles)))
+            earlier = bound_history(asked.history or [], assistant.max_history, assistant.max_question_chars)
+            answer, _ = await assistant.ask_async(asked.question, earlier, asked.article)
         except Refusal as refused:  # 4xx, or 503/504 from the gate
             return refused.response()
         return JSONResponse(answer.to_dict())
@@ -116,7 +103,7 @@ def _info_routes(router: APIRouter, assistant: Assistant) -> None:
         """Return an article's metadata, source text and sections (offsets index ``source``)."""
         found = assistant.articles.get(article_id)
         if found is None:
-            return error_response(404, f"Article inconnu : {cut(article_id)}.")
+            return error_response(404, str(unknown_article(article_id)))
         sections = [
             {"title": s.title, "kind": s.kind, "start": s.start, "end": s.end} for s in found.sections
         ]

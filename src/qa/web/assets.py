@@ -1,7 +1,7 @@
 """The page's own CSS and scripts, read from ``qa/web/static/``: no CDN, no web font, nothing fetched.
 
 - ``head.js`` and ``head.css``: inline in every page's ``<head>`` (:func:`head_html`), before
-  Gradio's front end starts (the head script gets the response's CSP nonce, qa.web.french_page);
+  Gradio's front end starts (the head script gets the response's CSP nonce, qa.web.gradio.french_page);
 - ``page.js``: the public page's script (Gradio's ``js``), one function expression;
 - ``page.css``: both pages' CSS (Gradio's ``css``);
 - ``scope.js``: the public page's load event (Gradio's ``js`` of that event), one function expression.
@@ -50,7 +50,7 @@ def _inline(name: str) -> str:
 
 
 def head_html(title: str) -> str:
-    """Return what :class:`qa.web.french_page.FrenchPage` inserts after ``<head>``."""
+    """Return what :class:`qa.web.gradio.FrenchPage` inserts after ``<head>``."""
     return (
         f"<script>{_inline('head.js')}</script><style>{_inline('head.css')}</style>"
         f"<title>{esc(title)}</title>"

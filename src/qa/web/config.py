@@ -1,10 +1,14 @@
-"""Settings of the web layer, read from the environment (and overridden by command-line flags)."""
+"""Settings of the web layer, read from the environment (and overridden by command-line flags).
+
+The one module of the web layer that touches the environment: :meth:`WebSettings.from_env` reads
+it, when called; :func:`quiet_gradio` writes Gradio's telemetry settings, before Gradio is imported.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +28,7 @@ DEFAULT_BODY_TIMEOUT = 10  # seconds to receive a whole request body (408 after)
 DEFAULT_MAX_CLIENT_CONNECTIONS = 100  # connections, and requests in progress, per client address
 DEFAULT_MAX_CLIENT_STREAMS = 50  # event streams (heartbeat, queue/data, call results) per client
 DEFAULT_TIMEZONE = "Europe/Paris"  # times of the staff log and its CSV (stored in UTC)
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"  # proxies whose X-Forwarded-* are believed (uvicorn's)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # a bind address that says nothing of the names visitors use
 HOST_NAME = re.compile(r"(?:\*\.)?(?:[a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}\.?|[0-9a-f:.]{2,45}")
@@ -55,6 +60,7 @@ class WebSettings:
     allowed_hosts: tuple[str, ...] = ()
     public_url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
+    forwarded_allow_ips: str = DEFAULT_FORWARDED_ALLOW_IPS
 
     @property
     def zone(self) -> ZoneInfo:
@@ -87,7 +93,8 @@ class WebSettings:
         ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_RATE_LIMIT``, ``QA_CONCURRENCY``,
         ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT``, ``QA_MAX_CONNECTIONS``, ``QA_HEADER_TIMEOUT``,
         ``QA_MAX_SESSIONS``, ``QA_BODY_TIMEOUT``, ``QA_MAX_CLIENT_CONNECTIONS``,
-        ``QA_MAX_CLIENT_STREAMS``, ``QA_ALLOWED_HOSTS``, ``QA_PUBLIC_URL`` and ``QA_TIMEZONE``.
+        ``QA_MAX_CLIENT_STREAMS``, ``QA_ALLOWED_HOSTS``, ``QA_PUBLIC_URL``, ``QA_TIMEZONE`` and
+        uvicorn's ``FORWARDED_ALLOW_IPS`` (addresses, CIDR networks or ``*``; empty: no proxy).
 
         Raises:
             ValueError: for a port or limit that is not a positive integer, an origin or public
@@ -116,7 +123,23 @@ class WebSettings:
             allowed_hosts=parse_hosts(env.get("QA_ALLOWED_HOSTS", "")),
             public_url=parse_public_url(env.get("QA_PUBLIC_URL", "")),
             timezone=parse_timezone(env.get("QA_TIMEZONE", "")),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS),
         )
+
+
+def quiet_gradio(environ: MutableMapping[str, str] | None = None) -> None:
+    """Turn Gradio's telemetry off and shrink its queue's statistics; call it before importing Gradio.
+
+    The app must work, and stay quiet, on a machine with no internet. Gradio's queue also keeps
+    per-event statistics for its monitoring page (off here): by default the last 10,000 events,
+    with a pandas summary of them recomputed after every event, wasted time under load. A value
+    the caller set for the last two is kept. ``import qa.web`` calls it, before any module of the
+    web layer imports Gradio.
+    """
+    env = os.environ if environ is None else environ
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    env.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
+    env.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

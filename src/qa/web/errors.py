@@ -5,15 +5,18 @@ no-store`` and any extra headers (``Retry-After``, ``WWW-Authenticate``): ``erro
 own clients, ``detail`` for Gradio's clients (and FastAPI's convention). Routes return
 :meth:`Refusal.response`; ASGI middleware sends :meth:`Refusal.answer`, which closes a WebSocket
 instead (code 1008, policy violation). A message that quotes what a visitor sent quotes it
-:func:`cut` to :data:`MAX_QUOTED_CHARS` characters.
+:func:`cut` to :data:`MAX_QUOTED_CHARS` characters; an unknown article is the library's
+:class:`qa.errors.UnknownArticle`, its id cut so (:func:`unknown_article`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
+
+from qa.errors import UnknownArticle
 
 MAX_QUOTED_CHARS = 80  # of a visitor's text quoted in a message (an unknown article id)
 
@@ -21,6 +24,11 @@ MAX_QUOTED_CHARS = 80  # of a visitor's text quoted in a message (an unknown art
 def cut(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
     """``text`` as a message may quote it: at most ``limit`` characters, « … » marking a cut."""
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def unknown_article(article_id: str, known: Iterable[str] = ()) -> UnknownArticle:
+    """The library's error for an unknown article, its id :func:`cut`; ``str()`` is the French message."""
+    return UnknownArticle(cut(article_id), known)
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:

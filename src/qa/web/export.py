@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from qa.feedback import LoggedQuestion
 from qa.web.diagnostics import french_number
+from qa.web.feedback import LoggedQuestion
 from qa.web.render import status_label
 
 BOM = "\ufeff"

@@ -1,31 +1,32 @@
-"""Bounds on what a client may send as a conversation: the previous questions, the chat's messages.
+"""Bounds on the earlier questions a client sends with a question (the chat: :mod:`qa.web.gradio.chat`).
 
 A conversation travels with each request (the server keeps nothing between questions), so its
 size is the client's choice: these functions cut it to a fixed size before anything stores it.
 
 - :func:`bound_history`: the previous questions of ``POST /api/ask`` and Gradio ``/ask``.
 - :func:`parse_history`: the same, from untrusted JSON (wrong types: a 422 :class:`Refusal`).
-- :func:`bound_chat`: the messages of the page's chat (a Gradio ``Chatbot`` value).
+
+How many are kept is what the engine reads (``Tuning.conversation.max_turns``, served by
+:attr:`qa.web.service.Assistant.max_history`); the library's default when none is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from qa.settings import ConversationTuning
 from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.errors import Refusal
 
-MAX_HISTORY = 5  # previous questions kept for context
-MAX_CHAT_MESSAGES = 40  # chat messages kept (20 questions and their answers)
-MAX_MESSAGE_CHARS = 16_000  # characters of one chat message (an answer's HTML is 1-5 KB)
-MAX_MESSAGE_PARTS = 4  # text parts of one chat message
-MAX_CHAT_CHARS = 100_000  # characters of all the chat's messages together (20 answers of 5 KB)
-ROLES = ("user", "assistant")
-NOT_TEXT = "Conversation invalide : le contenu d'un message doit être du texte."
+DEFAULT_TURNS = ConversationTuning().max_turns  # the library's default number of earlier questions
+NOT_QUESTIONS = (
+    "Le champ « history » doit être une liste de questions "
+    '(des chaînes de caractères), par exemple ["Qui a écrit l\'article ?"].'
+)
 
 
 def bound_history(
-    history: Sequence[str], max_items: int = MAX_HISTORY, max_chars: int = DEFAULT_MAX_CHARS
+    history: Sequence[str], max_items: int = DEFAULT_TURNS, max_chars: int = DEFAULT_MAX_CHARS
 ) -> list[str]:
     """Return the last ``max_items`` questions of ``history`` (oldest first), each cut to ``max_chars``."""
     if max_items <= 0:
@@ -34,7 +35,7 @@ def bound_history(
 
 
 def parse_history(
-    value: object, max_items: int = MAX_HISTORY, max_chars: int = DEFAULT_MAX_CHARS
+    value: object, max_items: int = DEFAULT_TURNS, max_chars: int = DEFAULT_MAX_CHARS
 ) -> list[str]:
     """Check an untrusted ``history`` (``None`` or a list of strings) and bound it.
 
@@ -45,67 +46,5 @@ def parse_history(
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise Refusal(
-            422,
-            "Le champ « history » doit être une liste de questions "
-            '(des chaînes de caractères), par exemple ["Qui a écrit l\'article ?"].',
-        )
+        raise Refusal(422, NOT_QUESTIONS)
     return bound_history(value, max_items, max_chars)
-
-
-def bound_chat(
-    value: object,
-    max_messages: int = MAX_CHAT_MESSAGES,
-    max_chars: int = MAX_MESSAGE_CHARS,
-    max_total: int = MAX_CHAT_CHARS,
-) -> list[dict]:
-    """Return the last messages of a chat, rebuilt as ``{"role", "content": [text parts]}``.
-
-    At most ``max_messages`` messages, each cut to ``max_chars`` characters, and no more
-    messages than fit in ``max_total`` characters (the newest are kept). Anything but text
-    (files, components, metadata, options) is dropped, so that nothing else is read or stored.
-
-    Raises:
-        Refusal: 422 when ``value`` is not a list of messages with a known role and text content.
-
-    """
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Refusal(422, "Conversation invalide : une liste de messages est attendue.")
-    kept: list[dict] = []
-    room = max_total
-    for item in reversed(value[-max_messages:] if max_messages > 0 else []):
-        message = _message(item, max_chars)
-        room -= _length(message)
-        if room < 0:
-            break
-        kept.append(message)
-    return kept[::-1]
-
-
-def _length(message: dict) -> int:
-    return sum(len(part["text"]) for part in message["content"])
-
-
-def _message(item: object, max_chars: int) -> dict:
-    if not isinstance(item, dict) or item.get("role") not in ROLES:
-        raise Refusal(
-            422, "Conversation invalide : chaque message doit avoir un rôle (« user » ou « assistant »)."
-        )
-    content = item.get("content")
-    if isinstance(content, str):
-        content = [{"type": "text", "text": content}]
-    if not isinstance(content, list):
-        raise Refusal(422, NOT_TEXT)
-    parts, room = [], max_chars
-    for part in content[:MAX_MESSAGE_PARTS]:
-        if (
-            not isinstance(part, dict)
-            or part.get("type", "text") != "text"
-            or not isinstance(part.get("text"), str)
-        ):
-            raise Refusal(422, NOT_TEXT)
-        parts.append({"type": "text", "text": part["text"][:room]})
-        room = max(room - len(parts[-1]["text"]), 0)
-    return {"role": item["role"], "content": parts}

@@ -4,7 +4,7 @@
   ``QA_RATE_LIMIT`` requests that run something (a question, a vote, a diagnostic) a minute and
   client address, over ``POST /api/ask`` and Gradio's endpoints together. :class:`RateLimit`
   charges the routes that always run something; a Gradio event (``queue/join``) is charged by
-  :class:`qa.web.gradio_bodies.GradioBodies` once it knows which one it is (:data:`COUNTED_EVENTS`):
+  :class:`qa.web.gradio.GradioBodies` once it knows which one it is (:data:`COUNTED_EVENTS`):
   clearing the chat and loading the page are not questions.
 - Body size and time: :func:`read_body` reads a whole body within a size (413) and a deadline
   (408, ``QA_BODY_TIMEOUT``), for ``POST /api/ask`` (:data:`MAX_BODY_BYTES`) and every Gradio
@@ -17,7 +17,7 @@
   call that cannot start or finish within ``timeout`` seconds is refused (503 or 504).
 
 Every refusal is a :class:`qa.web.errors.Refusal`. The routes left open are in
-:mod:`qa.web.gradio_routes`, Gradio's bodies are checked in :mod:`qa.web.gradio_bodies`.
+:mod:`qa.web.gradio.routes`, Gradio's bodies are checked in :mod:`qa.web.gradio.bodies`.
 """
 
 from __future__ import annotations

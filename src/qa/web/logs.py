@@ -4,10 +4,8 @@ r"""Logging that a request cannot forge: one physical line per record, no reques
 - :class:`OneLineHandler` writes each formatted record, traceback included, as one line: CR, LF
   and the other line breaks become ``\r``, ``\n``…, exception messages are cut short, Pydantic's
   ``input_value='…'`` is masked, and a record is capped at :data:`MAX_RECORD_CHARS`.
-- :func:`route_gradio_output` sends the tracebacks and messages that Gradio prints straight to
-  the terminal (``traceback.print_exc()``, ``print``) through logging, hence through the above;
-  a ``gr.Error`` (a message meant for the visitor, which may quote what they sent) is logged as
-  one line naming its type only.
+- :func:`qa.web.gradio.route_gradio_output` sends what Gradio prints straight to the terminal
+  through logging, hence through the above.
 - :class:`AccessPath` (a filter on uvicorn's access log) writes a request's path without its
   query, ids and unknown paths masked: no visitor text reaches the access log either.
 """
@@ -17,14 +15,10 @@ from __future__ import annotations
 import copy
 import logging
 import re
-import sys
 import traceback
-import types
-from typing import Any
 
 import uvicorn
 
-log = logging.getLogger("gradio")
 MAX_RECORD_CHARS = 4000  # a whole record, traceback included
 MAX_EXCEPTION_MESSAGE = 200  # the "KeyError: …" part of a traceback may hold request text
 LINE_BREAKS = {
@@ -44,8 +38,6 @@ CONTROLS = str.maketrans(
     {**{chr(c): f"\\x{c:02x}" for c in [*range(32), *range(127, 160)] if chr(c) != "\t"}, **LINE_BREAKS}
 )
 INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|$)", re.MULTILINE)  # Pydantic's errors
-# Gradio modules that call traceback.print_exc() or print() while serving a request.
-GRADIO_MODULES = ("gradio.routes", "gradio.queueing", "gradio.route_utils", "gradio.utils")
 # Path segments a client chooses: sessions, events, article ids (other paths: a 404 is masked).
 ENDPOINT = re.compile(r"(/gradio_api/(?:call/v2|call|run|api)/)[^/]+/?$")
 CHOSEN = re.compile(r"(/(?:heartbeat|articles)/).+|(/call/(?:v2/)?(?!v2/)[^/]+/)[^/]+$")
@@ -92,7 +84,7 @@ class AccessPath(logging.Filter):
 
 def loggable_path(method: str, full_path: str, status: object) -> str:
     """What the access log may say of a request's path (see :class:`AccessPath`)."""
-    from qa.web.gradio_routes import allowed  # the route table; imported late: it imports Starlette
+    from qa.web.gradio.routes import allowed  # the route table; imported late: it imports Starlette
 
     path, _, query = full_path.partition("?")
     if allowed(method, path) and status != 404:
@@ -149,41 +141,3 @@ def log_config() -> dict:
     config["loggers"]["uvicorn.access"]["filters"] = ["access_path"]
     config["root"] = {"handlers": ["app"], "level": "INFO"}
     return config
-
-
-class _LoggedTraceback(types.ModuleType):
-    """Stands for the ``traceback`` module inside Gradio: ``print_exc`` logs instead of printing."""
-
-    def __init__(self) -> None:
-        super().__init__("traceback")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(traceback, name)
-
-    @staticmethod
-    def print_exc(*_: object, **__: object) -> None:
-        """Log the exception being handled (one line, through :class:`OneLineHandler`).
-
-        A ``gr.Error`` is a message for the visitor (it may quote their input), not a fault: one
-        line with its type, no message, no traceback.
-        """
-        from gradio.exceptions import Error as ShownToVisitor  # gradio is loaded by then
-
-        error = sys.exc_info()[1]
-        if isinstance(error, ShownToVisitor):
-            log.info("Gradio : erreur montrée au visiteur (%s)", type(error).__name__)
-            return
-        log.error("erreur dans Gradio", exc_info=sys.exc_info())
-
-
-def _logged_print(*args: object, **_: object) -> None:
-    log.warning(" ".join(str(arg) for arg in args)[:MAX_EXCEPTION_MESSAGE])
-
-
-def route_gradio_output() -> None:
-    """Make Gradio's request-time tracebacks and prints go through logging (idempotent)."""
-    for name in GRADIO_MODULES:
-        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
-        module.traceback = _LoggedTraceback()
-        module.print = _logged_print
-    logging.captureWarnings(True)

@@ -1,66 +1,49 @@
-"""Forwarded headers: which proxies are believed, and what is believed from them.
+"""Forwarded headers: uvicorn's ``ProxyHeadersMiddleware``, and what it leaves to the app.
 
-:class:`TrustedProxies` is the policy (uvicorn's ``FORWARDED_ALLOW_IPS``), :class:`ForwardedHeaders`
-the ASGI middleware that applies it in place of uvicorn's own handling.
+uvicorn believes ``X-Forwarded-For`` and ``X-Forwarded-Proto`` from the proxies of
+``FORWARDED_ALLOW_IPS`` (addresses, CIDR networks or ``*``:
+:attr:`qa.web.config.WebSettings.forwarded_allow_ips`). :class:`ForwardedHeaders` runs it and adds
+what the app needs on top: a client that is an IP address, written one way (the key of the rate
+limit and of the caps per client; 400 otherwise), a scheme that is ``http`` or ``https``, and no
+``X-Forwarded-*`` header left for the app but a well-formed ``X-Forwarded-Host`` from a trusted
+proxy (whose name :class:`qa.web.security.AllowedHosts` checks).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from qa.web.config import DEFAULT_FORWARDED_ALLOW_IPS
 from qa.web.errors import Refusal
 
-DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"  # uvicorn's default
 FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port", b"forwarded")
 FORWARDED_HOST = re.compile(
     r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::\d{1,5})?"
     r"|\[[0-9A-Fa-f:.]{2,45}\](?::\d{1,5})?"
 )
 BAD_FORWARDED = "En-tête X-Forwarded-For invalide : une adresse IP est attendue."
+PEER = "qa.peer"  # the scope key of the proxy's own address and scheme, while uvicorn rewrites them
 
 
 class TrustedProxies:
-    """The addresses whose ``X-Forwarded-*`` headers are believed (uvicorn's ``FORWARDED_ALLOW_IPS``).
+    """The addresses whose ``X-Forwarded-*`` headers are believed, as uvicorn reads ``spec``.
 
-    ``spec`` is ``*`` (everyone) or a comma-separated list of addresses and networks; entries
-    that are neither (a Unix socket path) are ignored.
+    ``spec`` is ``FORWARDED_ALLOW_IPS``: ``*`` (everyone) or a comma-separated list of addresses
+    and networks.
     """
 
     def __init__(self, spec: str = DEFAULT_FORWARDED_ALLOW_IPS) -> None:
-        """Parse ``spec``."""
-        items = [item.strip() for item in spec.split(",") if item.strip()]
-        self.everyone = "*" in items
-        self.networks = []
-        for item in items:
-            try:
-                self.networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                continue
+        """Parse ``spec`` with uvicorn's own parser (that of its middleware)."""
+        self.spec = spec
+        self._hosts = ProxyHeadersMiddleware(_unreachable, trusted_hosts=spec).trusted_hosts
 
     def __contains__(self, host: object) -> bool:
         """Whether ``host`` (an address as text) is trusted."""
-        address = parse_address(host)
-        if address is None:
-            return False
-        return self.everyone or any(address in network for network in self.networks)
-
-    def client(self, forwarded_for: str) -> str | None:
-        """The client address of an ``X-Forwarded-For`` value: the last hop not trusted.
-
-        Returns ``None`` when a hop that must be read is not an IP address.
-        """
-        hops = [hop.strip() for hop in forwarded_for.split(",")]
-        for hop in reversed(hops):
-            address = parse_address(_without_port(hop))
-            if address is None:
-                return None
-            if str(address) not in self or hop is hops[0]:
-                return str(address)
-        return None
+        return isinstance(host, str) and host in self._hosts
 
 
 def parse_address(text: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -73,75 +56,64 @@ def parse_address(text: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return None
 
 
-def _without_port(hop: str) -> str:
-    if hop.startswith("[") and "]" in hop:
-        return hop[1 : hop.index("]")]
-    if hop.count(":") == 1:
-        return hop.split(":", 1)[0]
-    return hop
-
-
-def forwarded_allow_ips(environ: dict[str, str] | None = None) -> str:
-    """``FORWARDED_ALLOW_IPS`` from the environment, with uvicorn's default."""
-    env = os.environ if environ is None else environ
-    return env.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
-
-
 class ForwardedHeaders:
-    """Believes ``X-Forwarded-*`` only from trusted proxies, and only when they parse.
+    """Believes ``X-Forwarded-*`` only from trusted proxies (uvicorn's middleware), and only when they parse.
 
-    From a trusted peer, the client address comes from ``X-Forwarded-For`` (400 when it is not
-    an IP address), the scheme from ``X-Forwarded-Proto`` (``http``/``https`` only) and Gradio
-    may use ``X-Forwarded-Host`` if it is a host name; from anyone else these headers are removed
-    before the app sees them. Run uvicorn with ``proxy_headers=False``: this replaces its own
-    handling (if uvicorn already rewrote the address, a client that is not an IP gets the 400).
+    From a trusted peer, uvicorn takes the client from ``X-Forwarded-For`` (here: 400 unless it
+    is an IP address) and the scheme from ``X-Forwarded-Proto`` (here: ``http``/``https`` only);
+    Gradio may use ``X-Forwarded-Host`` if it is a host name. From anyone else these headers are
+    removed before the app sees them. Run uvicorn with ``proxy_headers=False``: this replaces its
+    own handling (if uvicorn already rewrote the address, a client that is not an IP gets the 400).
     """
 
     def __init__(self, app: ASGIApp, trusted: TrustedProxies) -> None:
         """Wrap ``app``; ``trusted`` lists the proxies."""
         self.app = app
         self.trusted = trusted
+        self.proxied = ProxyHeadersMiddleware(self._believed, trusted_hosts=trusted.spec)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Rewrite the client and scheme from a trusted proxy; drop forwarded headers otherwise."""
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        host = client[0] if client else None
-        headers = scope.get("headers", [])
-        if (
-            host is not None
-            and parse_address(host) is None
-            and any(k == b"x-forwarded-for" for k, _ in headers)
-        ):
-            # uvicorn's own proxy handling took garbage
-            await Refusal(400, BAD_FORWARDED).answer(scope, receive, send)
-            return
-        values = {k: v.decode("latin-1") for k, v in headers if k in FORWARDED}
-        several = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
-        if several:
-            values[b"x-forwarded-for"] = ", ".join(several)
-        scope = dict(scope)
-        if host in self.trusted:
-            if not self._believe(scope, values):
+        peer = scope.get("client")
+        host = peer[0] if peer else None
+        if host is not None and parse_address(host) is None and _names_client(scope):
+            await Refusal(400, BAD_FORWARDED).answer(scope, receive, send)  # uvicorn's handling took garbage
+        elif host in self.trusted:
+            await self.proxied({**scope, PEER: (peer, scope.get("scheme"))}, receive, send)
+        else:
+            await self.app({**scope, "headers": _without_forwarded(scope, keep_host=False)}, receive, send)
+
+    async def _believed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """After uvicorn's middleware: the client it read must be an IP address; its scheme http(s)."""
+        peer, scheme = scope.pop(PEER)
+        if _names_client(scope):
+            # uvicorn leaves the proxy's own address when X-Forwarded-For names no one
+            address = parse_address(scope["client"][0]) if scope["client"] is not peer else None
+            if address is None:
                 await Refusal(400, BAD_FORWARDED).answer(scope, receive, send)
                 return
-            host_value = values.get(b"x-forwarded-host", "")
-            keep = {b"x-forwarded-host"} if FORWARDED_HOST.fullmatch(host_value) else set()
-        else:
-            keep = set()
-        scope["headers"] = [(k, v) for k, v in headers if k not in FORWARDED or k in keep]
+            scope["client"] = (str(address), scope["client"][1])  # one spelling: one rate-limit key
+        if scope["type"] == "http" and scope.get("scheme") not in ("http", "https"):
+            scope["scheme"] = scheme  # uvicorn also takes "ws" and "wss" for a plain request
+        scope["headers"] = _without_forwarded(scope, keep_host=True)
         await self.app(scope, receive, send)
 
-    def _believe(self, scope: Scope, values: dict[bytes, str]) -> bool:
-        forwarded_for = values.get(b"x-forwarded-for")
-        if forwarded_for is not None:
-            address = self.trusted.client(forwarded_for)
-            if address is None:
-                return False
-            scope["client"] = (address, 0)
-        proto = values.get(b"x-forwarded-proto", "").strip().lower()
-        if proto in ("http", "https"):
-            scope["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")
-        return True
+
+def _names_client(scope: Scope) -> bool:
+    return any(key == b"x-forwarded-for" for key, _ in scope.get("headers", []))
+
+
+def _without_forwarded(scope: Scope, keep_host: bool) -> list[tuple[bytes, bytes]]:
+    """The headers but the forwarded ones; a well-formed ``X-Forwarded-Host`` kept if ``keep_host``."""
+    headers = scope.get("headers", [])
+    value = next((v.decode("latin-1") for k, v in reversed(headers) if k == b"x-forwarded-host"), "")
+    keep = {b"x-forwarded-host"} if keep_host and FORWARDED_HOST.fullmatch(value) else set()
+    return [(k, v) for k, v in headers if k not in FORWARDED or k in keep]
+
+
+async def _unreachable(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app of the middleware :class:`TrustedProxies` borrows its parser from: never called."""
+    raise RuntimeError("TrustedProxies is no middleware")

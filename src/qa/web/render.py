@@ -20,6 +20,7 @@ from qa.answer import Answer, Citation
 from qa.article import CREDITED, Article
 from qa.engine import VAGUE_QUESTION
 from qa.textnorm import looks_english
+from qa.web.errors import unknown_article
 
 # French typography: an acronym read as a word, of 5+ letters, is written "Inserm", not "INSERM".
 ACRONYM_AS_WORD = 5
@@ -103,8 +104,8 @@ UNKNOWN_ARTICLE_REPLY = (
 
 
 def unknown_article_message(article_id: str, articles: Iterable[Article]) -> str:
-    """The French error for an unknown article id (Gradio ``/ask`` and the chat)."""
-    return f"Article inconnu : {short_id(article_id, 80)}. Articles : {', '.join(a.id for a in articles)}."
+    """The French error for an unknown article id (Gradio ``/ask``): the library's, the id cut."""
+    return str(unknown_article(article_id, (a.id for a in articles)))
 
 
 def render_context(earlier: str) -> str:

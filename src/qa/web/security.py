@@ -33,8 +33,8 @@ BAD_HOST = "Hôte non autorisé : utilisez l'adresse publique du service."
 # Responses a browser may render as a document (the whole policy); the others (JSON, scripts,
 # styles, event streams) only say who may frame them.
 DOCUMENTS = (b"text/html", b"image/svg+xml", b"application/xhtml+xml", b"text/xml", b"application/xml")
-NONCE = "qa.csp_nonce"  # the scope key of the response's nonce (read by qa.web.french_page)
-# Gradio's front end: its inline scripts carry the nonce (qa.web.french_page); it evaluates
+NONCE = "qa.csp_nonce"  # the scope key of the response's nonce (read by qa.web.gradio.french_page)
+# Gradio's front end: its inline scripts carry the nonce (qa.web.gradio.french_page); it evaluates
 # templates and event scripts with Function() ('unsafe-eval': gr.HTML, the page's ``js``) and
 # writes <style> elements and style attributes ('unsafe-inline' for styles only).
 CSP = (
@@ -120,7 +120,7 @@ def password_matches(given: str | None, expected: str | None) -> bool:
 class SecurityHeaders:
     """Adds the ``Content-Security-Policy`` (a fresh nonce each response), ``nosniff``, the referrer policy.
 
-    The nonce is left in the scope (:data:`NONCE`) for :class:`qa.web.french_page.FrenchPage`,
+    The nonce is left in the scope (:data:`NONCE`) for :class:`qa.web.gradio.FrenchPage`,
     which puts it on the page's inline scripts.
     """
 

@@ -12,17 +12,14 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from qa.feedback import FeedbackStore
-from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.api import build_router
 from qa.web.assets import CITATION_SCRIPT, CSS, SYSTEM_FONTS, SYSTEM_MONO_FONTS, head_html
 from qa.web.config import WebSettings
-from qa.web.french_page import FrenchPage
-from qa.web.gradio_bodies import GradioBodies
-from qa.web.gradio_routes import AllowedRoutes
+from qa.web.feedback import FeedbackStore
+from qa.web.gradio import AllowedRoutes, FrenchPage, GradioBodies, route_gradio_output
 from qa.web.limits import ClientSlots, Gate, RateLimit, RateLimiter
-from qa.web.logs import OneLine, log_config, one_line, route_gradio_output
-from qa.web.proxies import ForwardedHeaders, TrustedProxies, forwarded_allow_ips
+from qa.web.logs import OneLine, log_config, one_line
+from qa.web.proxies import ForwardedHeaders, TrustedProxies
 from qa.web.security import (
     AllowedHosts,
     SecurityHeaders,
@@ -33,7 +30,7 @@ from qa.web.security import (
 )
 from qa.web.service import Assistant, Engine
 from qa.web.staff import build_staff
-from qa.web.timeouts import with_header_timeout
+from qa.web.timeouts import protocol_for
 from qa.web.ui import PAGE_TITLE, build_public
 
 __all__ = ["OneLine", "create_app", "log_config", "main", "one_line", "serve"]
@@ -105,11 +102,11 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
         show_error=False,
         **common,
     )
-    _guard(app, settings, {"": public, "/staff": staff}, engine)
+    _guard(app, settings, {"": public, "/staff": staff}, assistant)
     return app
 
 
-def _guard(app: FastAPI, settings: WebSettings, pages: dict, engine: Engine) -> None:
+def _guard(app: FastAPI, settings: WebSettings, pages: dict, assistant: Assistant) -> None:
     """The middleware, innermost first (added last is outermost); docs/web.md lists each guard.
 
     Security headers go on everything, the 400 of a bad Host and the 401 of /staff included;
@@ -119,14 +116,14 @@ def _guard(app: FastAPI, settings: WebSettings, pages: dict, engine: Engine) -> 
     limiter = RateLimiter(settings.rate_limit)  # one count: the routes below, and Gradio's events
     app.add_middleware(
         GradioBodies,
-        mounts={mount: (lambda blocks=blocks: blocks) for mount, blocks in pages.items()},
+        pages=pages,
         read_timeout=min(settings.body_timeout, settings.request_timeout),
-        max_chars=getattr(getattr(engine, "settings", None), "max_question_chars", DEFAULT_MAX_CHARS),
+        max_chars=assistant.max_question_chars,
         limiter=limiter,
+        max_history=assistant.max_history,
     )
     app.add_middleware(RateLimit, limiter=limiter)
-    queues = {mount: (lambda blocks=blocks: blocks._queue) for mount, blocks in pages.items()}
-    app.add_middleware(AllowedRoutes, queues=queues)
+    app.add_middleware(AllowedRoutes, pages=pages)
     slots = {"connections": settings.max_client_connections, "streams": settings.max_client_streams}
     app.add_middleware(ClientSlots, **slots)
     app.add_middleware(CORSMiddleware, **cors_options(settings))
@@ -135,7 +132,7 @@ def _guard(app: FastAPI, settings: WebSettings, pages: dict, engine: Engine) -> 
     app.add_middleware(AllowedHosts, hosts=settings.hosts(), public_url=settings.public_url)
     csp = {"policy": content_security_policy(settings), "frame_ancestors": frame_ancestors(settings)}
     app.add_middleware(SecurityHeaders, **csp)
-    app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(forwarded_allow_ips()))
+    app.add_middleware(ForwardedHeaders, trusted=TrustedProxies(settings.forwarded_allow_ips))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -185,10 +182,6 @@ def serve(app: FastAPI, settings: WebSettings) -> None:
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
-        http=with_header_timeout(
-            settings.header_timeout,
-            settings.max_client_connections,
-            TrustedProxies(forwarded_allow_ips()),
-        ),
+        http=protocol_for(settings),
         proxy_headers=False,
     )  # ForwardedHeaders reads them, checked

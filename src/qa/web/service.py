@@ -7,9 +7,9 @@ from typing import Protocol
 
 from qa.answer import Answer
 from qa.article import Article
-from qa.feedback import FeedbackStore
-from qa.validation import DEFAULT_MAX_CHARS
+from qa.settings import Settings
 from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
+from qa.web.feedback import FeedbackStore
 from qa.web.limits import Gate
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
@@ -23,11 +23,11 @@ class Engine(Protocol):
     def ask(self, question: str, history: Sequence[str] = (), article: str | None = None) -> Answer:
         """Answer a question after ``history``, from ``article`` or all.
 
-        Raises only ``KeyError``, for an unknown article.
+        Raises only :class:`qa.errors.UnknownArticle` (a ``KeyError``), for an unknown article.
         """
 
     def article_by_id(self, article_id: str) -> Article:
-        """Return the article with this id (``KeyError`` if none)."""
+        """Return the article with this id (:class:`qa.errors.UnknownArticle` if none)."""
 
     def health(self) -> dict:
         """``index``, ``model`` and ``articles`` (a count)."""
@@ -56,10 +56,19 @@ class Assistant:
         return self.store is not None and self.store.available
 
     @property
+    def settings(self) -> Settings:
+        """The engine's library settings (the defaults for an engine that has none)."""
+        return getattr(self.engine, "settings", None) or Settings()
+
+    @property
     def max_question_chars(self) -> int:
         """The engine's longest question (history items are cut to it)."""
-        settings = getattr(self.engine, "settings", None)
-        return getattr(settings, "max_question_chars", DEFAULT_MAX_CHARS)
+        return self.settings.max_question_chars
+
+    @property
+    def max_history(self) -> int:
+        """How many earlier questions the engine reads, and the web layer keeps."""
+        return self.settings.tuning.conversation.max_turns
 
     def ask(
         self, question: object, history: Sequence[str] = (), article: str | None = None
@@ -67,7 +76,7 @@ class Assistant:
         """Answer and log a public question; return the answer and its log id (or ``None``).
 
         Raises:
-            KeyError: when ``article`` is not a loaded article's id.
+            UnknownArticle: when ``article`` is not a loaded article's id.
         """
         answer = self._answer(question, history, article)
         log_id = self.store.log_question(answer.to_dict()) if self.store else None
@@ -80,7 +89,7 @@ class Assistant:
 
         Raises:
             qa.web.errors.Refusal: when the gate refuses or the answer takes too long.
-            KeyError: when ``article`` is not a loaded article's id.
+            UnknownArticle: when ``article`` is not a loaded article's id.
 
         """
         return await self.gate.run(self.ask, question, history, article)
@@ -91,7 +100,7 @@ class Assistant:
         Not logged.
 
         Raises:
-            KeyError: when ``article`` is not a loaded article's id.
+            UnknownArticle: when ``article`` is not a loaded article's id.
         """
         return self._answer(question, history, article).to_dict(diagnostics=True)
 

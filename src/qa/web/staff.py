@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 import gradio as gr
 
 from qa.answer import Status
-from qa.feedback import LoggedQuestion
+from qa.errors import UnknownArticle
 from qa.web.diagnostics import render_diagnostics
+from qa.web.errors import unknown_article
 from qa.web.export import NEWSROOM_ZONE, local_time
+from qa.web.feedback import LoggedQuestion
 from qa.web.render import esc, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
 
-UNKNOWN_ARTICLE = "Cet article n'est pas chargé : choisissez-en un dans la liste."
 # The engine's statuses (the CSV export accepts exactly those), each with its French word.
 STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
 LOG_HEADERS = ("Heure", "Question", "Lue à la suite de", "Statut", "Phrase citée", "Avis")
@@ -132,8 +133,8 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
             turns = [line.strip() for line in (history or "").splitlines() if line.strip()]
             try:
                 return render_diagnostics(assistant.diagnose(text or "", turns, article or None))
-            except KeyError:
-                return f'<p role="alert">{esc(UNKNOWN_ARTICLE)}</p>'
+            except UnknownArticle as error:
+                return f'<p role="alert">{esc(str(unknown_article(error.article_id, error.known)))}</p>'
 
         def load_log(chosen: str, text: str) -> tuple[str, str, str]:
             rows = assistant.store.questions(chosen or None) if assistant.store else []

@@ -14,12 +14,12 @@ from typing import Any
 import gradio as gr
 
 from qa.article import Article
-from qa.feedback import cited_passages
 from qa.web.article_view import render_article, render_back_link
 from qa.web.assets import SCOPE_SCRIPT
 from qa.web.errors import Refusal
 from qa.web.examples import EXAMPLES, scoped_examples
-from qa.web.history import MAX_HISTORY, parse_history
+from qa.web.feedback import cited_passages
+from qa.web.history import bound_history, parse_history
 from qa.web.render import (
     UNKNOWN_ARTICLE_REPLY,
     VOTABLE,
@@ -120,11 +120,11 @@ def build_public(assistant: Assistant) -> gr.Blocks:
         async def ask(question: str, history: list[str] | None = None, article: str | None = None) -> dict:
             """Answer a question about the article with the JSON contract.
 
-            ``history``: the earlier questions, oldest first (the last 5 are used);
+            ``history``: the earlier questions, oldest first (the last few are used);
             ``article``: the id of the only article to search (an unknown one is an error).
             """
             try:
-                earlier = parse_history(history, max_chars=assistant.max_question_chars)
+                earlier = parse_history(history, assistant.max_history, assistant.max_question_chars)
             except Refusal as refused:
                 raise gr.Error(refused.message) from refused
             if article is not None and (not isinstance(article, str) or article not in assistant.articles):
@@ -163,8 +163,8 @@ def example_buttons(article: Article | None, shown: bool = True) -> list[gr.Butt
     ]
 
 
-def earlier_questions(asked: list | None, answer: object) -> list[str]:
-    """The chat's questions to read the next one after (the last five).
+def earlier_questions(asked: list | None, answer: object, max_items: int) -> list[str]:
+    """The chat's questions to read the next one after (the last ``max_items``).
 
     ``asked`` plus this answer's question when it is about the article (not a greeting or an
     invalid text).
@@ -172,7 +172,7 @@ def earlier_questions(asked: list | None, answer: object) -> list[str]:
     kept = [q for q in (asked or []) if isinstance(q, str)]
     if getattr(getattr(answer, "status", None), "value", "") in VOTABLE:
         kept.append(answer.question)
-    return kept[-MAX_HISTORY:]
+    return kept[-max_items:] if max_items > 0 else []
 
 
 def scoped_articles(assistant: Assistant, article: str | None) -> dict:
@@ -220,7 +220,7 @@ def _chat_panel(
                 gr.Button(text, size="sm", variant="secondary", scale=0, min_width=0) for text in EXAMPLES
             ]
     clear = gr.Button("Effacer la conversation", variant="secondary", size="sm", elem_id="qa-clear")
-    asked = gr.State([])  # the chat's earlier questions about the article, oldest first (last 5)
+    asked = gr.State([])  # the chat's earlier questions about the article, oldest first (the last few)
 
     def respond(text: str, history: list, kept: dict, earlier: list, article: str | None) -> Iterator[tuple]:
         """Show the question at once with a French pending reply, then its answer in its place.
@@ -252,7 +252,10 @@ def _chat_panel(
                 earlier,
             )
             return
-        answer, log_id = assistant.ask(text, list(earlier or [])[-MAX_HISTORY:], article)
+        turns = assistant.max_history
+        answer, log_id = assistant.ask(
+            text, bound_history(earlier or [], turns, assistant.max_question_chars), article
+        )
         ident = uuid.uuid4().hex
         reply = render_answer(answer, scoped_articles(assistant, article), ident)
         history = [
@@ -262,7 +265,7 @@ def _chat_panel(
         ]
         if answer.status.value in VOTABLE:
             kept = _remember(kept, ident, {"log_id": log_id, "answer": vote_record(answer.to_dict())})
-        yield "", history, kept, note_update(assistant), "", earlier_questions(earlier, answer)
+        yield "", history, kept, note_update(assistant), "", earlier_questions(earlier, answer, turns)
 
     outputs = [question, chat, answers, note, status, asked]
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}

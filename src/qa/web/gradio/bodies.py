@@ -3,9 +3,10 @@
 Gradio answers many malformed bodies with a 500 and a traceback in the log (an unknown event or
 endpoint, ``data`` of the wrong shape, an unknown component), and keeps whatever an event sends
 (the whole chat history) in the session's memory. :class:`GradioBodies` reads each body (size and
-time bounded), checks its shape against the event it names, cuts the chat and the history to
-their bounds (:mod:`qa.web.history`), and hands Gradio a rebuilt body with known keys only.
-Every refusal is a 4xx :class:`qa.web.errors.Refusal` (French JSON).
+time bounded), checks its shape against the event it names (Gradio's ``blocks.fns``: ``inputs``,
+``api_name``, ``_id``, ``targets``; ``get_api_info()``), cuts the chat and the history to their
+bounds (:mod:`qa.web.gradio.chat`, :mod:`qa.web.history`), and hands Gradio a rebuilt body with
+known keys only. Every refusal is a 4xx :class:`qa.web.errors.Refusal` (French JSON).
 
 Longer than 250 lines on purpose: one idea, the shape of each of Gradio's POST routes, and
 splitting it would put a route's check away from the others.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -23,8 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.validation import DEFAULT_MAX_CHARS
 from qa.web.errors import Refusal
-from qa.web.gradio_routes import SESSION_ID
-from qa.web.history import bound_chat, parse_history
+from qa.web.gradio.chat import bound_chat
+from qa.web.gradio.routes import SESSION_ID
+from qa.web.history import DEFAULT_TURNS, parse_history
 from qa.web.limits import COUNTED_EVENTS, GRADIO_MAX_BODY, RateLimiter, charge, read_body
 
 GRADIO_POST = re.compile(
@@ -53,36 +55,39 @@ CHECKED_BY_ENDPOINT = frozenset({"article"})
 class GradioBodies:
     """Reads, checks and bounds the body of every Gradio POST, then replays it to Gradio.
 
-    ``mounts`` maps a mount (``""`` for the public page, ``"/staff"``) to a function returning its
-    ``gr.Blocks``; ``max_chars`` is the question length limit (history items are cut to it).
+    ``pages`` maps a mount (``""`` for the public page, ``"/staff"``) to its ``gr.Blocks``;
+    ``max_chars`` is the question length limit (history items are cut to it), ``max_history``
+    the number of earlier questions kept.
     """
 
     def __init__(
         self,
         app: ASGIApp,
-        mounts: Mapping[str, Callable[[], Any]],
+        pages: Mapping[str, Any],
         max_body: int = GRADIO_MAX_BODY,
         read_timeout: float = 30,
         max_chars: int = DEFAULT_MAX_CHARS,
         limiter: RateLimiter | None = None,
+        max_history: int = DEFAULT_TURNS,
     ) -> None:
         """Wrap ``app``; ``limiter`` (:class:`qa.web.limits.RateLimit`'s) counts the events that run work."""
         self.app = app
-        self.mounts = mounts
+        self.pages = pages
         self.max_body = max_body
         self.read_timeout = read_timeout
         self.max_chars = max_chars
         self.limiter = limiter
+        self.max_history = max_history
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check a Gradio POST; refuse it with a 4xx or pass Gradio a bounded body."""
         match = GRADIO_POST.match(scope.get("path", "")) if scope["type"] == "http" else None
-        if match is None or scope["method"] != "POST" or (match["mount"] or "") not in self.mounts:
+        if match is None or scope["method"] != "POST" or (match["mount"] or "") not in self.pages:
             await self.app(scope, receive, send)
             return
         try:
             raw = await read_body(receive, self.max_body, self.read_timeout)
-            body = self._check(match, self.mounts[match["mount"] or ""](), raw, scope)
+            body = self._check(match, self.pages[match["mount"] or ""], raw, scope)
         except Refusal as refused:
             await refused.answer(scope, receive, send)
             return
@@ -191,7 +196,7 @@ class GradioBodies:
         if kind == "Chatbot":
             return bound_chat(value)
         if name == "history":
-            return parse_history(value, max_chars=self.max_chars)
+            return parse_history(value, self.max_history, self.max_chars)
         if kind == "State":
             return None  # the server keeps the state; a client's value is never read
         if isinstance(value, str):

@@ -1,13 +1,15 @@
 """Which routes answer at all: the app's own, and the few Gradio routes the page and clients use.
 
 Everything else answers a French 404 before Gradio sees it, so a route added by a Gradio upgrade
-stays closed until it is listed in :data:`GRADIO_ALLOWED` (``tests/test_hardening.py`` lists the
-installed Gradio's routes and fails on any that is in neither :data:`GRADIO_ALLOWED` nor
-:data:`GRADIO_CLOSED`). GET routes that name a session or an event answer 404 when it does not
-exist, instead of Gradio's 200 with a cut-off stream; a heartbeat (an endless stream) waits a few
-seconds for its session to join the queue (the page opens it just before its first event), then
-answers 404. Every POST must declare ``Content-Type: application/json``: a cross-site page can
-send only form and ``text/plain`` bodies without the CORS preflight that the allowed origins pass.
+stays closed until it is listed in :data:`GRADIO_ALLOWED` (the route-listing test,
+``tests/test_hardening_units.py::test_every_installed_gradio_route_is_either_allowed_or_closed``,
+fails on any installed route that is in neither :data:`GRADIO_ALLOWED` nor :data:`GRADIO_CLOSED`).
+GET routes that name a session or an event answer 404 when Gradio's queue (``Blocks._queue``)
+does not know it, instead of Gradio's 200 with a cut-off stream; a heartbeat (an endless stream)
+waits a few seconds for its session to join the queue (the page opens it just before its first
+event), then answers 404. Every POST must declare ``Content-Type: application/json``: a
+cross-site page can send only form and ``text/plain`` bodies without the CORS preflight that the
+allowed origins pass.
 """
 
 from __future__ import annotations
@@ -134,14 +136,19 @@ class AllowedRoutes:
 
     Every WebSocket is closed (the pages use none).
 
-    ``queues`` maps a mount (``""``, ``"/staff"``) to a function returning its Gradio queue, to
-    tell a live session or event from an unknown one.
+    ``pages`` maps a mount (``""``, ``"/staff"``) to its ``gr.Blocks``, whose queue tells a live
+    session or event from an unknown one.
     """
 
-    def __init__(self, app: ASGIApp, queues: Mapping[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, pages: Mapping[str, Any]) -> None:
         """Wrap ``app``."""
         self.app = app
-        self.queues = queues
+        self.pages = pages
+
+    def _queue(self, mount: str) -> Any | None:
+        """The Gradio queue of ``mount`` as it is now (Gradio's private ``Blocks._queue``)."""
+        blocks = self.pages.get(mount)
+        return None if blocks is None else blocks._queue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what is not allowed; pass everything else."""
@@ -165,24 +172,22 @@ class AllowedRoutes:
 
     async def _live(self, mount: str, session: str, grace: float = HEARTBEAT_GRACE) -> bool:
         """Whether ``session`` has joined the queue of ``mount``, waiting ``grace`` seconds for it."""
-        queue = self.queues.get(mount)
-        if queue is None:
+        if self._queue(mount) is None:
             return True
         for _ in range(int(grace / 0.05)):
-            if session in queue().pending_messages_per_session:
+            if session in self._queue(mount).pending_messages_per_session:
                 return True
             await asyncio.sleep(0.05)
-        return session in queue().pending_messages_per_session
+        return session in self._queue(mount).pending_messages_per_session
 
     def _known(self, scope: Scope, path: str) -> bool:
         """For ``queue/data`` and ``call/…/{event_id}``: whether the session or event exists."""
         match = NAMED_IDS.fullmatch(path)
         if match is None or scope["method"] not in READ:
             return True
-        queue = self.queues.get(match["mount"] or "")
+        queue = self._queue(match["mount"] or "")
         if queue is None:
             return True
-        queue = queue()
         if match["data"]:
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             session = (query.get("session_hash") or [""])[0]

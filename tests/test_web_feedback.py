@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support.samples import LOGGED_ANSWER as ANSWER
 
-from qa.feedback import FeedbackStore, cited_passages
+from qa.web.feedback import FeedbackStore, cited_passages
 
 
 def other(status: str, question: str) -> dict:
@@ -168,7 +168,7 @@ def _drop_file_capabilities() -> None:
 READ_ONLY_PROBE = """
 import json, sys
 from pathlib import Path
-from qa.feedback import FeedbackStore
+from qa.web.feedback import FeedbackStore
 store = FeedbackStore(Path(sys.argv[1]), timeout=0.2)
 print(json.dumps({"available": store.available, "log": store.log_question({"question": "q",
     "status": "answered", "passages": []}), "vote": store.record_feedback(None, {}, "up"),
