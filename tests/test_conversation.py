@@ -7,9 +7,9 @@ from support.fakes import fake_engine_for
 from support.paths import DATA, SEED
 
 from qa.answer import Status
-from qa.conversation import MAX_TURNS, history_text
+from qa.conversation import history_text
 from qa.engine import VAGUE_QUESTION, Engine
-from qa.settings import DecisionTuning, Tuning
+from qa.settings import ConversationTuning, DecisionTuning, Tuning
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +77,10 @@ def test_the_topic_follows_a_chain_of_follow_ups(engine: Engine) -> None:
 
 
 def test_history_is_bounded_and_cleaned() -> None:
-    assert history_text(["", 42, None, "  Et alors ?  "]) == ["Et alors ?"]
+    turns = ConversationTuning().max_turns
+    assert history_text(["", 42, None, "  Et alors ?  "], turns) == ["Et alors ?"]
     many = [f"Question {n} ?" for n in range(12)]
-    assert history_text(many) == many[-MAX_TURNS:]
+    assert history_text(many, turns) == many[-turns:]
 
 
 def test_a_bare_question_word_asks_for_a_subject(engine: Engine) -> None:

@@ -31,7 +31,7 @@ def test_every_doc_the_code_cites_exists() -> None:
     files = [
         *REPO.glob("*.py"),
         *REPO.glob("src/**/*.py"),
-        *REPO.glob("tests/*.py"),
+        *REPO.glob("tests/**/*.py"),
         *REPO.glob("bench/**/*.py"),
         *REPO.glob("bench/*.sh"),
         REPO / "Makefile",

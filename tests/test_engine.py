@@ -18,7 +18,7 @@ from qa.answer import Answer, Status
 from qa.answer_type import AnswerType, expected_type, has_evidence
 from qa.article import PassageKind
 from qa.engine import Engine, Settings
-from qa.evaluation import read_questions
+from qa.evaluation.datasets import read_questions
 from qa.settings import DecisionTuning, Tuning
 
 LENIENT = Tuning(
@@ -533,7 +533,7 @@ def test_expected_type(question: str, kind: AnswerType | None) -> None:
 )
 def test_has_evidence(kind: AnswerType, passage: str, expected: bool) -> None:
     # a name or place already in the question does not count as the answer
-    assert has_evidence(kind, passage, "Où se trouve le siège de l'Inserm ?") == expected
+    assert has_evidence(kind, passage, "Où se trouve le siège de l'Inserm ?", DecisionTuning()) == expected
 
 
 @pytest.mark.parametrize(

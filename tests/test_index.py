@@ -16,8 +16,9 @@ from support.paths import DATA, SEED
 
 from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings
-from qa.index import MANIFEST, IndexProblem, PassageIndex, build, load, open_index, save
-from qa.index.store import FORMAT_VERSION, VECTORS
+from qa.errors import IndexProblem
+from qa.index import PassageIndex, build, open_index
+from qa.index.store import FORMAT_VERSION, MANIFEST, VECTORS, load, save
 from qa.index.units import MIN_SENTENCE_WORDS, unit_text, units_of
 from qa.index.vectors import make_faiss_index
 

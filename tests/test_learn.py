@@ -29,7 +29,9 @@ def test_the_shipped_model_reads_every_signal_of_the_evidence() -> None:
 
 
 def test_model_file_round_trip_and_refusals(tmp_path: Path) -> None:
-    model = DecisionModel(("a", "b"), (0.0, 1.0), (1.0, 2.0), (2.0, -1.0), 0.5, 0.3)
+    model = DecisionModel(
+        names=("a", "b"), means=(0.0, 1.0), scales=(1.0, 2.0), weights=(2.0, -1.0), bias=0.5, threshold=0.3
+    )
     path = tmp_path / "m.json"
     path.write_text(json.dumps(model.to_json()), encoding="utf-8")
     again = load(path)

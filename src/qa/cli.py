@@ -181,8 +181,8 @@ def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
 
 
 def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    from qa.evalsuite import run_suite
-    from qa.evaluation import Report, format_markdown, format_report
+    from qa.evaluation.metrics import Report, format_markdown, format_report
+    from qa.evaluation.suite import run_suite
 
     runs = run_suite(
         args.files,
@@ -235,7 +235,7 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
 
 def markdown_runs(runs: list) -> str:  # noqa: ANN001 - Run is imported lazily
     """Every run as a Markdown section: the systems' table, then the engine per file."""
-    from qa.evaluation import format_markdown
+    from qa.evaluation.metrics import format_markdown
 
     parts = []
     for run in runs:
@@ -267,7 +267,7 @@ def write_figures(doc: Path, tables: str, command: str, mark: str = "qa eval") -
 
 
 def _train(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    from qa.evalsuite import MemoEncoder
+    from qa.evaluation.suite import MemoEncoder
     from qa.learn import train
     from qa.learn.examples import piaf_examples
     from qa.learn.model import MODEL_FILE

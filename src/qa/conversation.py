@@ -19,14 +19,17 @@ from qa.settings import ConversationTuning
 from qa.textnorm import content_words, stem
 from qa.validation import check_question
 
-MAX_TURNS = ConversationTuning().max_turns  # the default of history_text's max_turns
+LONGEST_TURN = 10_000  # characters of an earlier question still read (the web keeps far fewer)
 
 
-def history_text(history: Sequence[object], max_turns: int = MAX_TURNS) -> list[str]:
-    """The usable earlier questions: strings that pass the question checks, the last ``max_turns``."""
+def history_text(history: Sequence[object], max_turns: int) -> list[str]:
+    """The usable earlier questions: strings that pass the question checks, the last ``max_turns``.
+
+    ``max_turns``: :attr:`qa.settings.ConversationTuning.max_turns`.
+    """
     kept = []
     for item in list(history)[-max_turns:]:
-        checked = check_question(item, 10_000)
+        checked = check_question(item, LONGEST_TURN)
         if not checked.problem:
             kept.append(checked.text)
     return kept

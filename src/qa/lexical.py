@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,11 +88,11 @@ class LexicalIndex:
             info = informativeness(forms.get(word, word))
             word_stem = stem(word)
             if word_stem in self.df:
-                terms.append(QueryTerm(word, word_stem, 1.0, info))
+                terms.append(QueryTerm(word=word, stem=word_stem, weight=1.0, info=info))
             elif corrected := self._typo_of(word) or (info >= unknown and self._slip_of(word)):
-                terms.append(QueryTerm(word, corrected, self.tuning.typo_weight, info))
+                terms.append(QueryTerm(word=word, stem=corrected, weight=self.tuning.typo_weight, info=info))
             elif not (info >= unknown and _misspelt_stop_word(word, typos)):
-                terms.append(QueryTerm(word, None, 0.0, info))
+                terms.append(QueryTerm(word=word, stem=None, weight=0.0, info=info))
         return terms
 
     def _typo_of(self, word: str) -> str | None:
@@ -107,19 +108,20 @@ class LexicalIndex:
         without its apostrophe ("loccident": "occident"). Only for unknown words: a French word
         the corpus lacks ("algérie") is not a slip of a near stem ("aller").
         """
-        word_stem = stem(word)
-        if len(word_stem) >= 5:
+        word_stem, typos = stem(word), self.tuning.typos
+        if len(word_stem) >= typos.slip_stem:
             known = self._stems_by_initial.get(word[0], ())
-            candidates = [s for s in known if is_typo_of(word_stem, s, self.tuning.typos)]
+            candidates = [s for s in known if is_typo_of(word_stem, s, typos)]
             if candidates:
                 return max(candidates, key=lambda s: self.df[s])
         for elided in ELIDED:
             rest = word[len(elided) :]
-            if word.startswith(elided) and len(rest) >= 4 and rest[0] in "aeiouyh" and stem(rest) in self.df:
-                return stem(rest)
+            if word.startswith(elided) and len(rest) >= typos.elided_rest and rest[0] in "aeiouyh":
+                if stem(rest) in self.df:
+                    return stem(rest)
         return None
 
-    def scores(self, terms: list[QueryTerm]) -> np.ndarray:
+    def scores(self, terms: Sequence[QueryTerm]) -> np.ndarray:
         """BM25 score of every document for analysed query terms."""
         scores = np.zeros(len(self.docs), dtype=np.float32)
         k1, b = self.tuning.k1, self.tuning.b
@@ -132,7 +134,7 @@ class LexicalIndex:
             scores[doc_ids] += weight * tf * (k1 + 1) / (tf + norm[doc_ids])
         return scores
 
-    def coverage(self, terms: list[QueryTerm], vocabulary: set[str] | None = None) -> float:
+    def coverage(self, terms: Sequence[QueryTerm], vocabulary: set[str] | None = None) -> float:
         """IDF-weighted share of the question's words that the corpus contains (0 when none)."""
         total = sum(self.idf(t.stem) for t in terms)
         if total == 0:
@@ -142,10 +144,10 @@ class LexicalIndex:
 
 def _misspelt_stop_word(word: str, typos: Typos) -> bool:
     """Whether ``word`` is a misspelt function word ("pouruqoi", "comemnt")."""
-    return any(len(s) >= 5 and is_typo_of(word, s, typos) for s in STOP_WORDS)
+    return any(len(s) >= typos.stop_word_length and is_typo_of(word, s, typos) for s in STOP_WORDS)
 
 
-def coverage_in(terms: list[QueryTerm], vocabulary: set[str]) -> float:
+def coverage_in(terms: Sequence[QueryTerm], vocabulary: set[str]) -> float:
     """Share of the question's information (:attr:`QueryTerm.info`) that ``vocabulary`` holds.
 
     ``vocabulary`` is a set of stems; 0 when the question has no content word.

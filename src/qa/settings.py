@@ -31,6 +31,11 @@ class Typos:
     two_edits_from: int = 8  # words this long may carry two edits, shorter ones one
     shared_prefix: int = 7  # or: a beginning this long shared with the known word...
     prefix_slack: int = 2  # ...that leaves at most this many letters of the typed word out
+    # A word French lacks, read as a slip of a known form (qa.lexical.LexicalIndex._slip_of): its
+    # stem has this many letters to be a misspelt stem ("hsopitalisation")...
+    slip_stem: int = 5
+    elided_rest: int = 4  # ...or it is an elision run together with a word this long ("loccident")
+    stop_word_length: int = 5  # a misspelt function word ("pouruqoi") is one of this many letters
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ class RankingTuning:
     """The fused score and the priors of a news article's structure (:mod:`qa.ranking`)."""
 
     lexical_weight: float = 0.03  # BM25 share of the fused score, in cosine units
-    summary_margin: float = 0.01  # how much better than a body passage a summary must score
+    # How much better than a body passage a summary must score (chosen: docs/evaluation.md).
+    summary_margin: float = 0.01
     candidate_units: int = 256  # dense neighbours fetched from FAISS before rescoring sections
 
 
@@ -60,25 +66,30 @@ class HighlightTuning:
     """The key sentence of a cited passage (:mod:`qa.citation`)."""
 
     lexical_weight: float = 0.1  # lexical overlap's share of a sentence's score
-    pair_margin: float = 0.015  # how much better two sentences must match than one
+    # How much better two sentences must match than one (chosen: docs/evaluation.md).
+    pair_margin: float = 0.015
 
 
 @dataclass(frozen=True)
 class DecisionTuning:
     """Answer, related reading or no answer (:mod:`qa.decision`, :mod:`qa.answer_type`)."""
 
-    answer_threshold: float | None = None  # probability to answer; None: the learned model's (qa.learn)
+    # Probability to answer; None: the learned model's (qa.learn; chosen: docs/evaluation.md).
+    answer_threshold: float | None = None
     english_threshold: float = 0.805  # dense-only threshold for questions in English
-    # A passage word at least this rare (qa.wordinfo) is a name, for a question asking for one: a
-    # word wordfreq has (nearly) never seen. Stricter than LexicalTuning.unknown_info (6.0).
+    # A passage word at least this rare (qa.wordinfo) and this long is a name, for a question
+    # asking for one: a word wordfreq has (nearly) never seen. Stricter than
+    # LexicalTuning.unknown_info (6.0).
     name_info: float = 6.5
+    name_length: int = 4
 
 
 @dataclass(frozen=True)
 class ConversationTuning:
     """When a question is read after the earlier ones (:mod:`qa.conversation`)."""
 
-    new_subject_info: float = 3.0  # a follow-up word this rare (qa.wordinfo) starts a new subject
+    # A follow-up word this rare (qa.wordinfo) starts a new subject (chosen: docs/evaluation.md).
+    new_subject_info: float = 3.0
     new_subject_words: int = 2  # this many new words the articles contain make a new subject
     max_turns: int = 5  # earlier questions read (the web layer keeps as many: qa.web.history.MAX_HISTORY)
 

@@ -8,10 +8,9 @@ import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
+from rapidfuzz.distance import OSA
 
 from qa.settings import Typos
-
-_TYPOS = Typos()  # the method's budgets (qa.settings.LexicalTuning.typos)
 
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
@@ -92,44 +91,27 @@ def stem(word: str) -> str:
     return stemmed[:-1] if len(stemmed) > 4 and stemmed[-1] in "se" else stemmed
 
 
-def damerau_levenshtein(a: str, b: str, limit: int) -> int:
-    """Edit distance with transpositions, or ``limit + 1`` as soon as it must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = ca != cb
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return min(previous[-1], limit + 1)
-
-
-def typo_budget(word: str, typos: Typos = _TYPOS) -> int:
+def typo_budget(word: str, typos: Typos) -> int:
     """How many edits a word of this length may carry and still be recognised."""
     if len(word) < typos.min_length:
         return 0
     return 1 if len(word) < typos.two_edits_from else 2
 
 
-def is_typo_of(query_word: str, known_word: str, typos: Typos = _TYPOS) -> bool:
+def is_typo_of(query_word: str, known_word: str, typos: Typos) -> bool:
     """Whether ``query_word`` plausibly is a misspelling or variant of ``known_word``.
 
     Two tests: a small edit distance scaled by length (``sien`` / ``sein``), or a long shared
-    beginning that covers nearly all of the query word (``metastatik`` / ``metastatiques``).
+    beginning that covers nearly all of the query word (``metastatik`` / ``metastatiques``). The
+    distance counts insertions, deletions, substitutions and transpositions of neighbours, each
+    substring edited once (optimal string alignment); ``typos`` holds the budgets.
     """
     if query_word == known_word or query_word.isdigit() or known_word.isdigit():
         return query_word == known_word
     if query_word[0] != known_word[0]:  # typing slips rarely hit the first letter
         return False
     budget = typo_budget(query_word, typos)
-    if budget and damerau_levenshtein(query_word, known_word, budget) <= budget:
+    if budget and OSA.distance(query_word, known_word, score_cutoff=budget) <= budget:
         return True
     shared = 0
     for ca, cb in zip(query_word, known_word, strict=False):

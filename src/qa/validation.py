@@ -24,23 +24,27 @@ class CheckedQuestion:
 def check_question(raw: object, max_chars: int = DEFAULT_MAX_CHARS) -> CheckedQuestion:
     """Normalise ``raw`` (NFC, control and invisible characters removed, spaces folded) or say why not."""
     if not isinstance(raw, str):
-        return CheckedQuestion("", "La question doit être un texte.")
+        return CheckedQuestion(text="", problem="La question doit être un texte.")
     if _SURROGATE.search(raw):
         return CheckedQuestion(
-            "", "La question contient des caractères invalides ; retapez-la, s'il vous plaît."
+            text="", problem="La question contient des caractères invalides ; retapez-la, s'il vous plaît."
         )
     text = unicodedata.normalize("NFC", raw)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
     text = " ".join(text.split())
     if not text:
-        return CheckedQuestion("", "Votre question est vide : écrivez quelques mots sur l'article.")
+        return CheckedQuestion(
+            text="", problem="Votre question est vide : écrivez quelques mots sur l'article."
+        )
     if len(text) > max_chars:
         return CheckedQuestion(
-            "",
-            f"Votre question est trop longue ({len(text)} caractères) : "
+            text="",
+            problem=f"Votre question est trop longue ({len(text)} caractères) : "
             f"{max_chars} au plus, s'il vous plaît.",
         )
     if not any(c.isalnum() for c in text):
-        return CheckedQuestion("", "Votre question ne contient aucun mot : écrivez-la en toutes lettres.")
-    return CheckedQuestion(text)
+        return CheckedQuestion(
+            text="", problem="Votre question ne contient aucun mot : écrivez-la en toutes lettres."
+        )
+    return CheckedQuestion(text=text)

@@ -91,17 +91,26 @@ def assemble(article_id: str, path: str, source: str, blocks: list[Block]) -> Ar
     groups = _groups([b for b in blocks if b not in byline and b != title_block])
     sections = [header, *(_body_section(source, heading, body) for heading, body in groups)]
     headed = any(heading for heading, _ in groups)
-    passages = [Passage(0, METADATA_TITLE, PassageKind.METADATA, header.start, header.end, header.sentences)]
+    passages = [
+        Passage(
+            section=0,
+            title=METADATA_TITLE,
+            kind=PassageKind.METADATA,
+            start=header.start,
+            end=header.end,
+            sentences=header.sentences,
+        )
+    ]
     if credit:
         holder = next((i for i, c in enumerate(sections) if c.start <= credit.start < c.end), 0)
         passages.append(
             Passage(
-                holder,
-                METADATA_TITLE,
-                PassageKind.METADATA,
-                credit.start,
-                credit.end,
-                (Span(credit.start, credit.end),),
+                section=holder,
+                title=METADATA_TITLE,
+                kind=PassageKind.METADATA,
+                start=credit.start,
+                end=credit.end,
+                sentences=(Span(credit.start, credit.end),),
             )
         )
     for number, (heading, body) in enumerate(groups, 1):
@@ -187,5 +196,7 @@ def _passages(
     for index, run in enumerate(runs):
         start = section.start if index == 0 else run[0].start
         sentences = tuple(s for block in run for s in _sentences(source, block))
-        passages.append(Passage(number, title, kind, start, run[-1].end, sentences))
+        passages.append(
+            Passage(section=number, title=title, kind=kind, start=start, end=run[-1].end, sentences=sentences)
+        )
     return passages

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Literal
 
 METADATA_TITLE = "À propos de l'article"
@@ -53,15 +53,19 @@ class Section:
     heading: Span | None = None
 
 
-class PassageKind(str, Enum):
-    """What a citable passage is: metadata, a summary of the article, or body text."""
+class PassageKind(IntEnum):
+    """What a citable passage is: metadata, a summary of the article, or body text.
 
-    METADATA = "metadata"  # title, byline, credit line: they answer questions about the article
-    SUMMARY = "summary"  # the introduction of an article that has headed sections
-    BODY = "body"
+    Small integers, so that an array of them (:attr:`qa.corpus.Corpus.kinds`) is compared with
+    the members themselves.
+    """
+
+    METADATA = 0  # title, byline, credit line: they answer questions about the article
+    SUMMARY = 1  # the introduction of an article that has headed sections
+    BODY = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Passage:
     """What a citation quotes: a whole short section, or one or a few paragraphs of a long one.
 

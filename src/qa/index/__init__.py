@@ -7,34 +7,21 @@ model (name, fingerprint, dimension, and what its encoder adds), the checksum of
 article and of the vector file, and the unit table. Loading checks all of it; the manifest is
 written last, so an interrupted build never leaves an index that looks complete.
 
-Exported here: what the engine, the command line and the tests use; the rest stays in its module.
+Exported here: the index the engine searches, and how the engine and the command line build,
+open and check it; the rest (the manifest's records, :func:`qa.index.store.load` and
+:func:`qa.index.store.save`, the units, the FAISS indexes) is imported from its module.
 """
 
 from __future__ import annotations
 
-from qa.errors import IndexProblem
-from qa.index.store import (
-    MANIFEST,
-    ModelRecord,
-    check_sources,
-    fresh_sources,
-    load,
-    open_index,
-    read_manifest,
-    save,
-)
+from qa.index.store import check_sources, fresh_sources, open_index, read_manifest
 from qa.index.vectors import PassageIndex, build
 
 __all__ = [
-    "MANIFEST",
-    "IndexProblem",
-    "ModelRecord",
     "PassageIndex",
     "build",
     "check_sources",
     "fresh_sources",
-    "load",
     "open_index",
     "read_manifest",
-    "save",
 ]

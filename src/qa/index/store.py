@@ -58,7 +58,7 @@ class ModelRecord:
             TypeError: when one of its own three keys is missing.
         """
         if not isinstance(block, dict):
-            return cls(None, None, None)
+            return cls(name=None, fingerprint=None, dimension=None)
         own = ("name", "fingerprint", "dimension")
         extra = {key: value for key, value in block.items() if key not in own}
         return cls(**{key: block[key] for key in own if key in block}, extra=extra)
@@ -101,10 +101,10 @@ class Manifest:
             raise IndexProblem(f"index {folder} : {MANIFEST} illisible ({error})") from error
         sources = data.get("sources")
         return cls(
-            record,
-            sources if isinstance(sources, list) else [],
-            vectors.get("sha256", "") if isinstance(vectors, dict) else "",
-            units,
+            model=record,
+            sources=sources if isinstance(sources, list) else [],
+            vectors_sha256=vectors.get("sha256", "") if isinstance(vectors, dict) else "",
+            units=units,
         )
 
 
@@ -126,8 +126,15 @@ def save(index: PassageIndex, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     vectors = faiss.serialize_index(index.faiss_index).tobytes()
     _write_atomic(folder / VECTORS, vectors)
-    model = ModelRecord(index.model_name, index.model_fingerprint, index.faiss_index.d, index.model_extra)
-    manifest = Manifest(model, index.sources, sha256_of(vectors), index.units)
+    model = ModelRecord(
+        name=index.model_name,
+        fingerprint=index.model_fingerprint,
+        dimension=index.faiss_index.d,
+        extra=index.model_extra,
+    )
+    manifest = Manifest(
+        model=model, sources=index.sources, vectors_sha256=sha256_of(vectors), units=index.units
+    )
     _write_atomic(folder / MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False, indent=1).encode())
 
 
@@ -185,7 +192,7 @@ def check_sources(folder: Path, articles: list[Article]) -> CheckedIndex:
         raise IndexProblem(f"index {folder} : {VECTORS} illisible ({error})") from error
     if sha256_of(data) != manifest.vectors_sha256:
         raise IndexProblem(f"index {folder} : {VECTORS} corrompu (somme de contrôle différente)")
-    return CheckedIndex(manifest, data)
+    return CheckedIndex(manifest=manifest, data=data)
 
 
 def fresh_sources(folder: Path, articles: list[Article]) -> CheckedIndex | None:

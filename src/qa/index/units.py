@@ -38,18 +38,18 @@ def units_of(articles: list[Article]) -> list[Unit]:
     units = []
     for a, article in enumerate(articles):
         for p, passage in enumerate(article.passages):
-            units.append(Unit(a, p, "passage", passage.start, passage.end))
+            units.append(Unit(article=a, passage=p, kind="passage", start=passage.start, end=passage.end))
             metadata = passage.kind == PassageKind.METADATA
             if not metadata and article.title:
-                units.append(Unit(a, p, "titled", passage.start, passage.end))
+                units.append(Unit(article=a, passage=p, kind="titled", start=passage.start, end=passage.end))
             sentences = passage.sentences
             units.extend(
-                Unit(a, p, "sentence", sp.start, sp.end)
+                Unit(article=a, passage=p, kind="sentence", start=sp.start, end=sp.end)
                 for sp in sentences
                 if metadata or len(article.text(sp).split()) >= MIN_SENTENCE_WORDS
             )
             units.extend(
-                Unit(a, p, "pair", first.start, second.end)
+                Unit(article=a, passage=p, kind="pair", start=first.start, end=second.end)
                 for first, second in zip(sentences, sentences[1:], strict=False)
             )
     return units

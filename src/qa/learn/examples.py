@@ -5,7 +5,7 @@ From a PIAF folder (``articles/``, ``answerable.jsonl``), three kinds of (questi
 - ``answerable``: each question asked against the folder's articles loaded together: label 1;
 - ``absent``: each question asked against all the other articles of the folder: label 0;
 - ``removed``: each question asked against its own article without the paragraph that holds its
-  answer (:mod:`qa.removed`), skipped when the answer's text is still elsewhere: label 0.
+  answer (:mod:`qa.evaluation.removed`), skipped when the answer's text is still elsewhere: label 0.
 
 An example keeps the signals of the engine's first passage (:class:`qa.decision.Evidence`) and its
 article, by which folds are grouped so that a model is never scored on an article it saw. English
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.article import load_articles
-from qa.datasets import Question, read_piaf
 from qa.encoders import Encoder
 from qa.engine import Engine
-from qa.evalsuite import removed_engines
+from qa.evaluation.datasets import Question, read_piaf
+from qa.evaluation.suite import removed_engines
 from qa.settings import Settings
 from qa.textnorm import looks_english
 
@@ -53,7 +53,10 @@ def _asked(
         signals = getattr(answer.decision, "signals", None)
         if not signals:
             continue
-        out.append(Example(question.text, kind, label, groups[id(question)], dict(signals)))
+        example = Example(
+            question=question.text, kind=kind, label=label, group=groups[id(question)], signals=dict(signals)
+        )
+        out.append(example)
     return out
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 MODEL_FILE = Path(__file__).with_name("decision.json")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DecisionModel:
     """``P(answers) = σ(bias + Σ weight · (value − mean) / scale)``, answered from ``threshold``."""
 
@@ -79,12 +79,12 @@ class DecisionModel:
         try:
             signals = data["signals"]
             model = cls(
-                tuple(str(s["name"]) for s in signals),
-                tuple(float(s["mean"]) for s in signals),
-                tuple(float(s["scale"]) for s in signals),
-                tuple(float(s["weight"]) for s in signals),
-                float(data["bias"]),
-                float(data["threshold"]),
+                names=tuple(str(s["name"]) for s in signals),
+                means=tuple(float(s["mean"]) for s in signals),
+                scales=tuple(float(s["scale"]) for s in signals),
+                weights=tuple(float(s["weight"]) for s in signals),
+                bias=float(data["bias"]),
+                threshold=float(data["threshold"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"modèle de décision invalide ({error})") from error

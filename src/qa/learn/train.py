@@ -117,12 +117,12 @@ def train(examples: Sequence[Example], allowed: float = FALSE_ANSWERS) -> tuple[
     threshold = choose_threshold(p, kinds, allowed)
     means, scales, coef, bias = _fit(x, y, w)
     model = DecisionModel(
-        SIGNALS,
-        tuple(round(float(v), 6) for v in means),
-        tuple(round(float(v), 6) for v in scales),
-        tuple(round(float(a * v), 6) for v in coef),
-        round(a * bias + b, 6),
-        threshold,
+        names=SIGNALS,
+        means=tuple(round(float(v), 6) for v in means),
+        scales=tuple(round(float(v), 6) for v in scales),
+        weights=tuple(round(float(a * v), 6) for v in coef),
+        bias=round(a * bias + b, 6),
+        threshold=threshold,
     )
     return model, report(p, y, kinds, threshold)
 

@@ -1,4 +1,4 @@
-"""Evaluation inputs (our JSONL, conversations, the PIAF layout, SQuAD) and the evaluation runs."""
+"""qa.evaluation.datasets: our JSONL files, conversations, the PIAF layout and SQuAD files."""
 
 from __future__ import annotations
 
@@ -6,39 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support.fakes import FakeEncoder, fake_engine_for
-from support.paths import SEED
+from piaf_sample import PARAGRAPHS, write_piaf
+from support.paths import REPO
 
-from qa.datasets import Question, read_dataset, read_piaf, read_questions, read_squad
-from qa.evalsuite import MemoEncoder, run_suite
-
-PARAGRAPHS = [
-    "Le café contient de la caféine, qui retarde l'endormissement de plusieurs heures.",
-    "Le vélo en ville réduit la pollution de l'air et le bruit des rues.",
-]
-
-
-def write_piaf(folder: Path) -> None:
-    (folder / "articles").mkdir(parents=True)
-    for number, text in enumerate(PARAGRAPHS, 1):
-        title = ["Café", "Vélo"][number - 1]
-        (folder / "articles" / f"piaf_{number:03d}.md").write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
-    source = (folder / "articles" / "piaf_001.md").read_text(encoding="utf-8")
-    start = source.index("caféine")
-    rows = [
-        {
-            "id": "p1",
-            "q": "Que contient le café ?",
-            "article": "piaf_001",
-            "start": start,
-            "end": start + len("caféine"),
-            "answer": "caféine",
-        }
-    ]
-    (folder / "answerable.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    (folder / "oos.jsonl").write_text(
-        json.dumps({"id": "o1", "q": "Qui a peint la Joconde ?", "from_title": "Joconde"}), encoding="utf-8"
-    )
+from qa.evaluation.datasets import Question, read_dataset, read_piaf, read_questions, read_squad
 
 
 def test_piaf_layout(tmp_path: Path) -> None:
@@ -141,33 +112,43 @@ def test_conversations_are_read_with_their_history(tmp_path: Path) -> None:
     assert not c2.answerable and c2.history == ()
 
 
-def test_memo_encoder_embeds_each_text_once() -> None:
-    inner = FakeEncoder()
-    memo = MemoEncoder(inner)
-    first = memo.encode_passages(["un", "deux", "un"])
-    again = memo.encode_passages(["deux", "un"])
-    assert inner.passage_calls == 1
-    assert (first[1] == again[0]).all() and (first[0] == first[2]).all()
-
-
-def test_suite_runs_every_corpus_size_with_the_baselines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
-    write_piaf(tmp_path / "piaf")
-    own = tmp_path / "own.jsonl"
-    own.write_text('{"id": "a", "q": "leucemie fer", "gold": ["utilisation du fer"]}\n', encoding="utf-8")
-    engine = fake_engine_for((SEED,), tmp_path / "index")
-    runs = run_suite([own, tmp_path / "piaf"], engine, baselines=True, alone=True, plus=(SEED,))
-    assert [r.title for r in runs] == [
-        "own",
-        "piaf (2 articles)",
-        "piaf, chaque article seul",
-        "piaf + 000_77dfe58a8330a326.txt",
+def test_read_questions(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "a", "q": "Question ?", "gold": ["x", "y"], "kind": "direct"},
+        {"q": "Hors sujet ?"},
+        {"id": 7, "q": "Sans type", "gold": ["z"]},
     ]
-    for run in runs:
-        assert set(run.reports) == {"engine", "naive", "bm25"}
-    piaf = runs[1].reports["engine"].overall
-    assert (piaf.answerable, piaf.out_of_scope) == (1, 1)
-    assert runs[2].reports["engine"].overall.answerable == 1  # asked of its own article alone
-    assert runs[1].reports["engine"].overall.top1 == 1  # the fake encoder finds the café paragraph
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2])
+        + "\n\n  \n"
+        + json.dumps(rows[2])
+        + "\n",
+        encoding="utf-8",
+    )
+    questions = read_questions(path)
+    assert questions == [
+        Question("a", "Question ?", ("x", "y"), "direct"),
+        Question("2", "Hors sujet ?", (), "out-of-scope"),
+        Question("7", "Sans type", ("z",), "answerable"),
+    ]
+    assert [x.answerable for x in questions] == [True, False, True]
+
+
+@pytest.mark.parametrize("line", ['{"id": "a"}', "pas du json", "[1, 2]", '"texte"'])
+def test_read_questions_rejects_bad_lines(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"q": "bonne"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{path}:2 : ligne invalide"):
+        read_questions(path)
+
+
+def test_repository_question_files_are_well_formed() -> None:
+    root = REPO / "eval"
+    files = sorted(root.glob("*.jsonl"))
+    assert files
+    for path in files:
+        questions = read_questions(path)
+        assert questions and len({x.id for x in questions}) == len(questions)
+        expect_gold = "oos" not in path.name
+        assert all(x.answerable == expect_gold for x in questions), path

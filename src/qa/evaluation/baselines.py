@@ -19,7 +19,10 @@ from qa.engine import Engine
 SHOWN = 3
 
 
-def _citation(rank: int, article: Article, title: str, span: Span, sentence: Span, score: float) -> Citation:
+def _citation(
+    *, rank: int, article: Article, title: str, span: Span, sentence: Span, score: float
+) -> Citation:
+    """``span`` of ``article`` cited at ``rank`` under ``title``, ``sentence`` marked, scored ``score``."""
     return Citation(
         rank=rank,
         article=article.id,
@@ -31,7 +34,7 @@ def _citation(rank: int, article: Article, title: str, span: Span, sentence: Spa
         score=score,
         highlight_start=sentence.start,
         highlight_end=sentence.end,
-        scores=Scores(score, 0.0, score),
+        scores=Scores(dense=score, lexical=0.0, fused=score),
     )
 
 
@@ -60,15 +63,15 @@ class Naive:
             article, section = self.sections[i]
             citations.append(
                 _citation(
-                    rank,
-                    article,
-                    section.title,
-                    Span(section.start, section.end),
-                    section.sentences[0],
-                    float(scores[i]),
+                    rank=rank,
+                    article=article,
+                    title=section.title,
+                    span=Span(section.start, section.end),
+                    sentence=section.sentences[0],
+                    score=float(scores[i]),
                 )
             )
-        return Answer(text, Status.ANSWERED, "", citations)
+        return Answer(question=text, status=Status.ANSWERED, message="", passages=citations)
 
 
 class Bm25:
@@ -90,6 +93,13 @@ class Bm25:
             overlaps = [sum(v for k, v in wanted.items() if k in stems) for stems in corpus.sentence_stems[i]]
             sentence = passage.sentences[int(np.argmax(overlaps))]
             citations.append(
-                _citation(rank, corpus.article(i), passage.title, passage, sentence, float(scores[i]))
+                _citation(
+                    rank=rank,
+                    article=corpus.article(i),
+                    title=passage.title,
+                    span=Span(passage.start, passage.end),
+                    sentence=sentence,
+                    score=float(scores[i]),
+                )
             )
-        return Answer(text, Status.ANSWERED, "", citations)
+        return Answer(question=text, status=Status.ANSWERED, message="", passages=citations)

@@ -69,7 +69,13 @@ def read_questions(path: Path) -> list[Question]:
         default_kind = "conversation" if len(turns) > 1 else ("answerable" if gold else "out-of-scope")
         kind = item.get("kind") or default_kind
         questions.append(
-            Question(str(item.get("id", number)), turns[-1], gold, kind, history=tuple(turns[:-1]))
+            Question(
+                id=str(item.get("id", number)),
+                text=turns[-1],
+                gold=gold,
+                kind=kind,
+                history=tuple(turns[:-1]),
+            )
         )
     return questions
 
@@ -94,10 +100,10 @@ def read_piaf(folder: Path) -> Dataset:
             try:
                 item = json.loads(line)
                 offsets = {k: item[k] for k in ("article", "start", "end")} if kind == "piaf" else {}
-                questions.append(Question(str(item["id"]), item["q"], kind=kind, **offsets))
+                questions.append(Question(id=str(item["id"]), text=item["q"], kind=kind, **offsets))
             except (json.JSONDecodeError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number} : ligne invalide ({error})") from error
-    return Dataset(folder.name or str(folder), questions, corpus)
+    return Dataset(name=folder.name or str(folder), questions=questions, corpus=corpus)
 
 
 def read_squad(path: Path, workdir: Path | None = None) -> Dataset:
@@ -130,7 +136,7 @@ def read_squad(path: Path, workdir: Path | None = None) -> Dataset:
             questions.extend(qas)
     except (KeyError, TypeError, IndexError) as error:
         raise ValueError(f"{path} : entrée SQuAD invalide ({error})") from error
-    return Dataset(path.stem, questions, tuple(corpus))
+    return Dataset(name=path.stem, questions=questions, corpus=tuple(corpus))
 
 
 def _squad_article(entry: dict, article_id: str) -> tuple[str, list[Question]]:
@@ -147,13 +153,13 @@ def _squad_article(entry: dict, article_id: str) -> tuple[str, list[Question]]:
         for qa in paragraph["qas"]:
             answers = qa.get("answers") or []
             if qa.get("is_impossible") or not answers:
-                questions.append(Question(str(qa["id"]), qa["question"], kind="out-of-scope"))
+                questions.append(Question(id=str(qa["id"]), text=qa["question"], kind="out-of-scope"))
                 continue
             start = base + int(answers[0]["answer_start"]) - shift
             questions.append(
                 Question(
-                    str(qa["id"]),
-                    qa["question"],
+                    id=str(qa["id"]),
+                    text=qa["question"],
                     kind="squad",
                     article=article_id,
                     start=start,
@@ -179,4 +185,4 @@ def read_dataset(path: Path) -> Dataset:
         raise ValueError(f"{path} : fichier introuvable")
     if path.suffix.lower() == ".json":
         return read_squad(path)
-    return Dataset(path.stem, read_questions(path))
+    return Dataset(name=path.stem, questions=read_questions(path))

@@ -8,9 +8,17 @@ from support.fakes import FakeEncoder
 from support.paths import SEED
 
 from qa.article import load_article
-from qa.datasets import Question
-from qa.evalsuite import removed_engines
-from qa.removed import Cut, as_removed, cut_out, paragraph_around, passage_cut, question_cut, without
+from qa.evaluation.datasets import Question
+from qa.evaluation.removed import (
+    Cut,
+    as_removed,
+    cut_out,
+    paragraph_around,
+    passage_cut,
+    question_cut,
+    without,
+)
+from qa.evaluation.suite import removed_engines
 from qa.settings import Settings
 
 WIKI = (

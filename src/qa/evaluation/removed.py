@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.article import Article, PassageKind, load_article
-from qa.datasets import Question
+from qa.evaluation.datasets import Question
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
@@ -67,7 +67,7 @@ def passage_cut(article: Article, gold: tuple[str, ...]) -> Cut | None:
             start = passage.start
             if len(whole) == 1 and section.heading is not None:
                 start = min(start, section.heading.start)
-            return Cut(article.id, start, passage.end)
+            return Cut(article=article.id, start=start, end=passage.end)
     return None
 
 
@@ -91,7 +91,7 @@ def question_cut(question: Question, articles: dict[str, Article]) -> Cut | None
             return None
         answer = article.source[question.start : question.end]
         start, end = paragraph_around(article.source, question.start, question.end)
-        cut = Cut(article.id, start, end)
+        cut = Cut(article=article.id, start=start, end=end)
         if _in_metadata(article, start, end) or remains(article.source, cut, (answer,)):
             return None
         return cut

@@ -5,7 +5,7 @@ file brings its own corpus, indexed once into the cache. The same corpus can als
 other sizes: each article alone (``alone``), or with more articles added (``plus``), to check
 that the decision does not move with the size of the corpus. With ``removed``, every answerable
 question is also asked against its article alone without the paragraph that answers it
-(:mod:`qa.removed`): kind ``removed``, which must not be answered.
+(:mod:`qa.evaluation.removed`): kind ``removed``, which must not be answered.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.article import Article
-from qa.datasets import Dataset, Question, read_dataset
 from qa.encoders import Encoder
 from qa.engine import Engine, Settings
-from qa.evaluation import Answerer, Report, evaluate
-from qa.removed import Cut, as_removed, question_cut, without
+from qa.evaluation.datasets import Dataset, Question, read_dataset
+from qa.evaluation.metrics import Answerer, Report, evaluate
+from qa.evaluation.removed import Cut, as_removed, question_cut, without
 from qa.settings import default_cache_dir
 
 SYSTEMS = ("engine", "naive", "bm25")
@@ -82,7 +82,7 @@ def corpus_engine(corpus: tuple[Path, ...], settings: Settings, encoder: Encoder
 
 
 def _systems(engine: Engine, baselines: bool) -> dict[str, Answerer]:
-    from qa.baselines import Bm25, Naive
+    from qa.evaluation.baselines import Bm25, Naive
 
     systems: dict[str, Answerer] = {"engine": engine}
     if baselines:
@@ -107,9 +107,9 @@ def _run(
                     group = [q for q in questions if sources[id(q)] == source]
                     by_file.setdefault(source, []).append(evaluate(system, group))
     return Run(
-        title,
-        {k: Report.merge(v) for k, v in pooled.items()},
-        {k: Report.merge(v) for k, v in by_file.items()},
+        title=title,
+        reports={k: Report.merge(v) for k, v in pooled.items()},
+        by_file={k: Report.merge(v) for k, v in by_file.items()},
     )
 
 
@@ -198,9 +198,10 @@ def removed_engines(
 ) -> tuple[list[tuple[Engine, list[Question]]], dict[int, str]]:
     """Each answerable question as a ``removed`` negative, with an engine over its article cut.
 
-    Questions whose answer is still elsewhere in the article are left out (:func:`qa.removed.question_cut`).
-    Engines are built in memory; the cut articles' files go to ``folder`` (default: the cache).
-    Returns the groups to ask and, like ``sources``, the label (file) of each new question.
+    Questions whose answer is still elsewhere in the article are left out
+    (:func:`qa.evaluation.removed.question_cut`). Engines are built in memory; the cut articles'
+    files go to ``folder`` (default: the cache). Returns the groups to ask and, like ``sources``,
+    the label (file) of each new question.
     """
     by_id = {a.id: a for a in articles}
     groups: dict[Cut, list[Question]] = {}

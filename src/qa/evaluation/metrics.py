@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from qa.answer import Answer, Status
-from qa.datasets import Question, read_questions
+from qa.evaluation.datasets import Question
 
 __all__ = [
-    "Question",
-    "read_questions",
     "Answerer",
     "Tally",
     "Report",
@@ -53,7 +51,7 @@ def _holds(article: str, start: int, end: int, text: str, question: Question) ->
 
 
 def _as_question(question: Question | tuple[str, ...]) -> Question:
-    return Question("", "", question) if isinstance(question, tuple) else question
+    return Question(id="", text="", gold=question) if isinstance(question, tuple) else question
 
 
 def answer_rank(answer: Answer, question: Question | tuple[str, ...]) -> int | None:
@@ -176,7 +174,7 @@ def evaluate(answerer: Answerer, questions: list[Question]) -> Report:
                 )
         elif answered:
             misses.append(f"{question.id} [{question.kind}] répondu à tort : {question.text}")
-    return Report(overall, dict(sorted(by_kind.items())), misses)
+    return Report(overall=overall, by_kind=dict(sorted(by_kind.items())), misses=misses)
 
 
 COLUMNS = ("n", "top1", "recall@3", "mrr", "highlight", "chars", "false_no_answer", "no_answer")

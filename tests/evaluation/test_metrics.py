@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from support.paths import REPO
 
 from qa.answer import Answer, Citation, Scores, Status
-from qa.evaluation import (
-    Question,
-    answer_rank,
-    evaluate,
-    format_report,
-    highlight_hit,
-    normalise,
-    read_questions,
-)
+from qa.evaluation.datasets import Question
+from qa.evaluation.metrics import answer_rank, evaluate, format_report, highlight_hit, normalise
 
 
 def cite(rank: int, text: str, highlight: str | None = None) -> Citation:
@@ -174,45 +163,3 @@ def test_format_report() -> None:
     assert lines[2].split() == ["direct", "1", "0.000", "1.000", "0.500", "0.000", chars, "0.000", "-"]
     assert lines[3].split() == ["unrelated", "1", "-", "-", "-", "-", chars, "-", "1.000"]
     assert "À revoir :" in lines and any(line.strip().startswith("q1 [direct] rang 2") for line in lines)
-
-
-def test_read_questions(tmp_path: Path) -> None:
-    path = tmp_path / "q.jsonl"
-    rows = [
-        {"id": "a", "q": "Question ?", "gold": ["x", "y"], "kind": "direct"},
-        {"q": "Hors sujet ?"},
-        {"id": 7, "q": "Sans type", "gold": ["z"]},
-    ]
-    path.write_text(
-        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2])
-        + "\n\n  \n"
-        + json.dumps(rows[2])
-        + "\n",
-        encoding="utf-8",
-    )
-    questions = read_questions(path)
-    assert questions == [
-        Question("a", "Question ?", ("x", "y"), "direct"),
-        Question("2", "Hors sujet ?", (), "out-of-scope"),
-        Question("7", "Sans type", ("z",), "answerable"),
-    ]
-    assert [x.answerable for x in questions] == [True, False, True]
-
-
-@pytest.mark.parametrize("line", ['{"id": "a"}', "pas du json", "[1, 2]", '"texte"'])
-def test_read_questions_rejects_bad_lines(tmp_path: Path, line: str) -> None:
-    path = tmp_path / "bad.jsonl"
-    path.write_text('{"q": "bonne"}\n' + line + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=f"{path}:2 : ligne invalide"):
-        read_questions(path)
-
-
-def test_repository_question_files_are_well_formed() -> None:
-    root = REPO / "eval"
-    files = sorted(root.glob("*.jsonl"))
-    assert files
-    for path in files:
-        questions = read_questions(path)
-        assert questions and len({x.id for x in questions}) == len(questions)
-        expect_gold = "oos" not in path.name
-        assert all(x.answerable == expect_gold for x in questions), path
