@@ -266,6 +266,8 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
         "uvicorn",
         "--factory",
         "qa.web.asgi:create_app",
+        "--http",
+        "qa.web.timeouts:H11WithTimeouts",  # as docs/scaling.md runs it: header timeouts, TCP_NODELAY
         "--host",
         "127.0.0.1",
         "--port",

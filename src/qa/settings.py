@@ -91,7 +91,7 @@ class ConversationTuning:
     # A follow-up word this rare (qa.wordinfo) starts a new subject (chosen: docs/evaluation.md).
     new_subject_info: float = 3.0
     new_subject_words: int = 2  # this many new words the articles contain make a new subject
-    max_turns: int = 5  # earlier questions read (the web layer keeps as many: qa.web.history.MAX_HISTORY)
+    max_turns: int = 5  # earlier questions read (the web layer keeps as many)
 
 
 @dataclass(frozen=True)
