@@ -1,7 +1,8 @@
 """The library's configuration: where the articles, index and model are, and the method's constants.
 
 The only module of the library that reads the environment (``QA_*``), and only when asked:
-:meth:`Settings.from_env` and :func:`default_cache_dir`.
+:meth:`Settings.from_env` and :func:`default_cache_dir` (and :func:`offline_models` sets two of
+Hugging Face's before a model loads).
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ def default_cache_dir() -> Path:
     if configured := os.environ.get("QA_CACHE_DIR"):
         return Path(configured)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
+
+
+def offline_models() -> None:
+    """Tell Hugging Face's libraries that there is no model hub here, and no tokenizer threads.
+
+    Called before sentence-transformers loads a model; a value the caller set is kept.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @dataclass(frozen=True)

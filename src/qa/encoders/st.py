@@ -6,7 +6,6 @@ Every index is built by this encoder (the bundled model's too, over its converte
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from qa.encoders.base import (
     vector_fingerprint,
 )
 from qa.errors import ModelUnavailable
+from qa.settings import offline_models
 
 
 class SentenceTransformerEncoder:
@@ -33,8 +33,7 @@ class SentenceTransformerEncoder:
         Raises:
             ModelUnavailable: when the model cannot be found or loaded.
         """
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        offline_models()
         from sentence_transformers import SentenceTransformer
 
         self.name = name or str(location)
