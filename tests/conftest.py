@@ -35,8 +35,10 @@ def qa_settings() -> list[str]:
 
 
 # Fixtures of the support modules, defined once for every test module: live_app (the real app,
-# launched once per session); browser (Chromium, once per module) and session (a fresh page).
-pytest_plugins = ["support.web", "support.browser"]
+# launched once per session) and api (the app in a TestClient, once per module); browser
+# (Chromium, once per module) and session (a fresh page); running (the app of hardening_app.py in
+# a subprocess, once per session); small_disk (a small real file system, filled up by the test).
+pytest_plugins = ["support.web", "support.browser", "support.hardening", "support.faults"]
 
 
 # --- markers: a test is ``model`` or ``browser`` by what it uses, not only by what it says -------

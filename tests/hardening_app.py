@@ -2,7 +2,7 @@
 
 ``python tests/hardening_app.py PORT INDEX_DIR``: same logging set-up, same uvicorn options and
 protocol (``qa.web.server.serve``), settings from the environment; only the engine differs (no
-model to load). Used by ``tests/test_hardening.py`` to probe the live app; holds no test.
+model to load). Started by ``support.hardening`` for the tests that probe the live app; holds no test.
 """
 
 from __future__ import annotations

@@ -203,3 +203,22 @@ def test_staff_page_behind_a_password(browser: object, real_engine: object, tmp_
             page.get_by_role("link", name="Télécharger le journal (CSV)").click()
         assert download.value.suggested_filename == "questions.csv"
         staff.close()
+
+
+@pytest.mark.browser
+@pytest.mark.model
+def test_markdown_and_script_in_a_question_show_as_text(browser: object, live_app: object):
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_default_timeout(30_000)
+    page.goto(live_app.url)
+    question = "**gras** [clic](javascript:alert(2)) <script>alert(3)</script> <b>x</b>"
+    ask(page, question)
+    shown = page.locator(".qa-user").last
+    assert shown.inner_text() == question
+    assert shown.locator("strong, b, a, script").count() == 0
+    assert page.locator("#qa-chat a[href^='javascript']").count() == 0
+    time.sleep(0.5)
+    assert dialogs == []
+    page.close()

@@ -1,8 +1,10 @@
-"""The engine with the fake encoder: the JSON contract, invalid input, smalltalk, decisions."""
+"""The engine with the fake encoder: the JSON contract, invalid input, smalltalk, decisions, threads."""
 
 from __future__ import annotations
 
 import json
+import random
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -559,3 +561,34 @@ def test_answer_type_vetoes_a_passage_without_the_fact(tmp_path: Path) -> None:
     assert answer.message.startswith("L'article ne le précise pas.")
     assert answer.passages and "prix" in answer.decision.reason
     assert engine.ask("Quelles cellules souches leucémiques ?").status == Status.ANSWERED
+
+
+def test_engine_gives_the_same_answers_from_16_threads(tmp_path: Path):
+    engine = fake_engine_for((SEED,), tmp_path / "index")
+    rng = random.Random(3)
+    base = [
+        "Qui a écrit l'article ?",
+        "leucemie fer",
+        "Bonjour",
+        "",
+        "cancer du sien metastatik",
+        "Quelle est la hauteur de la tour Eiffel ?",
+        "What about leukemia stem cells?",
+    ]
+    # new words every time, so that the stem cache does not hide a race
+    questions = [
+        f"{rng.choice(base)} {''.join(rng.choice('aeioubcdfglmnprst') for _ in range(9))}" for _ in range(320)
+    ]
+    expected = [engine.ask(q).to_dict(diagnostics=True) for q in questions]
+    results: dict[int, dict] = {}
+
+    def work(offset: int) -> None:
+        for i in range(offset, len(questions), 16):
+            results[i] = engine.ask(questions[i]).to_dict(diagnostics=True)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[i] for i in range(len(questions))] == expected

@@ -1,18 +1,23 @@
-"""The passage index folder: build, save, load, and every reason to refuse it."""
+"""The passage index folder: build, save, load, every reason to refuse it, and never half written
+(a full disk while saving, truncated files)."""
 
 from __future__ import annotations
 
 import gc
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from support.fakes import FakeEncoder
-from support.paths import DATA, SEED
+from support.faults import articles_as_the_app_reads_them, enospc, fill, truncate_every_file
+from support.paths import DATA, QA, REPO, SEED
+from support.samples import CONTRACT
 
 from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings
@@ -310,3 +315,131 @@ def test_engine_load_respects_rebuild_setting(tmp_path: Path) -> None:
     }
     with pytest.raises(IndexProblem, match="a changé"):
         Engine.load(settings, encoder=FakeEncoder(version=2))
+
+
+# --- a full disk while saving, truncated files ----------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def two_indexes(tmp_path: Path, fake_encoder: object) -> tuple[Path, list, list]:
+    """An index saved for the seed article, and a second article set that makes it stale."""
+    first = [load_article(SEED)]
+    second = [load_article(SEED), load_article(DATA / "cafe_sommeil.md")]
+    folder = tmp_path / "index"
+    save(build(first, fake_encoder), folder)
+    return folder, first, second
+
+
+def test_full_disk_while_saving_the_index_keeps_the_old_one(
+    two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch
+):
+    folder, first, second = two_indexes
+    before = snapshot(folder)
+    monkeypatch.setattr(os, "fsync", enospc)
+    index = open_index(folder, second, fake_encoder)  # stale: rebuilt, saving fails
+    monkeypatch.undo()
+    assert len(index.units) > len(load(folder, first, fake_encoder).units)  # answers from memory
+    assert snapshot(folder) == before  # the old files, byte for byte; no *.tmp left
+
+
+def test_full_disk_between_vectors_and_manifest_is_caught(
+    two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch
+):
+    folder, _, second = two_indexes
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync_then_full(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:  # the vectors went in, the manifest does not
+            enospc()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_then_full)
+    open_index(folder, second, fake_encoder)
+    monkeypatch.undo()
+    assert not list(folder.glob("*.tmp"))
+    with pytest.raises(IndexProblem, match=str(folder)):  # new vectors, old manifest: refused
+        load(folder, second, fake_encoder)
+    open_index(folder, second, fake_encoder)  # the next start rebuilds and saves both
+    load(folder, second, fake_encoder)
+
+
+def test_half_written_index_file_is_never_left(two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch):
+    folder, _, second = two_indexes
+    before = snapshot(folder)
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, stream: object) -> None:
+            self.stream = stream
+
+        def __enter__(self) -> HalfWriter:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+        def write(self, data: bytes) -> int:
+            self.stream.write(data[: len(data) // 2])
+            enospc()
+            return 0
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", *a, **k: HalfWriter(real_fdopen(fd, mode)))
+    open_index(folder, second, fake_encoder)
+    monkeypatch.undo()
+    assert snapshot(folder) == before
+
+
+def test_really_full_disk_while_saving_the_index(small_disk: Path, fake_encoder: object):
+    folder = small_disk / "index"
+    first = [load_article(SEED)]
+    second = [
+        load_article(SEED),
+        load_article(DATA / "cafe_sommeil.md"),
+        load_article(DATA / "velo_ville.html"),
+    ]
+    save(build(first, fake_encoder), folder)
+    before = snapshot(folder)
+    filler = fill(small_disk)
+    index = open_index(folder, second, fake_encoder)
+    assert len({u.article for u in index.units}) == 3  # answers from memory
+    assert snapshot(folder) == before and not list(folder.glob("*.tmp"))
+    filler.unlink()
+    open_index(folder, second, fake_encoder)
+    assert load(folder, second, fake_encoder).units == index.units
+
+
+@pytest.mark.model
+def test_qa_ask_on_a_truncated_copy_of_the_repository_index(
+    real_engine: Engine, model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    source = REPO / "index" if (REPO / "index" / MANIFEST).is_file() else None
+    if source is None:
+        pytest.skip("index/ is not built (make index)")
+    copy = tmp_path / "index-copy"
+    shutil.copytree(source, copy)
+    truncate_every_file(copy)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env |= {"QA_CACHE_DIR": str(model_cache), "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run(
+        [str(QA), "ask", "--json", "--index-dir", str(copy), "leucemie fer"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    if done.returncode == 0:
+        answer = json.loads(done.stdout)
+        assert answer["status"] == "answered" and set(answer) == CONTRACT
+        load(copy, articles_as_the_app_reads_them(monkeypatch), real_engine.encoder)  # rebuilt whole
+        assert not list(copy.glob("*.tmp"))
+    else:
+        assert str(copy) in done.stderr

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import sys
+import threading
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -199,3 +203,35 @@ def test_looks_english(question: str) -> None:
 )
 def test_looks_french(question: str) -> None:
     assert not looks_english(question)
+
+
+def test_stemming_is_thread_safe():
+    """Snowball stemmers keep state; one shared between threads gave wrong stems and IndexError."""
+    rng = random.Random(7)
+    words = [
+        "".join(rng.choice("abcdefgilmnoprstuvé") for _ in range(rng.randint(5, 12)))
+        + rng.choice(["ement", "ations", "issements", "euses", "ités", "ir"])
+        for _ in range(6000)
+    ]
+    raw = stem.__wrapped__  # bypass the cache: every call really stems
+    expected = [raw(w) for w in words]
+    wrong: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            wrong.extend(w for w, e in zip(words[offset::8], expected[offset::8], strict=True) if raw(w) != e)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == [] and wrong == []

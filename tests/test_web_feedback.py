@@ -1,4 +1,4 @@
-"""The SQLite question log and feedback store: round trips, durability, and failing safely."""
+"""The SQLite question log and feedback store: round trips, durability, failing safely, a full disk."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from support.faults import fill
 from support.samples import LOGGED_ANSWER as ANSWER
+from support.web import event_id, gradio_events, live, respond_body
 
+from qa.engine import Engine
 from qa.web.feedback import FeedbackStore, cited_passages
 
 
@@ -236,3 +242,74 @@ def test_a_file_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):
     assert store.questions()[0].context == "Avant ?"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+# --- a full disk ----------------------------------------------------------------------------------
+
+
+BIG = {"question": "q" * 6000, "status": "answered", "passages": []}  # a row needs new pages
+
+
+@contextmanager
+def disk_full_for_sqlite(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every new SQLite connection may not grow its file: SQLite's own SQLITE_FULL path."""
+    real = sqlite3.connect
+
+    def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = real(*args, **kwargs)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={pages}")
+        return conn
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite3, "connect", connect)
+        yield
+
+
+def test_full_disk_feedback_loses_no_acknowledged_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    acknowledged = [store.log_question(BIG) for _ in range(3)]
+    votes = [store.record_feedback(i, BIG, "up") for i in acknowledged]
+    with disk_full_for_sqlite(monkeypatch):
+        assert store.log_question(BIG) is None
+        assert store.record_feedback(acknowledged[0], BIG, "down") is False
+        assert not store.available and "full" in (store.problem or "")
+    assert all(isinstance(i, int) for i in acknowledged) and all(votes)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT id FROM questions ORDER BY id").fetchall() == [(i,) for i in acknowledged]
+        assert [r[0] for r in conn.execute("SELECT verdict FROM feedback")] == ["up"] * 3
+    assert isinstance(store.log_question(BIG), int) and store.available  # space back: resumes
+
+
+def test_really_full_disk_feedback(small_disk: Path):
+    store = FeedbackStore(small_disk / "feedback.sqlite3")
+    acknowledged = [store.log_question(BIG) for _ in range(5)]
+    assert all(isinstance(i, int) for i in acknowledged)
+    filler = fill(small_disk)
+    outcomes = [store.log_question(BIG) for _ in range(20)]
+    refused = [o for o in outcomes if o is None]
+    acknowledged += [o for o in outcomes if o is not None]
+    assert refused and not store.available
+    filler.unlink()
+    reopened = FeedbackStore(small_disk / "feedback.sqlite3")
+    assert sorted(r.id for r in reopened.questions()) == sorted(acknowledged)
+    assert reopened.available
+
+
+def test_full_disk_turns_feedback_off_with_a_visible_note(
+    seed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    with live(seed_engine, tmp_path) as url:
+        respond = event_id(url, "respond")
+        with disk_full_for_sqlite(monkeypatch):
+            # an overlong question is refused, and logged: the row needs pages the disk lacks
+            messages = gradio_events(url, [respond_body(respond, json.dumps("q" * 6000), "f1")], "f1")
+            health = httpx.get(url + "healthz").json()
+            small_talk = httpx.post(url + "api/ask", json={"question": "Bonjour"}).json()
+    [done] = [m for m in messages if m["msg"] == "process_completed"]
+    assert "trop longue" in json.dumps(done["output"], ensure_ascii=False)
+    assert "Retours désactivés" in json.dumps(done["output"], ensure_ascii=False)  # the page note
+    assert health["feedback"] is False
+    assert small_talk["status"] == "smalltalk"  # still answering

@@ -325,3 +325,7 @@ def test_screen_readers_hear_who_speaks(seed_article: Article):
     assert "qa-answer" not in pending  # a pending reply is no answer (no votes, not counted)
     notice = render_notice("Article <b>inconnu</b>")
     assert "&lt;b&gt;" in notice and "qa-votable" not in notice
+
+
+def test_render_question_survives_lone_surrogates():
+    assert render_question("a\ud800b <b>").endswith('<p class="qa-user">a?b &lt;b&gt;</p>')

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.hardening import AppProcess, event_id, hardening_app
-from support.web import free_port, serving
+from support.hardening import AppProcess, hardening_app
+from support.web import event_id, free_port, serving
 
 from qa.web.config import DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_CLIENT_STREAMS
 

@@ -1,8 +1,16 @@
-"""The app of tests/hardening_app.py (fake encoder, seed article) in a subprocess, and its log."""
+"""The app of tests/hardening_app.py (fake encoder, seed article) in a subprocess, its log, chat events.
+
+``tests/conftest.py`` registers this module as a plugin: the fixture ``running`` starts that app
+once per session for every test module that probes it (a module that needs other settings, as
+tests/test_web_surface.py, starts its own with :func:`hardening_app`). :func:`chat_event` sends
+it a chat question with a history, as the page does.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +23,7 @@ import httpx
 import pytest
 
 from support.paths import REPO
+from support.web import event_id, free_port
 
 
 @dataclass
@@ -76,7 +85,61 @@ def hardening_app(work: Path, port: int, **settings: str) -> Iterator[AppProcess
             process.kill()
 
 
-def event_id(url: str, api_name: str) -> int:
-    """The ``fn_index`` of the Gradio event named ``api_name``."""
-    config = httpx.get(url + "config", timeout=30).json()
-    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+@dataclass
+class Running(AppProcess):
+    """The app in a subprocess, and its Gradio temporary folder."""
+
+    gradio_tmp: Path
+
+    def rss_mib(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024
+
+    def files(self) -> set[Path]:
+        return {p for p in self.gradio_tmp.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    work = tmp_path_factory.mktemp("hardening")
+    with hardening_app(work, free_port()) as app:
+        yield Running(app.url, app.process, app.log, work / "gradio")
+
+
+def chat_event(
+    app: Running,
+    session: str,
+    history: list,
+    question: str = "Qui a écrit l'article ?",
+) -> tuple[int, list[dict]]:
+    """Send one chat question with ``history`` as the page does; the status and stream messages."""
+    body = {
+        "data": [question, history, None, None, None],
+        "fn_index": event_id(app.url, "respond"),
+        "session_hash": session,
+        "trigger_id": 1,
+        "event_data": None,
+    }
+    joined = httpx.post(
+        app.url + "gradio_api/queue/join",
+        timeout=60,
+        content=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    if joined.status_code != 200:
+        return joined.status_code, []
+    messages: list[dict] = []
+    with httpx.stream(
+        "GET", app.url + "gradio_api/queue/data", params={"session_hash": session}, timeout=60
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                if messages[-1]["msg"] in ("process_completed", "close_stream", "unexpected_error"):
+                    break
+    return joined.status_code, messages
+
+
+def history_of(count: int, text: str) -> list[dict]:
+    """``count`` chat messages, alternately the reader's and the assistant's, of ``text`` each."""
+    return [{"role": "user" if i % 2 == 0 else "assistant", "content": f"{text} {i}"} for i in range(count)]

@@ -1,4 +1,4 @@
-"""Where the repository, its articles, the test data and the shared evaluation sets are."""
+"""Where the repository, its articles, the test data, the shared evaluation sets and ``qa`` are."""
 
 from __future__ import annotations
 
@@ -9,3 +9,4 @@ ARTICLES = REPO / "articles"
 SEED = ARTICLES / "000_77dfe58a8330a326.txt"
 DATA = REPO / "tests" / "data"
 SHARED_EVAL = REPO.parent / "shared" / "eval"  # beside the checkout, not in git
+QA = REPO / ".venv" / "bin" / "qa"  # the checkout's command, run in a subprocess

@@ -1,6 +1,8 @@
-"""Sample inputs that several test modules feed the code."""
+"""Sample inputs that several test modules feed the code, and the keys of an answer they expect."""
 
 from __future__ import annotations
+
+CONTRACT = {"question", "status", "message", "passages"}  # an answer's JSON, on the API and `qa`
 
 XSS = "<img src=x onerror=alert(1)>"  # a question, title or log line that must show as text
 

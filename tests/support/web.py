@@ -1,14 +1,18 @@
-"""The app served for real on a free localhost port, and the session's live app (a fixture).
+"""The app served for real on a free localhost port or through a TestClient, and Gradio events sent to it.
 
-``tests/conftest.py`` registers this module as a plugin, so ``live_app`` is defined once: it
-launches the real app (real engine, real model) once per session with uvicorn in a background
-thread; the browser tests and the client tests share that one launch.
+``tests/conftest.py`` registers this module as a plugin, so its fixtures are defined once:
+``live_app`` launches the real app (real engine, real model) once per session with uvicorn in a
+background thread, and the browser tests and the client tests share that one launch; ``api`` is
+the app over the seed article (fake encoder) in a TestClient, one per test module. Gradio events
+go as the page sends them: :func:`respond_body` builds a chat question, :func:`gradio_events`
+joins the queue and reads the stream.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import socket
 import subprocess
 import sys
@@ -22,7 +26,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
+from qa.engine import Engine
 from qa.web.config import WebSettings
 from qa.web.server import create_app
 from support.paths import REPO
@@ -114,6 +120,61 @@ def serving(engine: object, feedback_db: Path, **options: object) -> Iterator[Ap
         yield App(server.url, settings, server)
     finally:
         server.stop()
+
+
+def client_for(engine: Engine, tmp_path: Path, **options: object) -> TestClient:
+    settings = WebSettings(feedback_db=tmp_path / "feedback.sqlite3", **options)
+    return TestClient(create_app(engine, settings), base_url="http://127.0.0.1:7860")
+
+
+@pytest.fixture(scope="module")
+def api(seed_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with client_for(seed_engine, tmp_path_factory.mktemp("api"), rate_limit=100_000) as client:
+        yield client
+
+
+@contextmanager
+def live(engine: object, tmp_path: Path, **options: object) -> Iterator[str]:
+    with serving(engine, tmp_path / "f.sqlite3", **options) as app:
+        yield app.url
+
+
+def event_id(url: str, api_name: str) -> int:
+    """The ``fn_index`` of the Gradio event named ``api_name``."""
+    config = httpx.get(url + "config", timeout=30).json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+
+
+def gradio_events(url: str, bodies: list[bytes], session: str) -> list[dict]:
+    """Run Gradio events (raw ``queue/join`` bodies) on one session; the stream's messages."""
+    for body in bodies:
+        joined = httpx.post(
+            url + "gradio_api/queue/join",
+            content=body,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert joined.status_code == 200, joined.text
+    messages: list[dict] = []
+    with httpx.stream(
+        "GET", url + "gradio_api/queue/data", params={"session_hash": session}, timeout=30
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                done = sum(m["msg"] == "process_completed" for m in messages)
+                if done == len(bodies) or messages[-1]["msg"] in ("unexpected_error", "close_stream"):
+                    break
+    return messages
+
+
+def respond_body(fn_index: int, question_json: str, session: str) -> bytes:
+    """A chat question as the page sends it (question, empty chat, then the server-side states:
+    remembered answers, earlier questions, article scope)."""
+    return (
+        f'{{"data": [{question_json}, [], null, null, null], "fn_index": {fn_index}, '
+        f'"session_hash": "{session}"}}'
+    ).encode()
 
 
 @pytest.fixture(scope="session")

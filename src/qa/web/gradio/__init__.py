@@ -3,7 +3,7 @@
 Each depends on how Gradio 6.31 works inside (its routes, its request bodies, its page template,
 its chat format, what it prints); docs/web.md ("Gradio guards") says why each exists and what it
 reads. Gradio is pinned to 6.31: on an upgrade, the route-listing test of
-``tests/test_hardening_units.py`` names every route that changed.
+``tests/test_web_gradio_guards.py`` names every route that changed.
 
 - :class:`AllowedRoutes` (:mod:`.routes`): only the listed routes answer.
 - :class:`GradioBodies` (:mod:`.bodies`): every Gradio POST body checked and bounded.

@@ -2,7 +2,7 @@
 
 Everything else answers a French 404 before Gradio sees it, so a route added by a Gradio upgrade
 stays closed until it is listed in :data:`GRADIO_ALLOWED` (the route-listing test,
-``tests/test_hardening_units.py::test_every_installed_gradio_route_is_either_allowed_or_closed``,
+``tests/test_web_gradio_guards.py::test_every_installed_gradio_route_is_either_allowed_or_closed``,
 fails on any installed route that is in neither :data:`GRADIO_ALLOWED` nor :data:`GRADIO_CLOSED`).
 GET routes that name a session or an event answer 404 when Gradio's queue (``Blocks._queue``)
 does not know it, instead of Gradio's 200 with a cut-off stream; a heartbeat (an endless stream)
