@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint install index browser eval bench train clean
+.PHONY: run test check lint install index browser eval bench train calibrate clean
 
 run: index
 	$(BIN)/python app.py
@@ -54,6 +54,12 @@ eval: index
 # two), writes src/qa/learn/decision.json and its figures into docs/evaluation.md. make test does not retrain.
 train: index
 	$(BIN)/qa train $(EVAL)/piaf_train --write docs/evaluation.md
+
+# Chooses when a question means the same as a verified one (qa.verified) on labelled pairs of
+# questions; writes the figures into docs/verification.md (the thresholds live in Tuning.verified).
+calibrate: index
+	$(BIN)/qa verified calibrate $(EVAL)/dev.jsonl $(EVAL)/dev2.jsonl $(EVAL)/dev_oos_near.jsonl \
+	  eval/extra.jsonl eval/extra_oos.jsonl --piaf $(EVAL)/piaf $(EVAL)/piaf_train --write docs/verification.md
 
 bench: index
 	$(BIN)/qa bench

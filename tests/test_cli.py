@@ -15,7 +15,10 @@ from support.paths import DATA, REPO, SEED
 import qa.cli
 import qa.engine
 from qa.answer import Answer, Citation, Scores, Status
+from qa.article import Span, load_article
 from qa.cli import format_answer, run
+from qa.web.feedback import FeedbackStore
+from qa.web.verifications import VerificationStore
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +103,7 @@ def test_ask_json(capsys: pytest.CaptureFixture[str], where: list[str]) -> None:
     assert len(lines) == 1
     answer = json.loads(lines[0])
     assert answer["question"] == "leucemie fer"
-    assert set(answer) == {"question", "status", "message", "passages"}
+    assert set(answer) == {"question", "status", "message", "passages", "verified"}
     source = SEED.read_text(encoding="utf-8")
     for passage in answer["passages"]:
         assert source[passage["start"] : passage["end"]] == passage["text"]
@@ -320,3 +323,36 @@ def test_eval_writes_its_tables_into_a_doc(
     assert f"`qa eval {questions} --baselines" in text
     doc.write_text("sans marques", encoding="utf-8")
     assert run(["eval", str(questions), "--write", str(doc), *where]) == 2
+
+
+def test_verified_export_is_read_back_by_eval(
+    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
+) -> None:
+    article = load_article(SEED)
+    passage = article.passages[2]
+    records = VerificationStore(FeedbackStore(tmp_path / "feedback.sqlite3"))
+    kept = records.add(
+        "Quel hôpital a mené l'essai ?", None, article, Span(passage.start, passage.end), None, "léa"
+    )
+    records.add("Combien coûte l'essai ?", None, None, None, None, "léa")
+    withdrawn = records.add(
+        "Qui finance l'essai ?", None, article, Span(passage.start, passage.end), None, "léa"
+    )
+    assert kept and withdrawn and records.withdraw(withdrawn.verification.id, "léa").value == "done"
+    out = tmp_path / "verified.jsonl"
+    store = ["--store", str(tmp_path / "feedback.sqlite3"), "--out", str(out)]
+    assert run(["verified", "export", *where, *store]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("q") for r in rows] == ["Combien coûte l'essai ?", "Quel hôpital a mené l'essai ?"]
+    assert rows[1]["gold"] == [article.text(passage)] and "gold" not in rows[0]
+    capsys.readouterr()
+    assert run(["eval", *where, "--json", str(out)]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["systems"]["engine"]["overall"]["n"] == 2
+
+
+def test_verified_export_without_a_store_says_so(
+    capsys: pytest.CaptureFixture[str], where: list[str], tmp_path: Path
+):
+    assert run(["verified", "export", *where, "--store", str(tmp_path / "none.sqlite3")]) == 2
+    assert "pas de journal" in capsys.readouterr().err

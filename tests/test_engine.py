@@ -28,7 +28,7 @@ LENIENT = Tuning(
 )  # every threshold away
 
 STATUSES = {s.value for s in Status}
-ANSWER_KEYS = {"question", "status", "message", "passages"}
+ANSWER_KEYS = {"question", "status", "message", "passages", "verified"}
 PASSAGE_KEYS = {"rank", "article", "section", "text", "highlight", "start", "end", "score"}
 
 HAND_QUESTIONS = [

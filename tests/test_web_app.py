@@ -22,7 +22,7 @@ from qa.web.config import WebSettings
 from qa.web.export import COLUMNS
 from qa.web.server import create_app
 
-CONTRACT = {"question", "status", "message", "passages"}
+CONTRACT = {"question", "status", "message", "passages", "verified"}
 PASSAGE = {"rank", "article", "section", "text", "highlight", "start", "end", "score"}
 HTML = {"Accept": "text/html,application/xhtml+xml", "Accept-Encoding": "gzip, br"}
 

@@ -21,7 +21,7 @@ from support.samples import LOGGED_ANSWER as ANSWER
 from support.web import event_id, gradio_events, live, respond_body
 
 from qa.engine import Engine
-from qa.web.feedback import FeedbackStore, cited_passages
+from qa.web.feedback import SCHEMA_VERSION, FeedbackStore, cited_passages
 
 
 def other(status: str, question: str) -> dict:
@@ -40,7 +40,7 @@ def test_creates_folder_and_file_with_wal(tmp_path: Path):
     assert path.is_file()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_log_and_feedback_round_trip(tmp_path: Path):
@@ -241,7 +241,7 @@ def test_a_file_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):
     store.log_question(ANSWER | {"context": {"from": "Avant ?"}})
     assert store.questions()[0].context == "Avant ?"
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 # --- a full disk ----------------------------------------------------------------------------------

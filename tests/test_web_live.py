@@ -57,7 +57,7 @@ def test_same_contract_through_both_endpoints(client: Client, live_app: App, que
     through_gradio = client.predict(question, api_name="/ask")
     through_http = api_ask(live_app, question)
     assert through_gradio == through_http
-    assert set(through_http) == {"question", "status", "message", "passages"}
+    assert set(through_http) == {"question", "status", "message", "passages", "verified"}
 
 
 @pytest.mark.parametrize("body", [b"{", b'{"question": 3}', b"[]", b'{"texte": "Qui ?"}'])

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from support.samples import XSS
 
-from qa.answer import Answer, Citation, Decision, Scores, Status
+from qa.answer import Answer, Citation, Decision, Scores, Status, Verified
 from qa.article import Article
 from qa.engine import VAGUE_QUESTION
 from qa.web.article_view import render_article
@@ -325,6 +325,20 @@ def test_screen_readers_hear_who_speaks(seed_article: Article):
     assert "qa-answer" not in pending  # a pending reply is no answer (no votes, not counted)
     notice = render_notice("Article <b>inconnu</b>")
     assert "&lt;b&gt;" in notice and "qa-votable" not in notice
+
+
+def test_a_verified_reply_says_so_above_the_quote(seed_article: Article):
+    articles = {seed_article.id: seed_article}
+    plain = render_answer(answered(seed_article), articles)
+    assert "qa-verified" not in plain and "vérifiée" not in plain
+    verified = render_answer(
+        replace(answered(seed_article), verified=Verified(3, "2026-12-03T10:00:00+00:00")), articles
+    )
+    badge = verified.index('<p class="qa-verified">Réponse vérifiée par la rédaction</p>')
+    assert badge < verified.index("qa-key") and "✓" not in verified  # the mark is CSS, not read
+    absent = Answer("Combien ?", Status.NO_ANSWER, "", verified=Verified(4, "2026-12-03T10:00:00+00:00"))
+    declined = render_answer(absent, articles)
+    assert declined.index("Réponse vérifiée") < declined.index("ne traite pas de cette question")
 
 
 def test_render_question_survives_lone_surrogates():

@@ -270,6 +270,7 @@ SLOW_POSTS = [
     "gradio_api/call/v2/ask",
     "staff/gradio_api/queue/join",
     "api/ask",
+    "staff/api/verifications",
 ]
 
 
@@ -311,6 +312,7 @@ CROSS_SITE = [
     ("gradio_api/reset", {"event_id": "abc"}),
     ("staff/gradio_api/queue/join", {"data": ["Qui ?", "", None], "fn_index": 0, "session_hash": "x1"}),
     ("api/ask", {"question": "Qui a écrit l'article ?"}),
+    ("staff/api/verifications", {"question": "Qui a écrit l'article ?", "verdict": "absent"}),
 ]
 
 

@@ -70,6 +70,14 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Verified:
+    """The editors' verification a reply was given from (:mod:`qa.verified`)."""
+
+    id: int
+    at: str  # when it was made, ISO 8601
+
+
+@dataclass(frozen=True)
 class Answer:
     """A reply to one question."""
 
@@ -79,6 +87,7 @@ class Answer:
     passages: list[Citation] = field(default_factory=list)
     decision: Decision | None = None
     context: str | None = None  # the earlier question this one was read with, when it was
+    verified: Verified | None = None  # given from an editor's verification, not searched
 
     def with_context(self, earlier: str) -> Answer:
         """Return this answer, noting that it was read in the light of ``earlier``."""
@@ -91,6 +100,7 @@ class Answer:
             "status": self.status.value,
             "message": self.message,
             "passages": [p.to_dict() for p in self.passages],
+            "verified": asdict(self.verified) if self.verified else None,
         }
         if self.context:
             out["context"] = {"from": self.context}

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from qa.answer import Answer, Status
+from qa.cli_verified import add_verified_parser, run_verified
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DOC",
         help="écrire le modèle et ses chiffres dans DOC, entre <!-- qa train -->",
     )
+    add_verified_parser(commands, common)
     commands.add_parser(
         "bench", add_help=False, help="mesures de latence, mémoire et passage à l'échelle (qa bench --help)"
     )
@@ -181,8 +183,9 @@ def _ask(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
 
 
 def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
-    from qa.evaluation.metrics import Report, format_markdown, format_report
+    from qa.evaluation.metrics import Report, format_markdown, format_report, markdown_runs
     from qa.evaluation.suite import run_suite
+    from qa.figures import write_figures
 
     runs = run_suite(
         args.files,
@@ -233,41 +236,9 @@ def _eval(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     return 0
 
 
-def markdown_runs(runs: list) -> str:  # noqa: ANN001 - Run is imported lazily
-    """Every run as a Markdown section: the systems' table, then the engine per file."""
-    from qa.evaluation.metrics import format_markdown
-
-    parts = []
-    for run in runs:
-        parts += [f"### {run.title}", "", format_markdown(run.reports), ""]
-        if run.by_file:
-            parts += ["Par fichier (moteur) :", "", format_markdown(run.by_file), ""]
-    return "\n".join(parts)
-
-
-START, END = "<!-- qa eval -->", "<!-- /qa eval -->"
-
-
-def write_figures(doc: Path, tables: str, command: str, mark: str = "qa eval") -> None:
-    """Replace what lies between ``<!-- mark -->`` and ``<!-- /mark -->`` in ``doc`` with ``tables``.
-
-    Raises:
-        ValueError: when ``doc`` lacks the marks.
-    """
-    import datetime
-
-    start, end = f"<!-- {mark} -->", f"<!-- /{mark} -->"
-    text = doc.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        raise ValueError(f"{doc} : marques {start} et {end} absentes")
-    day = datetime.date.today().isoformat()
-    block = f"{start}\nMesuré le {day} par `{command}`.\n\n{tables}\n{end}"
-    head, rest = text.split(start, 1)
-    doc.write_text(head + block + rest.split(end, 1)[1], encoding="utf-8")
-
-
 def _train(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     from qa.evaluation.suite import MemoEncoder
+    from qa.figures import write_figures
     from qa.learn import train
     from qa.learn.examples import piaf_examples
     from qa.learn.model import MODEL_FILE
@@ -337,7 +308,7 @@ def run(argv: list[str] | None = None) -> int:
                 f"{health['articles']} article(s), modèle {health['model']})"
             )
             return 0
-        commands = {"ask": _ask, "eval": _eval, "train": _train}
+        commands = {"ask": _ask, "eval": _eval, "train": _train, "verified": run_verified}
         return commands[args.command](args, engine)
     except (QAError, ValueError, RuntimeError, OSError) as error:
         print(f"qa : erreur : {error}", file=sys.stderr)

@@ -49,6 +49,7 @@ from qa.ranking import Ranking, rank
 from qa.settings import Settings
 from qa.smalltalk import smalltalk_reply
 from qa.validation import check_question
+from qa.verified import Verification, VerifiedAnswers, verified_answer
 
 __all__ = ["Engine"]
 
@@ -70,6 +71,9 @@ class Engine:
         self.corpus = Corpus(articles, index, self.tuning.lexical)
         self.model = decision_model.load()
         self.conversation = Conversation(self.corpus.lexical, self.tuning.conversation)
+        self.verified = VerifiedAnswers(
+            (), articles, encoder, self.tuning.verified, self.tuning.lexical.typos
+        )
 
     @classmethod
     def load(cls, settings: Settings | None = None, encoder: Encoder | None = None) -> Engine:
@@ -136,10 +140,55 @@ class Engine:
         if reply := smalltalk_reply(text):
             return Answer(question=text, status=Status.SMALLTALK, message=reply)
         earlier = self.conversation.topic(history)
-        if earlier and self.conversation.depends(text, earlier):
+        follow_up = bool(earlier) and self.conversation.depends(text, earlier)
+        context = history_text(history, self.tuning.conversation.max_turns)[-1] if follow_up else None
+        if verified := self._verified_answer(text, context, scope):
+            return verified
+        if follow_up:
             answer = self._answer(self.query(text, searched=f"{earlier} {text}", scope=scope))
-            return answer.with_context(history_text(history, self.tuning.conversation.max_turns)[-1])
+            return answer.with_context(context)
         return self._answer(self.query(text, scope=scope))
+
+    def context_of(self, question: object, history: Sequence[object] = ()) -> str | None:
+        """The earlier question ``question`` is read after (a follow-up), or ``None`` when it stands alone."""
+        checked = check_question(question, self.settings.max_question_chars)
+        earlier = self.conversation.topic(history)
+        if checked.problem or not earlier or not self.conversation.depends(checked.text, earlier):
+            return None
+        return history_text(history, self.tuning.conversation.max_turns)[-1]
+
+    def use_verifications(self, verifications: Sequence[Verification]) -> VerifiedAnswers:
+        """Answer from these editors' verifications from now on (those of a changed article set aside).
+
+        Safe while other threads answer: they read the verifications in force when they started.
+        """
+        self.verified = VerifiedAnswers(
+            verifications, self.articles, self.encoder, self.tuning.verified, self.tuning.lexical.typos
+        )
+        return self.verified
+
+    def _verified_answer(self, text: str, context: str | None, scope: int | None) -> Answer | None:
+        """The reply an editor's verification gives ``text``, when one means the same (else ``None``)."""
+        verified = self.verified
+        if not len(verified):
+            return None
+        match = verified.match(text, context)
+        if match is None or (
+            scope is not None
+            and not match.verification.absent
+            and match.verification.article != self.articles[scope].id
+        ):
+            return None
+        v = match.verification
+        articles = self.articles if scope is None else [self.articles[scope]]
+        return verified_answer(
+            v,
+            text,
+            article=None if v.absent else self.article_by_id(v.article or ""),
+            context=context,
+            declined=messages.no_answer(articles),
+            cosine=match.signals.cosine,
+        )
 
     def query(
         self,

@@ -105,6 +105,19 @@ class ConversationTuning:
 
 
 @dataclass(frozen=True)
+class VerifiedTuning:
+    """When a question means the same as a verified one (:mod:`qa.verified`; docs/verification.md).
+
+    Chosen by ``qa verified calibrate`` on labelled pairs of questions: the loosest rule that
+    matches none of the pairs that differ.
+    """
+
+    same_words_cosine: float = 0.955  # every content word has a counterpart
+    cosine: float = 0.96  # some words are left over...
+    left_over_info: float = 4.5  # ...none rarer than this (qa.wordinfo)
+
+
+@dataclass(frozen=True)
 class Tuning:
     """Every constant of the method that moves an answer, by stage (docs/evaluation.md: how chosen).
 
@@ -117,6 +130,7 @@ class Tuning:
     highlight: HighlightTuning = field(default_factory=HighlightTuning)
     decision: DecisionTuning = field(default_factory=DecisionTuning)
     conversation: ConversationTuning = field(default_factory=ConversationTuning)
+    verified: VerifiedTuning = field(default_factory=VerifiedTuning)
 
 
 @dataclass(frozen=True)

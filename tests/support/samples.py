@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-CONTRACT = {"question", "status", "message", "passages"}  # an answer's JSON, on the API and `qa`
+CONTRACT = {"question", "status", "message", "passages", "verified"}  # an answer's JSON, on the API and `qa`
 
 XSS = "<img src=x onerror=alert(1)>"  # a question, title or log line that must show as text
 

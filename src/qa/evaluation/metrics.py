@@ -217,3 +217,13 @@ def format_markdown(reports: dict[str, Report]) -> str:
         for name, metrics in _rows(report):
             lines.append(f"| {system} | {name} | " + " | ".join(_cells(metrics)) + " |")
     return "\n".join(lines)
+
+
+def markdown_runs(runs: list) -> str:
+    """Every run as a Markdown section: the systems' table, then the engine per file."""
+    parts = []
+    for run in runs:
+        parts += [f"### {run.title}", "", format_markdown(run.reports), ""]
+        if run.by_file:
+            parts += ["Par fichier (moteur) :", "", format_markdown(run.by_file), ""]
+    return "\n".join(parts)

@@ -1,5 +1,7 @@
 """Plain HTTP routes beside the Gradio app: ``POST /api/ask``, ``/healthz``, articles, CSV export.
 
+The staff's verification routes (``/staff/api/verifications``) are in :mod:`qa.web.verification_api`.
+
 Every error is a :class:`qa.web.errors.Refusal`, a JSON object ``{"error": "<French message>",
 "detail": …}`` with a 4xx status: a client mistake never shows up as a 5xx. Only an overloaded
 server answers 503 (busy) or 504 (too slow). The rate limit is applied before these routes
@@ -8,61 +10,28 @@ server answers 503 (busy) or 504 (too slow). The rate limit is applied before th
 
 from __future__ import annotations
 
-import json
 from datetime import tzinfo
 from pathlib import Path
 
 import gradio
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import ValidationError
 
 from qa.answer import Status
 from qa.web.errors import Refusal, cut, error_response, unknown_article
 from qa.web.export import NEWSROOM_ZONE, french_csv
-from qa.web.gradio.routes import NOT_JSON_TYPE
 from qa.web.history import bound_history
-from qa.web.limits import MAX_BODY_BYTES, read_body, too_large
-from qa.web.schemas import AskBody, invalid_body
+from qa.web.schemas import AskBody, read_json
 from qa.web.service import Assistant
+from qa.web.verification_api import verification_routes
 
 WEB_COMPONENT = Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js"
 STATUSES = tuple(status.value for status in Status)
-NOT_AN_OBJECT = (
-    'Corps invalide : un objet JSON est attendu, par exemple {"question": "Qui a écrit l\'article ?"}.'
-)
-
-
-def is_json(content_type: str) -> bool:
-    """Whether a ``Content-Type`` value is ``application/json`` (any parameters, any case)."""
-    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 async def read_request(request: Request, read_timeout: float) -> AskBody:
-    """Read a JSON body of at most :data:`MAX_BODY_BYTES`: ``{"question", "history"?, "article"?}``.
-
-    The body must arrive within ``read_timeout`` seconds.
-
-    Raises:
-        Refusal: 415 not declared as JSON, 413 too large, 408 too slow, 400 not JSON, 422 not an
-            object with a string ``question``, a list of strings ``history`` or a string ``article``.
-
-    """
-    if not is_json(request.headers.get("content-type", "")):
-        # text/plain and forms are "simple" cross-site requests (no CORS preflight): refused.
-        raise Refusal(415, NOT_JSON_TYPE)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large(MAX_BODY_BYTES)
-    body = await read_body(request.receive, MAX_BODY_BYTES, read_timeout)
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: [[[[…]]]]
-        raise Refusal(400, NOT_AN_OBJECT) from err
-    try:
-        return AskBody.model_validate(payload)
-    except ValidationError as error:
-        raise invalid_body(error) from None
+    """Read the body of ``POST /api/ask``: ``{"question", "history"?, "article"?}`` (:func:`read_json`)."""
+    return await read_json(request, read_timeout, AskBody)
 
 
 def build_router(assistant: Assistant, read_timeout: float = 30, zone: tzinfo = NEWSROOM_ZONE) -> APIRouter:
@@ -71,6 +40,7 @@ def build_router(assistant: Assistant, read_timeout: float = 30, zone: tzinfo = 
     _ask_route(router, assistant, read_timeout)
     _info_routes(router, assistant)
     _staff_routes(router, assistant, zone)
+    verification_routes(router, assistant, read_timeout)
     return router
 
 

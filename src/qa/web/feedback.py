@@ -1,4 +1,4 @@
-"""The question log and the readers' feedback, kept in one SQLite file.
+"""The question log, the readers' feedback and the editors' verifications, kept in one SQLite file.
 
 Each question asked in the public chat or through the API is logged with its status and cited
 passages; a thumbs up or down adds a feedback row that repeats the question, the passages and the
@@ -10,6 +10,9 @@ callers acknowledge a verdict only after that. WAL journaling lets the staff vie
 chat writes; a busy timeout waits out short locks. When the file cannot be written (read-only,
 locked too long, unusable folder) the store says so through :attr:`FeedbackStore.problem` instead
 of raising, and the app keeps answering.
+
+The editors' verifications (:mod:`qa.web.verifications`) share the file, its connections and its
+durability: their two tables are part of this schema, and nothing in them is updated or deleted.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-SCHEMA_VERSION = 3  # 2: questions.context (a follow-up's earlier question); 3: verdict "none"
+T = TypeVar("T")
+# 2: questions.context (a follow-up's earlier question); 3: verdict "none"; 4: verifications
+SCHEMA_VERSION = 4
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: no row has a larger id (nor a binding)
 VERDICTS = ("up", "down", "none")  # "none": a vote taken back (a second click on the same thumb)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -46,6 +53,35 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS questions_status ON questions(status);
 CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS verifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    question TEXT NOT NULL,
+    context TEXT,
+    article TEXT,
+    start INTEGER,
+    "end" INTEGER,
+    highlight_start INTEGER,
+    highlight_end INTEGER,
+    verdict TEXT NOT NULL CHECK (verdict IN ('passage', 'absent')),
+    checksum TEXT,
+    CHECK ((verdict = 'passage') = (article IS NOT NULL AND start IS NOT NULL AND "end" IS NOT NULL))
+);
+CREATE TABLE IF NOT EXISTS verification_withdrawals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    verification_id INTEGER NOT NULL UNIQUE REFERENCES verifications(id),
+    withdrawn_at TEXT NOT NULL,
+    author TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS verifications_kept BEFORE UPDATE ON verifications
+BEGIN SELECT RAISE(ABORT, 'verifications are never changed'); END;
+CREATE TRIGGER IF NOT EXISTS verifications_not_deleted BEFORE DELETE ON verifications
+BEGIN SELECT RAISE(ABORT, 'verifications are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS withdrawals_kept BEFORE UPDATE ON verification_withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are never changed'); END;
+CREATE TRIGGER IF NOT EXISTS withdrawals_not_deleted BEFORE DELETE ON verification_withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are never deleted'); END;
 """
 
 
@@ -85,7 +121,10 @@ def cited_passages(answer: dict) -> list[dict]:
 
 
 class FeedbackStore:
-    """SQLite store for the question log and feedback; never raises on a write it cannot make."""
+    """SQLite store for the question log and feedback; never raises on a write it cannot make.
+
+    :meth:`write` and :meth:`read` are the one way in: :mod:`qa.web.verifications` uses them too.
+    """
 
     def __init__(self, path: Path, timeout: float = 5.0) -> None:
         """Open (creating folder, file and tables if needed) the store at ``path``.
@@ -127,6 +166,29 @@ class FeedbackStore:
     def _fail(self, error: Exception) -> None:
         self.problem = f"{type(error).__name__}: {error}"
 
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T | None:
+        """Run ``work`` in its own transaction, committed before this returns its result.
+
+        ``None`` (and :attr:`problem` set) when the file cannot be written: nothing of ``work``
+        is kept then.
+        """
+        try:
+            with self._lock, self._connection() as conn:
+                result = work(conn)
+        except (OSError, sqlite3.Error) as error:
+            self._fail(error)
+            return None
+        self.problem = None
+        return result
+
+    def read(self, work: Callable[[sqlite3.Connection], T], default: T) -> T:
+        """Run ``work`` on a fresh connection; ``default`` when the file cannot be read."""
+        try:
+            with self._connection() as conn:
+                return work(conn)
+        except (OSError, sqlite3.Error):
+            return default
+
     def log_question(self, answer: dict) -> int | None:
         """Log an answer (``Answer.to_dict()``) and its context; its row id, ``None`` if not stored."""
         context = answer.get("context")
@@ -137,19 +199,8 @@ class FeedbackStore:
             json.dumps(cited_passages(answer), ensure_ascii=False),
             context.get("from") if isinstance(context, dict) else None,
         )
-        try:
-            with self._lock, self._connection() as conn:
-                cursor = conn.execute(
-                    "INSERT INTO questions (asked_at, question, status, passages, context)"
-                    " VALUES (?,?,?,?,?)",
-                    row,
-                )
-                row_id = int(cursor.lastrowid or 0)
-        except (OSError, sqlite3.Error) as error:
-            self._fail(error)
-            return None
-        self.problem = None
-        return row_id
+        sql = "INSERT INTO questions (asked_at, question, status, passages, context) VALUES (?,?,?,?,?)"
+        return self.write(_insert(sql, row))
 
     def record_feedback(self, question_id: int | None, answer: dict, verdict: str) -> bool:
         """Store a verdict (``"up"``, ``"down"``, or ``"none"`` to take one back); ``True`` once committed.
@@ -170,48 +221,50 @@ class FeedbackStore:
             answer.get("status", ""),
             verdict,
         )
-        try:
-            with self._lock, self._connection() as conn:
-                conn.execute(
-                    "INSERT INTO feedback"
-                    " (question_id, given_at, question, passages, status, verdict)"
-                    " VALUES (?,?,?,?,?,?)",
-                    row,
-                )
-        except (OSError, sqlite3.Error) as error:
-            self._fail(error)
-            return False
-        self.problem = None
-        return True
+        sql = (
+            "INSERT INTO feedback (question_id, given_at, question, passages, status, verdict)"
+            " VALUES (?,?,?,?,?,?)"
+        )
+        return self.write(_insert(sql, row)) is not None
 
     def questions(self, status: str | None = None, limit: int = 1000) -> list[LoggedQuestion]:
         """List the latest logged questions, newest first, optionally of one ``status`` only.
 
         Returns an empty list when the file cannot be read.
         """
-        query = (
-            "SELECT q.id, q.asked_at, q.question, q.status,"
-            " (SELECT f.verdict FROM feedback f WHERE f.question_id = q.id ORDER BY f.id DESC"
-            "  LIMIT 1), q.passages, q.context"
-            " FROM questions q WHERE (?1 IS NULL OR q.status = ?1) ORDER BY q.id DESC LIMIT ?2"
+        return self.read(
+            lambda conn: _logged(conn, "?1 IS NULL OR q.status = ?1", (status or None, limit)), []
         )
-        try:
-            with self._connection() as conn:
-                rows = conn.execute(query, (status or None, limit)).fetchall()
-        except (OSError, sqlite3.Error):
-            return []
-        return [
-            LoggedQuestion(r[0], r[1], r[2], r[3], None if r[4] == "none" else r[4], json.loads(r[5]), r[6])
-            for r in rows
-        ]
+
+    def question(self, log_id: int) -> LoggedQuestion | None:
+        """The logged question with this row id (``None`` if there is none, or the file cannot be read)."""
+        if not 0 < log_id <= MAX_ROW_ID:
+            return None
+        found = self.read(lambda conn: _logged(conn, "q.id = ?1", (log_id, 1)), [])
+        return found[0] if found else None
 
     def feedback_count(self) -> int:
         """How many verdicts are stored (0 when the file cannot be read)."""
-        try:
-            with self._connection() as conn:
-                return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
-        except (OSError, sqlite3.Error):
-            return 0
+        return self.read(lambda conn: int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]), 0)
+
+
+def _insert(sql: str, row: tuple) -> Callable[[sqlite3.Connection], int]:
+    """The work of inserting ``row`` with ``sql``: it returns the new row's id."""
+    return lambda conn: int(conn.execute(sql, row).lastrowid or 0)
+
+
+def _logged(conn: sqlite3.Connection, where: str, parameters: tuple) -> list[LoggedQuestion]:
+    """The log rows that match ``where`` (``?2`` the limit), newest first, with their latest verdict."""
+    query = (
+        "SELECT q.id, q.asked_at, q.question, q.status,"
+        " (SELECT f.verdict FROM feedback f WHERE f.question_id = q.id ORDER BY f.id DESC"
+        "  LIMIT 1), q.passages, q.context"
+        f" FROM questions q WHERE {where} ORDER BY q.id DESC LIMIT ?2"
+    )
+    return [
+        LoggedQuestion(r[0], r[1], r[2], r[3], None if r[4] == "none" else r[4], json.loads(r[5]), r[6])
+        for r in conn.execute(query, parameters).fetchall()
+    ]
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:

@@ -137,6 +137,7 @@ def render_notice(text: str) -> str:
     return f'{REPLY}<div class="qa-answer qa-invalid"><p>{esc(text)}</p></div>'
 
 
+VERIFIED_BADGE = '<p class="qa-verified">Réponse vérifiée par la rédaction</p>'  # ✓ from page.css
 # Replies a reader may vote on: an answer, a decline, related reading (not greetings or errors).
 VOTABLE = frozenset({"answered", "no_answer", "related"})
 # The staff page's words for each status; an unknown one is shown as it is.
@@ -177,6 +178,8 @@ def render_answer(answer: Answer, articles: Mapping[str, Article], answer_id: st
         body = _related(answer, articles)
     else:
         body = f"<p>{esc(answer.message)}</p>"
+    if answer.verified:  # an editor chose this reply: the badge comes before it
+        body = VERIFIED_BADGE + body
     if answer.context:
         body = render_context(answer.context) + body
     if status in ("answered", "related", "no_answer") and looks_english(answer.question):
@@ -332,10 +335,8 @@ def _topic_link(topic: str) -> str:
 
 def _declined(answer: Answer, articles: list[Article]) -> str:
     subject = (
-        "L'article ne traite pas de cette question."
-        if len(articles) == 1
-        else ("Les articles ne traitent pas de cette question.")
-    )
+        "L'article ne traite" if len(articles) == 1 else "Les articles ne traitent"
+    ) + " pas de cette question."
     if answer.message == VAGUE_QUESTION:  # « Pourquoi ? » alone: say how to rephrase
         subject = esc(answer.message)
     # The engine's message says the same in one line; the list below is easier to read.

@@ -96,16 +96,32 @@ def cors_options(settings: WebSettings) -> dict:
     return options
 
 
-def basic_password(header: str | None) -> str | None:
-    """Return the password of an HTTP Basic ``Authorization`` header (any user), or ``None``."""
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """Return the user name and password of an HTTP Basic ``Authorization`` header, or ``None``."""
     if not header or not header.lower().startswith("basic "):
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    _, sep, password = decoded.partition(":")
-    return password if sep else None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def basic_password(header: str | None) -> str | None:
+    """Return the password of an HTTP Basic ``Authorization`` header (any user), or ``None``."""
+    credentials = basic_credentials(header)
+    return credentials[1] if credentials else None
+
+
+def staff_name(header: str | None) -> str:
+    """Who signs a staff action: the Basic user name of ``header``, else ``staff``.
+
+    With no staff password set, any name a client sends is taken at its word: it says who acted,
+    it grants nothing.
+    """
+    credentials = basic_credentials(header)
+    return credentials[0].strip() if credentials and credentials[0].strip() else "staff"
 
 
 def password_matches(given: str | None, expected: str | None) -> bool:

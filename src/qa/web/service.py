@@ -1,18 +1,31 @@
-"""The one object the web layer talks to: the engine, plus the question log and feedback store."""
+"""The one object the web layer talks to: the engine, the question log and feedback, the verifications.
+
+The editors' verifications live in the store's file (:mod:`qa.web.verifications`); the engine
+answers from those in force (:meth:`Assistant.refresh`). Several processes may share the file:
+before answering, each one checks, at most every :data:`REFRESH_SECONDS`, whether another has
+added or withdrawn one since, with one cheap query, and reloads them if so.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
 from qa.answer import Answer
 from qa.article import Article
 from qa.settings import Settings
+from qa.verified import Verification, VerifiedAnswers, check_verification
 from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
 from qa.web.feedback import FeedbackStore
+from qa.web.history import bound_history
 from qa.web.limits import Gate
+from qa.web.verifications import StoredVerification, VerificationStore, Withdrawal
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."
+REFRESH_SECONDS = 2.0  # how stale another process's verifications may be, at most
+NOTHING_STORED = (0, 0)  # the store's version (newest ids) with no verification and no withdrawal
 
 
 class Engine(Protocol):
@@ -32,18 +45,31 @@ class Engine(Protocol):
     def health(self) -> dict:
         """``index``, ``model`` and ``articles`` (a count)."""
 
+    def context_of(self, question: str, history: Sequence[str] = ()) -> str | None:
+        """The earlier question ``question`` is read after, ``None`` when it stands alone."""
+
+    def use_verifications(self, verifications: Sequence[Verification]) -> VerifiedAnswers:
+        """Answer from these verifications from now on; which of them are stale."""
+
 
 class Assistant:
-    """Asks the engine (thread-safe), logs each public question, records feedback."""
+    """Asks the engine (thread-safe), logs each public question, records feedback and verifications."""
 
     def __init__(self, engine: Engine, store: FeedbackStore | None, gate: Gate | None = None) -> None:
-        """Serve ``engine``; ``store`` may be ``None`` (no log, feedback disabled).
+        """Serve ``engine``; ``store`` may be ``None`` (no log, feedback and verifications disabled).
 
-        ``gate`` bounds the calls made through :meth:`ask_async` (the API endpoints).
+        ``gate`` bounds the calls made through :meth:`ask_async` (the API endpoints). The
+        verifications in force are loaded into the engine now.
         """
         self.engine = engine
         self.store = store
         self.gate = gate or Gate(DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT)
+        self.verifications = VerificationStore(store) if store else None
+        self._loaded = NOTHING_STORED  # the store's version the engine's verifications come from
+        self._stale: frozenset[int] = frozenset()
+        self._checked = 0.0  # time.monotonic() of the last look at the store's version
+        self._reloading = threading.Lock()
+        self.refresh(force=True)
 
     @property
     def articles(self) -> dict[str, Article]:
@@ -105,6 +131,7 @@ class Assistant:
         return self._answer(question, history, article).to_dict(diagnostics=True)
 
     def _answer(self, question: object, history: Sequence[str] = (), article: str | None = None) -> Answer:
+        self.refresh()
         text = question if isinstance(question, str) else ""
         if history or article is not None:
             return self.engine.ask(text, history, article)
@@ -120,3 +147,93 @@ class Assistant:
     def health(self) -> dict:
         """Return the engine's health plus whether feedback is stored."""
         return {**self.engine.health(), "feedback": self.feedback_enabled}
+
+    # --- the editors' verifications ----------------------------------------------------------------
+
+    @property
+    def stale(self) -> frozenset[int]:
+        """The ids of the verifications in force whose article changed since: they no longer serve."""
+        return self._stale
+
+    def refresh(self, force: bool = False) -> None:
+        """Give the engine the verifications in force if the store changed since they were loaded.
+
+        Looks at the store's version at most every :data:`REFRESH_SECONDS` (always with
+        ``force``); an unreadable store leaves the engine's verifications as they were. One
+        thread reloads; the others answer meanwhile with those already loaded.
+        """
+        if self.verifications is None or not (force or time.monotonic() - self._checked >= REFRESH_SECONDS):
+            return
+        with self._reloading:
+            if not force and time.monotonic() - self._checked < REFRESH_SECONDS:
+                return  # another thread looked while this one waited
+            self._checked = time.monotonic()
+            version = self.verifications.version()  # before the rows: a write in between shows next time
+            if version is None or version == self._loaded:
+                return
+            records = self.verifications.records()
+            if version[0] and not records:
+                return  # the rows could not be read after all: keep those loaded, look again later
+            loaded = self.engine.use_verifications([r.verification for r in records if r.in_force])
+            self._stale = frozenset(v.id for v in loaded.stale)
+            self._loaded = version
+
+    def verify(
+        self,
+        question: object,
+        history: Sequence[str] = (),
+        *,
+        author: str,
+        article: object = None,
+        start: object = None,
+        end: object = None,
+        highlight_start: object = None,
+        highlight_end: object = None,
+        verdict: object = None,
+    ) -> StoredVerification | None:
+        """Check and store an editor's verification, then answer from it; ``None`` if not stored.
+
+        The question is read after ``history`` as the engine reads a visitor's: its context is the
+        earlier question it follows, if it is a follow-up.
+
+        Raises:
+            qa.verified.VerificationError: with a French message, when any part is missing or wrong.
+
+        """
+        text, found, passage, highlight = check_verification(
+            self.engine.articles,
+            question,
+            article,
+            start,
+            end,
+            highlight_start,
+            highlight_end,
+            verdict,
+            self.max_question_chars,
+        )
+        if self.verifications is None:
+            return None
+        stored = self.verifications.add(
+            text, self.context_of(text, history), found, passage, highlight, author
+        )
+        if stored is not None:
+            self.refresh(force=True)
+        return stored
+
+    def context_of(self, question: str, history: Sequence[str]) -> str | None:
+        """The earlier question ``question`` is read after (``history`` bounded as a visitor's), if any."""
+        earlier = bound_history(history, self.max_history, self.max_question_chars)
+        return self.engine.context_of(question, earlier) if earlier else None
+
+    def withdraw(self, verification_id: int, author: str) -> Withdrawal:
+        """Withdraw a verification (it stops applying at once here, within seconds elsewhere)."""
+        if self.verifications is None:
+            return Withdrawal.FAILED
+        outcome = self.verifications.withdraw(verification_id, author)
+        if outcome in (Withdrawal.DONE, Withdrawal.ALREADY):  # already: maybe by another process
+            self.refresh(force=True)
+        return outcome
+
+    def verification_records(self) -> list[StoredVerification]:
+        """Every verification, newest first (withdrawn ones too); ``[]`` without a readable store."""
+        return self.verifications.records() if self.verifications else []

@@ -1,7 +1,12 @@
-"""The staff page (Gradio Blocks, mounted at ``/staff``): diagnostics and the question log."""
+"""The staff page (Gradio Blocks, mounted at ``/staff``): diagnostics, the question log, verifications.
+
+The « Vérifications » tab is :mod:`qa.web.staff_verify`; each row of the log links to it
+(« Vérifier », ``?verifier=<n°>``), a plain link: reached with Tab, followed with Enter.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from urllib.parse import urlencode
 
@@ -15,11 +20,13 @@ from qa.web.export import NEWSROOM_ZONE, local_time
 from qa.web.feedback import LoggedQuestion
 from qa.web.render import esc, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
+from qa.web.staff_verify import TAB_ID, VerificationTab
 
 # The engine's statuses (the CSV export accepts exactly those), each with its French word.
 STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
 LOG_HEADERS = ("Heure", "Question", "Lue à la suite de", "Statut", "Phrase citée", "Avis")
 VERDICT_LABELS = {"up": "👍 utile", "down": "👎 pas utile", None: ""}
+VERIFY_HEADER = "Vérification"
 
 
 def log_rows(rows: list[LoggedQuestion], zone: tzinfo = NEWSROOM_ZONE) -> list[list[str]]:
@@ -37,23 +44,36 @@ def log_rows(rows: list[LoggedQuestion], zone: tzinfo = NEWSROOM_ZONE) -> list[l
     ]
 
 
-def render_log(rows: list[list[str]]) -> str:
-    """The log as an HTML table; on a phone each row becomes a card (CSS, ``data-label``)."""
+def render_log(rows: list[list[str]], ids: Sequence[int] = ()) -> str:
+    """The log as an HTML table; on a phone each row becomes a card (CSS, ``data-label``).
+
+    With the rows' ``ids``, a last column links each question to the « Vérifications » tab.
+    """
     if not rows:
         return '<p class="qa-log-empty">Aucune question enregistrée pour ce filtre.</p>'
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in LOG_HEADERS)
+    headers = (*LOG_HEADERS, VERIFY_HEADER) if ids else LOG_HEADERS
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     body = "".join(
         "<tr>"
         + "".join(
             f'<td data-label="{esc(h)}">{esc(cell)}</td>' for h, cell in zip(LOG_HEADERS, row, strict=True)
         )
+        + (f'<td data-label="{esc(VERIFY_HEADER)}">{verify_link(ids[i])}</td>' if ids else "")
         + "</tr>"
-        for row in rows
+        for i, row in enumerate(rows)
     )
     return (
         '<div class="qa-scroll" role="region" tabindex="0" aria-label="Journal des questions">'
         '<table class="qa-log"><caption>Questions (les plus récentes d’abord)</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def verify_link(log_id: int) -> str:
+    """The link that opens the « Vérifications » tab on the logged question ``log_id``."""
+    query = esc(urlencode({TAB_ID: log_id}))
+    return (
+        f'<a class="qa-cite" href="?{query}">Vérifier<span class="qa-sr"> la question n° {log_id}</span></a>'
     )
 
 
@@ -83,51 +103,54 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
         gr.HTML(
             '<header class="qa-header"><h1>Espace équipe</h1><p class="qa-tagline">'
             "Scores des passages, seuil de non-réponse et raison de chaque décision ; "
-            "journal des questions posées.</p></header>"
+            "journal des questions posées ; réponses vérifiées par la rédaction.</p></header>"
         )
-        with gr.Tab("Diagnostic"):
-            with gr.Row(equal_height=True):
-                question = gr.Textbox(
-                    label="Question à diagnostiquer",
-                    scale=5,
-                    lines=1,
-                    placeholder="Tapez une question puis Entrée…",
-                    elem_id="qa-staff-question",
-                    min_width=200,
-                )
-                run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=180)
-            with gr.Row(equal_height=True):
-                earlier = gr.Textbox(
-                    label="Questions précédentes (une par ligne, la plus ancienne d'abord)",
-                    lines=2,
-                    scale=3,
-                    elem_id="qa-staff-history",
-                    min_width=200,
-                )
-                scope = gr.Dropdown(
-                    [("Tous les articles", ""), *((a.title, a.id) for a in assistant.articles.values())],
-                    value="",
-                    label="Article",
-                    scale=2,
-                    min_width=160,
-                )
-            report = gr.HTML(elem_id="qa-staff-report")
-        with gr.Tab("Journal des questions"):
-            problem = gr.HTML(_problem(assistant))
-            with gr.Row(equal_height=True):
-                status = gr.Dropdown(
-                    STATUS_CHOICES, value="", label="Filtrer par statut", scale=2, min_width=160
-                )
-                search = gr.Textbox(
-                    label="Rechercher (question ou phrase citée)",
-                    scale=3,
-                    lines=1,
-                    min_width=200,
-                    elem_id="qa-staff-search",
-                )
-                refresh = gr.Button("Actualiser", scale=1, min_width=110)
-            link = gr.HTML(export_link(""))
-            table = gr.HTML(render_log([]), elem_id="qa-staff-log")
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # on a phone, no « More tabs » menu (English)
+            with gr.Tab("Diagnostic", id="diagnostic"):
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        label="Question à diagnostiquer",
+                        scale=5,
+                        lines=1,
+                        placeholder="Tapez une question puis Entrée…",
+                        elem_id="qa-staff-question",
+                        min_width=200,
+                    )
+                    run = gr.Button("Diagnostiquer", variant="primary", scale=1, min_width=180)
+                with gr.Row(equal_height=True):
+                    earlier = gr.Textbox(
+                        label="Questions précédentes (une par ligne, la plus ancienne d'abord)",
+                        lines=2,
+                        scale=3,
+                        elem_id="qa-staff-history",
+                        min_width=200,
+                    )
+                    scope = gr.Dropdown(
+                        [("Tous les articles", ""), *((a.title, a.id) for a in assistant.articles.values())],
+                        value="",
+                        label="Article",
+                        scale=2,
+                        min_width=160,
+                    )
+                report = gr.HTML(elem_id="qa-staff-report")
+            with gr.Tab("Journal des questions", id="journal"):
+                problem = gr.HTML(_problem(assistant))
+                with gr.Row(equal_height=True):
+                    status = gr.Dropdown(
+                        STATUS_CHOICES, value="", label="Filtrer par statut", scale=2, min_width=160
+                    )
+                    search = gr.Textbox(
+                        label="Rechercher (question ou phrase citée)",
+                        scale=3,
+                        lines=1,
+                        min_width=200,
+                        elem_id="qa-staff-search",
+                    )
+                    refresh = gr.Button("Actualiser", scale=1, min_width=110)
+                link = gr.HTML(export_link(""))
+                table = gr.HTML(render_log([]), elem_id="qa-staff-log")
+            verification = VerificationTab(assistant, zone)
+            verifying = verification.layout()
 
         def diagnose(text: str, history: str, article: str) -> str:
             turns = [line.strip() for line in (history or "").splitlines() if line.strip()]
@@ -138,8 +161,9 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
 
         def load_log(chosen: str, text: str) -> tuple[str, str, str]:
             rows = assistant.store.questions(chosen or None) if assistant.store else []
+            shown = matching(rows, text)
             return (
-                render_log(log_rows(matching(rows, text), zone)),
+                render_log(log_rows(shown, zone), [r.id for r in shown]),
                 export_link(chosen or ""),
                 _problem(assistant),
             )
@@ -149,6 +173,7 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
         run.click(diagnose, [question, earlier, scope], [report], **private)
         for event in (status.change, search.submit, refresh.click, blocks.load):
             event(load_log, [status, search], [table, link, problem], **private)
+        verification.wire(blocks, tabs, verifying)  # after the others: their event numbers stay as they were
     return blocks
 
 

@@ -99,6 +99,8 @@ APP_ALLOWED: tuple[tuple[frozenset[str], str], ...] = (
     (READ, r"/api/articles/[^/]{1,200}"),
     (READ, r"/gradio\.js"),
     (READ, r"/staff/export\.csv"),
+    (READ | WRITE, r"/staff/api/verifications"),
+    (WRITE, r"/staff/api/verifications/\d{1,12}/withdraw"),
     (READ, r"/staff"),
 )
 MOUNTS = r"(?P<mount>/staff)?"
