@@ -63,6 +63,14 @@ def engine(tmp_path: Path) -> Engine:
     return fake_engine_for((articles,), tmp_path / "index")
 
 
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    """One app for the requests it must refuse (none is stored): its client and its article's id."""
+    engine = fake_engine_for((SEED,), tmp_path_factory.mktemp("refusing") / "index")
+    with app_over(engine, tmp_path_factory.mktemp("refusing-db") / "f.sqlite3") as client:
+        yield client, engine.articles[0].id
+
+
 @contextmanager
 def app_over(engine: Engine, db: Path, **options: object) -> Iterator[TestClient]:
     settings = WebSettings(feedback_db=db, rate_limit=1000, **options)
@@ -250,13 +258,13 @@ def test_the_api_records_lists_and_withdraws(engine: Engine, tmp_path: Path):
         ({"verdict": "absent"}, "question"),
     ],
 )
-def test_a_bad_verification_gets_a_french_4xx(engine: Engine, tmp_path: Path, body: dict, words: str):
-    body = {k: engine.articles[0].id if v == "ARTICLE" else v for k, v in body.items()}
-    with app_over(engine, tmp_path / "f.sqlite3") as client:
-        response = client.post("/staff/api/verifications", json=body)
-        assert response.status_code == 422
-        assert words in response.json()["error"]
-        assert client.get("/staff/api/verifications").json() == []
+def test_a_bad_verification_gets_a_french_4xx(refusing: tuple[TestClient, str], body: dict, words: str):
+    client, article = refusing
+    body = {k: article if v == "ARTICLE" else v for k, v in body.items()}
+    response = client.post("/staff/api/verifications", json=body)
+    assert response.status_code == 422
+    assert words in response.json()["error"]
+    assert client.get("/staff/api/verifications").json() == []
 
 
 def test_the_api_needs_the_staff_password(engine: Engine, tmp_path: Path):
