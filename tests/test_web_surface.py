@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support.hardening import AppProcess, hardening_app
-from support.web import event_id, free_port, serving
+from support.web import event_id, free_port, queue_messages, serving
 
 from qa.web.config import DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_CLIENT_STREAMS
 
@@ -61,16 +61,7 @@ def join(
 
 def events(app: Running, session: str) -> list[dict]:
     """The messages of ``session``'s queue stream, until its event completes."""
-    messages: list[dict] = []
-    with httpx.stream(
-        "GET", app.url + "gradio_api/queue/data", params={"session_hash": session}, timeout=30
-    ) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data: "):
-                messages.append(json.loads(line[6:]))
-                if messages[-1]["msg"] in ("process_completed", "close_stream", "unexpected_error"):
-                    break
-    return messages
+    return queue_messages(app.url, session)
 
 
 # A new visitor is "answered" when each /healthz gets its 200 within the probe's own timeout: the

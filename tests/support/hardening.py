@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from support.paths import REPO
-from support.web import event_id, free_port
+from support.web import event_id, free_port, queue_messages
 
 
 @dataclass
@@ -128,16 +128,7 @@ def chat_event(
     )
     if joined.status_code != 200:
         return joined.status_code, []
-    messages: list[dict] = []
-    with httpx.stream(
-        "GET", app.url + "gradio_api/queue/data", params={"session_hash": session}, timeout=60
-    ) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data: "):
-                messages.append(json.loads(line[6:]))
-                if messages[-1]["msg"] in ("process_completed", "close_stream", "unexpected_error"):
-                    break
-    return joined.status_code, messages
+    return joined.status_code, queue_messages(app.url, session, timeout=60)
 
 
 def history_of(count: int, text: str) -> list[dict]:

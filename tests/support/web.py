@@ -145,6 +145,20 @@ def event_id(url: str, api_name: str) -> int:
     return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
 
 
+def queue_messages(url: str, session: str, timeout: float = 30) -> list[dict]:
+    """The messages of ``session``'s queue stream at ``url``, until its event ends."""
+    messages: list[dict] = []
+    with httpx.stream(
+        "GET", url + "gradio_api/queue/data", params={"session_hash": session}, timeout=timeout
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                if messages[-1]["msg"] in ("process_completed", "close_stream", "unexpected_error"):
+                    break
+    return messages
+
+
 def gradio_events(url: str, bodies: list[bytes], session: str) -> list[dict]:
     """Run Gradio events (raw ``queue/join`` bodies) on one session; the stream's messages."""
     for body in bodies:
