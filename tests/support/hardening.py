@@ -102,7 +102,7 @@ class Running(AppProcess):
 @pytest.fixture(scope="session")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     work = tmp_path_factory.mktemp("hardening")
-    with hardening_app(work, free_port()) as app:
+    with hardening_app(work, free_port(), QA_HEADER_TIMEOUT="2") as app:  # slow sockets cut sooner
         yield Running(app.url, app.process, app.log, work / "gradio")
 
 

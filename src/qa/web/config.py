@@ -25,6 +25,7 @@ DEFAULT_MAX_CONNECTIONS = 1000  # open connections (each browser tab holds one) 
 DEFAULT_HEADER_TIMEOUT = 5  # seconds for a request line and its headers, then the socket is closed
 DEFAULT_MAX_SESSIONS = 1000  # Gradio sessions kept in memory per page (the oldest are forgotten)
 DEFAULT_BODY_TIMEOUT = 10  # seconds to receive a whole request body (408 after)
+DEFAULT_HEARTBEAT_GRACE = 10  # seconds a page's heartbeat waits for its session's first event (404 after)
 DEFAULT_MAX_CLIENT_CONNECTIONS = 100  # connections, and requests in progress, per client address
 DEFAULT_MAX_CLIENT_STREAMS = 50  # event streams (heartbeat, queue/data, call results) per client
 DEFAULT_TIMEZONE = "Europe/Paris"  # times of the staff log and its CSV (stored in UTC)
@@ -55,6 +56,7 @@ class WebSettings:
     header_timeout: int = DEFAULT_HEADER_TIMEOUT
     max_sessions: int = DEFAULT_MAX_SESSIONS
     body_timeout: int = DEFAULT_BODY_TIMEOUT
+    heartbeat_grace: int = DEFAULT_HEARTBEAT_GRACE
     max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS
     max_client_streams: int = DEFAULT_MAX_CLIENT_STREAMS
     allowed_hosts: tuple[str, ...] = ()
@@ -92,7 +94,7 @@ class WebSettings:
         Variables: ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
         ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_RATE_LIMIT``, ``QA_CONCURRENCY``,
         ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT``, ``QA_MAX_CONNECTIONS``, ``QA_HEADER_TIMEOUT``,
-        ``QA_MAX_SESSIONS``, ``QA_BODY_TIMEOUT``, ``QA_MAX_CLIENT_CONNECTIONS``,
+        ``QA_MAX_SESSIONS``, ``QA_BODY_TIMEOUT``, ``QA_HEARTBEAT_GRACE``, ``QA_MAX_CLIENT_CONNECTIONS``,
         ``QA_MAX_CLIENT_STREAMS``, ``QA_ALLOWED_HOSTS``, ``QA_PUBLIC_URL``, ``QA_TIMEZONE`` and
         uvicorn's ``FORWARDED_ALLOW_IPS`` (addresses, CIDR networks or ``*``; empty: no proxy).
 
@@ -116,6 +118,7 @@ class WebSettings:
             header_timeout=_positive(env, "QA_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
             max_sessions=_positive(env, "QA_MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
             body_timeout=_positive(env, "QA_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT),
+            heartbeat_grace=_positive(env, "QA_HEARTBEAT_GRACE", DEFAULT_HEARTBEAT_GRACE),
             max_client_connections=_positive(
                 env, "QA_MAX_CLIENT_CONNECTIONS", DEFAULT_MAX_CLIENT_CONNECTIONS
             ),

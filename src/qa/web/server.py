@@ -123,7 +123,7 @@ def _guard(app: FastAPI, settings: WebSettings, pages: dict, assistant: Assistan
         max_history=assistant.max_history,
     )
     app.add_middleware(RateLimit, limiter=limiter)
-    app.add_middleware(AllowedRoutes, pages=pages)
+    app.add_middleware(AllowedRoutes, pages=pages, grace=settings.heartbeat_grace)
     slots = {"connections": settings.max_client_connections, "streams": settings.max_client_streams}
     app.add_middleware(ClientSlots, **slots)
     app.add_middleware(CORSMiddleware, **cors_options(settings))

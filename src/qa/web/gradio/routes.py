@@ -109,7 +109,7 @@ COMPILED = [(methods, re.compile(MOUNTS + path)) for methods, path in GRADIO_ALL
 ]
 NAMED_IDS = re.compile(MOUNTS + r"/gradio_api/(?:(?P<data>queue/data)|call/(?:v2/)?[^/]+/(?P<event>[^/]+))")
 HEARTBEAT = re.compile(MOUNTS + rf"/gradio_api/heartbeat/(?P<session>{SESSION})")
-HEARTBEAT_GRACE = 10.0  # seconds a heartbeat waits for its session's first event
+HEARTBEAT_GRACE = 10.0  # seconds a heartbeat waits for its session's first event (QA_HEARTBEAT_GRACE)
 UNKNOWN = "Adresse inconnue."
 NOT_JSON_TYPE = "Type de contenu non pris en charge : envoyez du JSON (Content-Type: application/json)."
 
@@ -139,13 +139,14 @@ class AllowedRoutes:
     Every WebSocket is closed (the pages use none).
 
     ``pages`` maps a mount (``""``, ``"/staff"``) to its ``gr.Blocks``, whose queue tells a live
-    session or event from an unknown one.
+    session or event from an unknown one; a heartbeat waits ``grace`` seconds for its session.
     """
 
-    def __init__(self, app: ASGIApp, pages: Mapping[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, pages: Mapping[str, Any], grace: float = HEARTBEAT_GRACE) -> None:
         """Wrap ``app``."""
         self.app = app
         self.pages = pages
+        self.grace = grace
 
     def _queue(self, mount: str) -> Any | None:
         """The Gradio queue of ``mount`` as it is now (Gradio's private ``Blocks._queue``)."""
@@ -172,11 +173,11 @@ class AllowedRoutes:
             return
         await self.app(scope, receive, send)
 
-    async def _live(self, mount: str, session: str, grace: float = HEARTBEAT_GRACE) -> bool:
-        """Whether ``session`` has joined the queue of ``mount``, waiting ``grace`` seconds for it."""
+    async def _live(self, mount: str, session: str) -> bool:
+        """Whether ``session`` has joined the queue of ``mount``, waiting :attr:`grace` seconds for it."""
         if self._queue(mount) is None:
             return True
-        for _ in range(int(grace / 0.05)):
+        for _ in range(int(self.grace / 0.05)):
             if session in self._queue(mount).pending_messages_per_session:
                 return True
             await asyncio.sleep(0.05)
