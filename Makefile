@@ -13,7 +13,7 @@ run: index
 
 # Every test: unit, model, server and browser (pyproject's addopts run only the fast ones).
 test: lint index browser
-	$(BIN)/python -m pytest -m ""
+	$(BIN)/python -m pytest -m "" -n 0
 
 # Every day: lint and the fast tests (fake encoder, no model, no browser), in about a minute.
 check: lint
