@@ -6,13 +6,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint install index browser eval bench train calibrate clean
+.PHONY: run test check lint install index browser servers eval bench train calibrate clean
 
 run: index
 	$(BIN)/python app.py
 
 # Every test: unit, model, server and browser (pyproject's addopts run only the fast ones).
-test: lint index browser
+test: lint index browser servers
 	$(BIN)/python -m pytest -m "" -n 0
 
 # Every day: lint and the fast tests (fake encoder, no model, no browser), in about a minute.
@@ -41,6 +41,13 @@ browser:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's PostgreSQL, Redis and nginx for the tests that run the app past one process (the tests
+# start their own servers in temporary folders: nothing is started or enabled here).
+servers:
+	@test -x /usr/sbin/nginx && test -x /usr/bin/redis-server && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql redis-server nginx-light >/dev/null; }
 
 # Every evaluation set, pooled, with the naive card and BM25 beside the engine; PIAF also with each
 # article alone and with the Inserm article added. Writes the tables into docs/evaluation.md.

@@ -38,16 +38,19 @@ def qa_settings() -> list[str]:
 # launched once per session) and api (the app in a TestClient, once per module); browser
 # (Chromium, once per module) and session (a fresh page); running (the app of hardening_app.py in
 # a subprocess, once per session); small_disk (a small real file system, filled up by the test).
-pytest_plugins = ["support.web", "support.browser", "support.hardening", "support.faults"]
+# postgres, redis and nginx: real servers in temporary folders on loopback (support.servers).
+pytest_plugins = ["support.web", "support.browser", "support.hardening", "support.faults", "support.servers"]
 
 
 # --- markers: a test is ``model`` or ``browser`` by what it uses, not only by what it says -------
 #
-# ``pytest`` alone runs the fast tests (pyproject's addopts: ``-m "not model and not browser"``);
+# ``pytest`` alone runs the fast tests (pyproject's addopts: ``-m "not model and not browser and
+# not servers"``);
 # ``make test`` runs them all. A test that asks for the real model or Chromium through a fixture
 # is marked here, so that a forgotten marker cannot put a slow test in the fast run.
 MODEL_FIXTURES = {"model_cache", "real_encoder", "real_engine", "live_app"}
 BROWSER_FIXTURES = {"browser", "session"}
+SERVER_FIXTURES = {"postgres", "redis", "nginx"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
@@ -58,6 +61,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.model)
         if used & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
+        if used & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.servers)
 
 
 def link_converted_model(user_models: Path, models: Path) -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
-DEFAULT_FEEDBACK_DB = Path("data/feedback.sqlite3")
+DEFAULT_FEEDBACK_DB = Path("data/feedback.sqlite3")  # QA_FEEDBACK_DB: the SQLite file when no QA_DATABASE_URL
+DEFAULT_RATE_LIMIT_STORAGE = "memory://"  # each process counts alone; redis://host:port/db shares the counts
+DEFAULT_INDEX_CHECK = 2  # seconds between two looks at the index's manifest (a new index is picked up)
 DEFAULT_RATE_LIMIT = 60  # questions and votes per minute and client, all endpoints together
 DEFAULT_CONCURRENCY = 4  # engine calls at once per endpoint (each encodes on one thread)
 DEFAULT_QUEUE_SIZE = 64  # requests waiting for the engine before "busy" (503)
@@ -48,6 +50,9 @@ class WebSettings:
     allowed_origins: tuple[str, ...] = ()
     staff_password: str | None = None
     feedback_db: Path = DEFAULT_FEEDBACK_DB
+    database_url: str | None = field(default=None, repr=False)  # QA_DATABASE_URL (a password: not shown)
+    rate_limit_storage: str = DEFAULT_RATE_LIMIT_STORAGE
+    index_check: int = DEFAULT_INDEX_CHECK
     rate_limit: int = DEFAULT_RATE_LIMIT
     concurrency: int = DEFAULT_CONCURRENCY
     queue_size: int = DEFAULT_QUEUE_SIZE
@@ -63,6 +68,11 @@ class WebSettings:
     public_url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     forwarded_allow_ips: str = DEFAULT_FORWARDED_ALLOW_IPS
+
+    @property
+    def store_url(self) -> str:
+        """The question log's database: ``QA_DATABASE_URL``, else the SQLite file ``QA_FEEDBACK_DB``."""
+        return self.database_url or f"sqlite:///{self.feedback_db}"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -92,7 +102,8 @@ class WebSettings:
         """Read the settings from the environment; ``host``/``port`` (flags) win over it.
 
         Variables: ``GRADIO_SERVER_NAME``, ``GRADIO_SERVER_PORT``, ``QA_ALLOWED_ORIGINS``,
-        ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_RATE_LIMIT``, ``QA_CONCURRENCY``,
+        ``QA_STAFF_PASSWORD``, ``QA_FEEDBACK_DB``, ``QA_DATABASE_URL``, ``QA_RATE_LIMIT``,
+        ``QA_RATE_LIMIT_STORAGE``, ``QA_INDEX_CHECK``, ``QA_CONCURRENCY``,
         ``QA_QUEUE_SIZE``, ``QA_REQUEST_TIMEOUT``, ``QA_MAX_CONNECTIONS``, ``QA_HEADER_TIMEOUT``,
         ``QA_MAX_SESSIONS``, ``QA_BODY_TIMEOUT``, ``QA_HEARTBEAT_GRACE``, ``QA_MAX_CLIENT_CONNECTIONS``,
         ``QA_MAX_CLIENT_STREAMS``, ``QA_ALLOWED_HOSTS``, ``QA_PUBLIC_URL``, ``QA_TIMEZONE`` and
@@ -110,6 +121,9 @@ class WebSettings:
             allowed_origins=parse_origins(env.get("QA_ALLOWED_ORIGINS", "")),
             staff_password=env.get("QA_STAFF_PASSWORD") or None,
             feedback_db=Path(env.get("QA_FEEDBACK_DB") or DEFAULT_FEEDBACK_DB),
+            database_url=parse_database_url(env.get("QA_DATABASE_URL", "")),
+            rate_limit_storage=parse_rate_limit_storage(env.get("QA_RATE_LIMIT_STORAGE", "")),
+            index_check=_positive(env, "QA_INDEX_CHECK", DEFAULT_INDEX_CHECK),
             rate_limit=_positive(env, "QA_RATE_LIMIT", DEFAULT_RATE_LIMIT),
             concurrency=_positive(env, "QA_CONCURRENCY", DEFAULT_CONCURRENCY),
             queue_size=_positive(env, "QA_QUEUE_SIZE", DEFAULT_QUEUE_SIZE),
@@ -152,6 +166,51 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ValueError(f"{name} doit être un entier positif (reçu : {raw!r})")
     return int(raw)
+
+
+def parse_database_url(raw: str) -> str | None:
+    """``QA_DATABASE_URL``: ``sqlite:///path`` or ``postgresql://user:pass@host:port/db``; ``None`` if empty.
+
+    ``postgresql://`` is read with psycopg 3 (``postgresql+psycopg://``).
+
+    Raises:
+        ValueError: for another scheme, or a PostgreSQL URL without a host or a database.
+
+    """
+    raw = raw.strip()
+    if not raw:
+        return None
+    scheme, _, rest = raw.partition("://")
+    if scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
+        return raw
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        parts = urlsplit(raw)
+        if parts.hostname and parts.path.strip("/"):
+            return "postgresql+psycopg://" + rest
+    shown = raw.split("@")[-1][:80]  # never the password
+    raise ValueError(
+        f"QA_DATABASE_URL : adresse invalide …{shown!r} "
+        "(attendu : sqlite:///chemin/fichier.sqlite3 ou postgresql://utilisateur:motdepasse@hote:port/base)"
+    )
+
+
+def parse_rate_limit_storage(raw: str) -> str:
+    """``QA_RATE_LIMIT_STORAGE``: ``memory://`` (default) or ``redis://host:port/db``.
+
+    Raises:
+        ValueError: for another scheme, or a Redis URL without a host.
+
+    """
+    raw = raw.strip() or DEFAULT_RATE_LIMIT_STORAGE
+    if raw == DEFAULT_RATE_LIMIT_STORAGE:
+        return raw
+    parts = urlsplit(raw)
+    if parts.scheme in ("redis", "rediss") and parts.hostname:
+        return raw
+    shown = raw.split("@")[-1][:80]
+    raise ValueError(
+        f"QA_RATE_LIMIT_STORAGE : adresse invalide …{shown!r} (attendu : memory:// ou redis://hote:port/0)"
+    )
 
 
 def parse_origins(raw: str) -> tuple[str, ...]:

@@ -72,6 +72,7 @@ class RateLimiter:
         self.max_keys = max_keys
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
+        self.state = "memory"
 
     def allow(self, key: str, now: float | None = None) -> bool:
         """Count a hit for ``key``; ``False`` when it is over the limit (the hit is not counted)."""

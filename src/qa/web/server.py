@@ -64,7 +64,8 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     if not store.available:
         log.warning("retours désactivés : %s (%s)", store.problem, settings.feedback_db)
     gate = Gate(settings.concurrency, settings.queue_size, settings.request_timeout)
-    assistant = Assistant(engine, store, gate)
+    limiter = RateLimiter(settings.rate_limit)  # one count: the JSON routes and Gradio's events
+    assistant = Assistant(engine, store, gate, limiter)
     app = FastAPI(title="Questions sur l'article", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.assistant = assistant
     body_timeout = min(settings.body_timeout, settings.request_timeout)
@@ -102,18 +103,19 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
         show_error=False,
         **common,
     )
-    _guard(app, settings, {"": public, "/staff": staff}, assistant)
+    _guard(app, settings, {"": public, "/staff": staff}, assistant, limiter)
     return app
 
 
-def _guard(app: FastAPI, settings: WebSettings, pages: dict, assistant: Assistant) -> None:
+def _guard(
+    app: FastAPI, settings: WebSettings, pages: dict, assistant: Assistant, limiter: RateLimiter
+) -> None:
     """The middleware, innermost first (added last is outermost); docs/web.md lists each guard.
 
     Security headers go on everything, the 400 of a bad Host and the 401 of /staff included;
     CORS headers on 404, 413, 415 and 429 too, so that an embedding page can read them. A route
     is known (404), and a POST is JSON (415), before the rate limit counts it.
     """
-    limiter = RateLimiter(settings.rate_limit)  # one count: the routes below, and Gradio's events
     app.add_middleware(
         GradioBodies,
         pages=pages,

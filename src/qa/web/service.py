@@ -52,18 +52,34 @@ class Engine(Protocol):
         """Answer from these verifications from now on; which of them are stale."""
 
 
+class Limiter(Protocol):
+    """What the health report reads of the rate limiter (:class:`qa.web.limits.RateLimiter`)."""
+
+    @property
+    def state(self) -> str:
+        """``memory`` (each process counts alone), ``shared``, or ``fallback`` (shared store down)."""
+
+
 class Assistant:
     """Asks the engine (thread-safe), logs each public question, records feedback and verifications."""
 
-    def __init__(self, engine: Engine, store: FeedbackStore | None, gate: Gate | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: FeedbackStore | None,
+        gate: Gate | None = None,
+        limiter: Limiter | None = None,
+    ) -> None:
         """Serve ``engine``; ``store`` may be ``None`` (no log, feedback and verifications disabled).
 
-        ``gate`` bounds the calls made through :meth:`ask_async` (the API endpoints). The
-        verifications in force are loaded into the engine now.
+        ``gate`` bounds the calls made through :meth:`ask_async` (the API endpoints); ``limiter``
+        is the rate limiter, whose state the health report gives. The verifications in force
+        are loaded into the engine now.
         """
         self.engine = engine
         self.store = store
         self.gate = gate or Gate(DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT)
+        self.limiter = limiter
         self.verifications = VerificationStore(store) if store else None
         self._loaded = NOTHING_STORED  # the store's version the engine's verifications come from
         self._stale: frozenset[int] = frozenset()
@@ -145,8 +161,31 @@ class Assistant:
         return self.store.record_feedback(log_id, answer, verdict)
 
     def health(self) -> dict:
-        """Return the engine's health plus whether feedback is stored."""
-        return {**self.engine.health(), "feedback": self.feedback_enabled}
+        """The engine's health, the log's and the rate limit's: ``status`` ``degraded`` when one is down.
+
+        ``log``: ``ok`` or ``unavailable`` (questions are still answered, not logged);
+        ``rate_limits``: the limiter's :attr:`Limiter.state`. ``feedback`` is whether votes are stored.
+        """
+        report = {**self.engine.health(), "feedback": self.feedback_enabled}
+        report["log"] = "ok" if self.feedback_enabled else "unavailable"
+        if self.limiter is not None:
+            report["rate_limits"] = self.limiter.state
+        degraded = report["log"] != "ok" or report.get("rate_limits") == "fallback"
+        return {"status": "degraded" if degraded else "ok", **report}
+
+    def replace_engine(self, engine: Engine) -> None:
+        """Answer with ``engine`` from now on (a new index); the verifications in force go with it.
+
+        Requests already running finish with the engine they started with.
+        """
+        with self._reloading:
+            self._loaded = NOTHING_STORED  # the new engine has none yet: load them into it
+        previous, self.engine = self.engine, engine
+        try:
+            self.refresh(force=True)
+        except Exception:
+            self.engine = previous
+            raise
 
     # --- the editors' verifications ----------------------------------------------------------------
 
