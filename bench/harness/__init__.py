@@ -13,7 +13,10 @@ Everything runs on this machine in one go, so the ratios compare like with like:
   a bare ``import gradio``, peak RSS, ``POST /api/ask`` and Gradio ``/ask`` at 1, 4 and 16
   concurrent clients;
 - ``workers`` (``--workers N``, 2 by default in a full run): the same API load on
-  ``uvicorn --workers N``, and the answers per second of one process against N workers.
+  ``uvicorn --workers N``, and the answers per second of one process against N workers;
+- ``pair`` (a full run, or ``--only pair``): two processes of ``deploy/qa-web@.service`` behind
+  the nginx of ``deploy/nginx/qa.conf`` (:mod:`bench.harness.cluster`), both endpoints through
+  nginx, and the answers per second of one process against the pair.
 
 All HTTP traffic goes to 127.0.0.1, in bounded loops.
 
@@ -29,6 +32,7 @@ import os
 import sys
 from dataclasses import asdict
 
+from bench.harness.cluster import pair_rows
 from bench.harness.figures import (
     SAMPLE_QUESTIONS,
     Row,
@@ -45,7 +49,7 @@ from bench.harness.server import server_rows, worker_rows
 
 __all__ = ["SAMPLE_QUESTIONS", "Row", "Summary", "main", "percentile", "run_measured", "timed"]
 
-PARTS = ("answer", "cold", "scaling", "server", "workers")
+PARTS = ("answer", "cold", "scaling", "server", "workers", "pair")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -62,7 +66,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--only",
         nargs="+",
         choices=PARTS,
-        help="parts to run (default: all; with --quick, workers only when --workers is given)",
+        help="parts to run (default: all; with --quick, not pair, and workers only with --workers)",
     )
     parser.add_argument("--repeats", type=int, help="rounds over the 8 sample questions (5)")
     parser.add_argument("--cold-runs", type=int, help="cold starts of each command (3)")
@@ -85,7 +89,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         if getattr(options, name) is None:
             setattr(options, name, small if quick else full)
     if options.only is None:
-        options.only = [p for p in PARTS if p != "workers" or options.workers or not quick]
+        skipped = {"pair", *(() if options.workers else ("workers",))} if quick else set()
+        options.only = [p for p in PARTS if p not in skipped]
     if "workers" in options.only and not options.workers:
         options.workers = 2
     return options
@@ -113,21 +118,28 @@ def collect(options: argparse.Namespace) -> list[Row]:
     if "workers" in options.only:
         rows += worker_rows(options, several)
     if one and several:
-        rows.append(throughput_row(options, one, several))
+        uvicorn = f"`uvicorn --workers {options.workers}`"
+        rows.append(throughput_row(options, one, several, "workers", uvicorn))
+    pair: dict[str, float] = {}
+    if "pair" in options.only:
+        rows += pair_rows(options, pair)
+    if one and pair:
+        rows.append(throughput_row(options, one, pair, "pair (nginx)", "two processes behind nginx"))
     return rows
 
 
-def throughput_row(options: argparse.Namespace, one: dict[str, float], several: dict[str, float]) -> Row:
-    """Answers per second of ``POST /api/ask`` at each level: one process against N workers."""
+def throughput_row(
+    options: argparse.Namespace, one: dict[str, float], several: dict[str, float], part: str, name: str
+) -> Row:
+    """Answers per second of ``POST /api/ask`` at each level: one process against ``name``."""
 
     def rates(found: dict[str, float]) -> str:
         return " / ".join(f"{found.get(f'POST /api/ask {c} req/s', 0):.1f}" for c in options.clients)
 
     levels = " / ".join(str(c) for c in options.clients)
     return Row(
-        "workers",
-        f"answers per second, POST /api/ask at {levels} clients: `python app.py`"
-        f" ; `uvicorn --workers {options.workers}`",
+        part,
+        f"answers per second, POST /api/ask at {levels} clients: `python app.py` ; {name}",
         f"{rates(one)} ; {rates(several)}",
     )
 

@@ -43,6 +43,7 @@ class Server:
     ready_seconds: float = 0.0
     process: subprocess.Popen | None = None
     log: Path | None = None
+    cwd: Path | None = None  # the folder it runs in (None: this one)
 
     @property
     def url(self) -> str:
@@ -61,7 +62,7 @@ class Server:
         self.log = Path(name)
         start = time.perf_counter()
         self.process = subprocess.Popen(
-            self.argv, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+            self.argv, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **self.env}, cwd=self.cwd
         )
         os.close(handle)
         while time.perf_counter() - start < timeout:

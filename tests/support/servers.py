@@ -17,7 +17,6 @@ import glob
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -27,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from bench.harness.cluster import Nginx, new_nginx
 
 START_TIMEOUT = 30.0
 
@@ -213,73 +214,17 @@ def redis() -> Iterator[Redis]:
 
 # --- nginx ---------------------------------------------------------------------------------------
 
-NGINX_MAIN = """\
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {folder}/access.log;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {site};
-}}
-"""
-
-
-@dataclass
-class Nginx:
-    """An nginx master of its own, serving one site file (``deploy/nginx/…`` made local)."""
-
-    folder: Path
-    program: str
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    def start(self, site: str, port: int) -> None:
-        """Serve ``site`` (the text of an ``upstream``/``server`` file) and wait for ``port``."""
-        (self.folder / "site.conf").write_text(site)
-        main = NGINX_MAIN.format(folder=self.folder, site=self.folder / "site.conf")
-        (self.folder / "nginx.conf").write_text(main)
-        command = [
-            self.program,
-            "-p",
-            str(self.folder),
-            "-c",
-            str(self.folder / "nginx.conf"),
-            "-g",
-            "daemon off;",
-        ]
-        check = subprocess.run([*command[:-2], "-t"], capture_output=True, text=True)
-        if check.returncode:
-            raise RuntimeError(f"nginx -t: {check.stderr}")
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(port)
-
-    def stop(self) -> None:
-        """Stop nginx (quickly) and wait for it."""
-        if self.process is not None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=START_TIMEOUT)
-            self.process = None
-
-    def log(self) -> str:
-        """nginx's error log so far (a failing test shows it)."""
-        path = self.folder / "error.log"
-        return path.read_text() if path.exists() else ""
-
 
 @pytest.fixture
 def nginx() -> Iterator[Nginx]:
-    """An nginx to start with a site's text (Debian's ``nginx``); stopped after the test."""
-    program = _program("nginx", "/usr/sbin/nginx")
-    folder = Path(tempfile.mkdtemp(prefix="qa-nginx-"))
-    folder.chmod(0o777)  # nginx's workers run as another user when the tests run as root
-    server = Nginx(folder=folder, program=program)
+    """An nginx to start with a site's text (Debian's ``nginx``), stopped after the test.
+
+    The same class ``qa bench --only pair`` runs the deployment recipe with.
+    """
+    _program("nginx", "/usr/sbin/nginx")
+    server = new_nginx()
     try:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(server.folder, ignore_errors=True)
