@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support.hardening import AppProcess, hardening_app
-from support.web import event_id, free_port, queue_messages, serving
+from support.web import HealthProbe, event_id, free_port, queue_messages, serving
 
 from qa.web.config import DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_CLIENT_STREAMS
 
@@ -69,24 +69,6 @@ def events(app: Running, session: str) -> list[dict]:
 # A new visitor is "answered" when each /healthz gets its 200 within the probe's own timeout: the
 # figures printed (-s) are the measurement; a loaded CI machine must not turn them into a failure.
 ANSWERING = 5.0
-
-
-class HealthProbe(threading.Thread):
-    """A new visitor (127.0.0.1): ``GET /healthz`` every 0.1 s until stopped; 99 s for a failure."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url, self.latencies, self.done = url, [], threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            began = time.monotonic()
-            try:
-                ok = httpx.get(self.url + "healthz", timeout=ANSWERING).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            self.latencies.append(time.monotonic() - began if ok else 99.0)
-            time.sleep(0.1)
 
 
 def flood(port: int, source: str, request: bytes, count: int) -> list[socket.socket]:
@@ -156,7 +138,7 @@ def close_all(sockets: list[socket.socket]) -> None:
 def test_a_flood_of_streams_from_one_address_leaves_healthz_answering(running: Running):
     assert join(running, "surfacelive1") == 200
     assert events(running, "surfacelive1")[-1]["msg"] == "process_completed"
-    probe = HealthProbe(running.url)
+    probe = HealthProbe(running.url, timeout=ANSWERING)
     probe.start()
     began = time.monotonic()
     sockets = flood(running.port, "127.0.0.2", heartbeat_request(running.port, "surfacelive1"), 1000)
@@ -194,7 +176,7 @@ def test_a_flood_of_slow_bodies_from_one_address_is_cut_while_healthz_answers(ru
         "Content-Type: application/json\r\nContent-Length: 300\r\n\r\n"
         f'{{"event_id": "{MARKER}'
     ).encode()
-    probe = HealthProbe(running.url)
+    probe = HealthProbe(running.url, timeout=ANSWERING)
     probe.start()
     sockets = flood(running.port, "127.0.0.4", request, 1000)
     try:

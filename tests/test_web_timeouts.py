@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import select
 import socket
-import threading
 import time
 
-import httpx
 import uvicorn
 from support.hardening import Running
+from support.web import HealthProbe
 from uvicorn.server import ServerState
 
 from qa.web.config import WebSettings
@@ -48,21 +47,6 @@ def test_accepted_connections_get_tcp_nodelay_even_on_an_inherited_listener():
         return value
 
     assert asyncio.run(accepted_nodelay()) != 0
-
-
-class HealthProbe(threading.Thread):
-    """Times ``GET /healthz`` every quarter of a second until stopped (99 s for a non-200)."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url, self.latencies, self.done = url, [], threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            began = time.monotonic()
-            response = httpx.get(self.url + "healthz", timeout=5)
-            self.latencies.append(time.monotonic() - began if response.status_code == 200 else 99.0)
-            time.sleep(0.25)
 
 
 def slow_sockets(port: int, count: int) -> list[socket.socket]:
@@ -105,7 +89,7 @@ def seconds_until_closed(sockets: list[socket.socket], limit: float) -> list[flo
 
 def test_slow_sockets_are_closed_while_healthz_answers(running: Running):
     sockets = slow_sockets(int(running.url.rsplit(":", 1)[1].strip("/")), 300)
-    probe = HealthProbe(running.url)
+    probe = HealthProbe(running.url, interval=0.25)
     probe.start()
     try:
         closed_at = seconds_until_closed(sockets, limit=20)

@@ -219,3 +219,26 @@ class StaticServer:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass
+
+
+class HealthProbe(threading.Thread):
+    """A visitor timing ``GET /healthz`` every ``interval`` s until :attr:`done`; 99 s for a failure.
+
+    A failure is a status other than 200, or no answer within ``timeout`` seconds.
+    """
+
+    def __init__(self, url: str, interval: float = 0.1, timeout: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.url, self.interval, self.timeout = url, interval, timeout
+        self.latencies: list[float] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            began = time.monotonic()
+            try:
+                ok = httpx.get(self.url + "healthz", timeout=self.timeout).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            self.latencies.append(time.monotonic() - began if ok else 99.0)
+            time.sleep(self.interval)
