@@ -1,6 +1,7 @@
 """What the server takes on (qa.web.limits): the rate limit shared by the API and Gradio (questions
 count, clearing and loading the page do not, ``gradio_client`` gets a 429, Chromium shows the French
-message), the limiter's memory under a flood of addresses, the gate's bound on concurrency, its line
+message), the limiter's moving window, Retry-After and memory under a flood
+of addresses, the gate's bound on concurrency, its line
 and its timeouts, overload a French 503/504 and not a hang, a slow body a 408, and the queues and
 limits following the settings.
 """
@@ -21,7 +22,7 @@ from support.web import LiveServer, client_for, free_port, live
 from qa.engine import Engine
 from qa.web.config import WebSettings
 from qa.web.errors import Refusal
-from qa.web.limits import Gate, RateLimiter
+from qa.web.limits import Gate, RateLimiter, charge
 from qa.web.server import create_app
 
 # --- the rate limit -------------------------------------------------------------------------------
@@ -85,16 +86,57 @@ def test_rate_limited_gradio_client_gets_429(seed_engine: Engine, tmp_path: Path
         live.stop()
 
 
-def test_rate_limiter_keeps_a_limited_client_when_new_addresses_flood_in():
-    limiter = RateLimiter(limit=3, max_keys=1000)
-    for _ in range(3):
-        assert limiter.allow("abuser", now=0)
-    assert not limiter.allow("abuser", now=1)
+def test_rate_limiter_refuses_past_the_limit_and_does_not_count_refusals():
+    limiter = RateLimiter(limit=3, window=1)
+    assert limiter.state == "memory"
+    assert all(limiter.allow("a") for _ in range(3))
+    assert not limiter.allow("a")
+    assert limiter.allow("b") and limiter.allow("b")  # each client its own count
+    time.sleep(0.5)
+    assert not any(limiter.allow("a") for _ in range(5))  # refused, not counted
+    time.sleep(0.6)  # the first three hits left the window; the refusals were never in it
+    assert all(limiter.allow("a") for _ in range(3))
+    assert not limiter.allow("a")
+
+
+def test_rate_limiter_window_moves_and_gives_the_time_to_wait():
+    limiter = RateLimiter(limit=2, window=2)
+    assert limiter.retry_after("a") == 0
+    assert limiter.allow("a")
+    time.sleep(1)
+    assert limiter.allow("a")
+    assert not limiter.allow("a")
+    assert 0.5 < limiter.retry_after("a") <= 1.0  # until the first hit leaves the window
+    time.sleep(limiter.retry_after("a") + 0.05)
+    assert limiter.allow("a")  # the first hit left; a fixed window would have freed both
+    assert not limiter.allow("a")  # the second is still in the window
+
+
+def test_charge_refuses_with_retry_after_from_the_window():
+    limiter = RateLimiter(limit=1)
+    scope = {"type": "http", "client": ("192.0.2.7", 5000)}
+    charge(limiter, scope)
+    with pytest.raises(Refusal) as refused:
+        charge(limiter, scope)
+    assert refused.value.status == 429
+    assert refused.value.headers["Retry-After"] in ("59", "60")
+    charge(limiter, {"type": "http", "client": ("192.0.2.8", 5000)})  # another client
+
+
+def test_rate_limiter_memory_is_bounded_by_the_clients_of_the_last_window():
+    # In place of the old max_keys: no client is forgotten while it has hits in the window (a flood
+    # of new addresses cannot reset a limited client), and every client with none is forgotten at
+    # least once a window (the library keeps an empty entry per client; RateLimiter drops them).
+    limiter = RateLimiter(limit=3, window=1)
+    events = limiter._memory.storage.events  # the ``limits`` memory storage's per-key hits
+    assert all(limiter.allow("abuser") for _ in range(3))
     for n in range(20_000):
-        limiter.allow(f"10.0.{n // 256}.{n % 256}", now=2)
-    assert not limiter.allow("abuser", now=3)  # was: all counters forgotten at 10,000 addresses
-    assert len(limiter._hits) <= 1000
-    assert limiter.allow("abuser", now=61)  # the window passed
+        limiter.allow(f"10.0.{n // 256}.{n % 256}")
+    assert not limiter.allow("abuser")  # still counted
+    assert len(events) == 20_001
+    time.sleep(1.2)
+    assert limiter.allow("abuser")  # the window passed, and the flood is forgotten
+    assert len(events) == 1 and len(limiter._memory.storage.locks) <= 1
 
 
 # --- the gate -------------------------------------------------------------------------------------

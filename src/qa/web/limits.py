@@ -5,7 +5,9 @@
   client address, over ``POST /api/ask`` and Gradio's endpoints together. :class:`RateLimit`
   charges the routes that always run something; a Gradio event (``queue/join``) is charged by
   :class:`qa.web.gradio.GradioBodies` once it knows which one it is (:data:`COUNTED_EVENTS`):
-  clearing the chat and loading the page are not questions.
+  clearing the chat and loading the page are not questions. The window moves (the ``limits``
+  library); the count is in memory, or in Redis shared by every process
+  (``QA_RATE_LIMIT_STORAGE``), with this process's memory standing in while Redis is down.
 - Body size and time: :func:`read_body` reads a whole body within a size (413) and a deadline
   (408, ``QA_BODY_TIMEOUT``), for ``POST /api/ask`` (:data:`MAX_BODY_BYTES`) and every Gradio
   POST (:data:`GRADIO_MAX_BODY`).
@@ -23,14 +25,23 @@ Every refusal is a :class:`qa.web.errors.Refusal`. The routes left open are in
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import threading
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,6 +49,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qa.web.errors import Refusal
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 # POSTs that always make the server work: the JSON API, and Gradio's named endpoints.
 COUNTED = re.compile(r"^(?:/staff)?/(?:api/ask$|gradio_api/(?:call/|run/|api/))")
 # Gradio events that run the engine or write the log (by function name); the others (clearing the
@@ -58,58 +70,144 @@ CLOSE = {"Connection": "close"}  # a body left unread, a client that holds too m
 
 
 class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds and key (a client address, in memory only)."""
+    """At most ``limit`` hits per ``window`` seconds and key (a client address), in a moving window.
 
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
-        """Allow ``limit`` hits per ``window`` seconds and client; remember ``max_keys`` clients.
+    The count is the ``limits`` library's :class:`~limits.strategies.MovingWindowRateLimiter`,
+    kept in this process's memory (``memory://``) or in Redis (``redis://host:port/db``, keys
+    prefixed with ``prefix``), where every process of the app shares it. :attr:`state` is
+    ``"memory"``, ``"shared"`` (Redis answers) or ``"fallback"``: Redis failed, and the count is
+    kept in this process's memory until it answers again. A Redis error never reaches the caller:
+    after one, Redis is left alone for ``retry_interval`` seconds, then tried again.
 
-        Past ``max_keys``, clients with no hit left in the window are forgotten first, then
-        those with the fewest hits (the least recently seen first), down to 90 %: a crowd of new
-        addresses cannot reset the count of a client that reached its limit.
+    The calls are synchronous although the middleware is async: a Redis round trip on loopback is
+    well under a millisecond, each is bounded by ``timeout`` (connect and read, no retry), and
+    after a failure Redis is not tried for ``retry_interval``: the event loop waits at most
+    ``timeout`` once per interval while Redis is down, never longer.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: int = 60,
+        storage: str = "memory://",
+        retry_interval: float = 5.0,
+        timeout: float = 0.5,
+        prefix: str = "qa",
+    ) -> None:
+        """Allow ``limit`` hits per ``window`` seconds (a whole number) and client.
+
+        ``storage`` is ``QA_RATE_LIMIT_STORAGE``. The memory count (the storage, or the fallback
+        while Redis is down) forgets clients with no hit left in the window at least once a
+        window: the library keeps an empty entry for each client it has seen.
+
+        Raises:
+            ValueError: for a window that is not a whole number of seconds, at least 1.
+
         """
+        if window < 1 or window != int(window):
+            raise ValueError(f"fenêtre de limite invalide : {window!r} (en secondes entières)")
         self.limit = limit
-        self.window = window
-        self.max_keys = max_keys
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self.window = int(window)
+        self.retry_interval = retry_interval
+        self.item: RateLimitItem = (
+            RateLimitItemPerMinute(limit, self.window // 60)
+            if self.window % 60 == 0
+            else RateLimitItemPerSecond(limit, self.window)
+        )
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._shared: MovingWindowRateLimiter | None = None
+        if urlsplit(storage).scheme != "memory":
+            options: dict[str, Any] = {
+                "key_prefix": prefix,
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "retry": Retry(NoBackoff(), 0),  # redis-py's default retries 3 times with backoff
+            }
+            self._shared = MovingWindowRateLimiter(storage_from_string(storage, **options))
+        self._state = "memory" if self._shared is None else "shared"
+        self._down_until = 0.0  # monotonic time before which Redis is not tried
+        self._next_prune = time.monotonic() + self.window
         self._lock = threading.Lock()
-        self.state = "memory"
 
-    def allow(self, key: str, now: float | None = None) -> bool:
+    @property
+    def state(self) -> str:
+        """``"memory"``, ``"shared"`` or ``"fallback"``; with Redis, asks it (a ``PING``) when due."""
+        if self._shared is not None and time.monotonic() >= self._down_until:
+            if self._shared.storage.check():  # False on any error, within ``timeout``
+                self._answered()
+            else:
+                self._failed("pas de réponse au PING")
+        return self._state
+
+    def allow(self, key: str) -> bool:
         """Count a hit for ``key``; ``False`` when it is over the limit (the hit is not counted)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if key not in self._hits and len(self._hits) >= self.max_keys:
-                self._evict(now)
-            hits = self._hits.setdefault(key, deque())
-            self._hits.move_to_end(key)
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
+        return self._run(lambda limiter: limiter.hit(self.item, key))
 
-    def _evict(self, now: float) -> None:
-        """Forget expired clients, then the lightest ones, down to 90 % of ``max_keys``."""
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-        excess = len(self._hits) - int(self.max_keys * 0.9)
-        if excess > 0:  # sorted() is stable: among equals, the least recently seen go first
-            for key in sorted(self._hits, key=lambda k: len(self._hits[k]))[:excess]:
-                del self._hits[key]
+    def retry_after(self, key: str) -> float:
+        """Seconds until ``key`` may be counted again (0 when it may now): the window's reset time."""
+        stats = self._run(lambda limiter: limiter.get_window_stats(self.item, key))
+        if stats.remaining > 0:
+            return 0.0
+        return max(stats.reset_time - time.time(), 0.0)
 
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """Seconds until ``key`` may be counted again (0 when it may now)."""
-        now = time.monotonic() if now is None else now
+    def _run(self, call: Callable[[MovingWindowRateLimiter], T]) -> T:
+        """``call`` on Redis when it is in use and due, else (or when it fails) on the memory count."""
+        self._prune()
+        if self._shared is not None and time.monotonic() >= self._down_until:
+            try:
+                result = call(self._shared)
+            except (RedisError, StorageError, OSError) as error:
+                self._failed(f"{type(error).__name__} : {str(error)[:200]}")
+            else:
+                self._answered()
+                return result
+        return call(self._memory)
+
+    def _failed(self, reason: str) -> None:
+        """Redis failed: use the memory count for ``retry_interval`` seconds; log the change once."""
         with self._lock:
-            hits = self._hits.get(key)
-            if not hits or len(hits) < self.limit:
-                return 0.0
-            return max(hits[0] + self.window - now, 0.0)
+            self._down_until = time.monotonic() + self.retry_interval
+            if self._state != "fallback":
+                self._state = "fallback"
+                logger.warning(
+                    "Limite de débit : Redis ne répond pas (%s) ; comptée dans la mémoire de ce "
+                    "processus, nouvel essai dans %g s.",
+                    reason,
+                    self.retry_interval,
+                )
+
+    def _answered(self) -> None:
+        """Redis answered: the count is shared again; log the change once."""
+        if self._state == "shared":
+            return
+        with self._lock:
+            if self._state != "shared":
+                self._state = "shared"
+                logger.warning("Limite de débit : Redis répond de nouveau ; la limite est partagée.")
+
+    def _prune(self) -> None:
+        """At most once a window, forget the memory count's clients with no hit left in it.
+
+        The library drops expired hits but keeps an empty entry for every client it has seen
+        (``limits`` 5.8): without this, a stream of new addresses would grow the memory for ever.
+        """
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + self.window
+        storage = self._memory.storage
+        wall = time.time()
+        for key, events in list(storage.events.items()):
+            if not events or events[0].expiry <= wall:  # newest first: all expired
+                with storage.locks[key]:
+                    events = storage.events.get(key)
+                    if not events or events[0].expiry <= wall:
+                        storage.events.pop(key, None)
+                storage.locks.pop(key, None)
 
 
 def client_address(scope: Scope) -> str:
-    """Return the rate-limit key: the client's address (kept in memory only, never logged)."""
+    """Return the rate-limit key: the client's address (never logged; kept at most a window)."""
     client = scope.get("client")
     return client[0] if client else "inconnu"
 
@@ -177,7 +275,8 @@ def charge(limiter: RateLimiter, scope: Scope) -> None:
     """
     key = client_address(scope)
     if not limiter.allow(key):
-        raise Refusal(429, TOO_MANY, {"Retry-After": str(math.ceil(limiter.retry_after(key)))})
+        wait = max(math.ceil(limiter.retry_after(key)), 1)  # 0 only if the window just moved
+        raise Refusal(429, TOO_MANY, {"Retry-After": str(wait)})
 
 
 async def read_body(receive: Receive, max_bytes: int, timeout: float) -> bytes:

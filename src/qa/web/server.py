@@ -64,7 +64,8 @@ def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     if not store.available:
         log.warning("retours désactivés : %s (%s)", store.problem, settings.feedback_db)
     gate = Gate(settings.concurrency, settings.queue_size, settings.request_timeout)
-    limiter = RateLimiter(settings.rate_limit)  # one count: the JSON routes and Gradio's events
+    # one count: the JSON routes and Gradio's events; in Redis, shared by every process
+    limiter = RateLimiter(settings.rate_limit, storage=settings.rate_limit_storage)
     assistant = Assistant(engine, store, gate, limiter)
     app = FastAPI(title="Questions sur l'article", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.assistant = assistant
