@@ -27,8 +27,8 @@ def add_verified_parser(commands: argparse._SubParsersAction, common: argparse.A
     )
     export.add_argument(
         "--store",
-        type=Path,
-        help="le fichier SQLite de l'app (défaut : $QA_FEEDBACK_DB, data/feedback.sqlite3)",
+        help="le fichier SQLite de l'app, ou l'adresse de sa base (sqlite:///…, postgresql://…) "
+        "(défaut : $QA_DATABASE_URL, sinon $QA_FEEDBACK_DB, data/feedback.sqlite3)",
     )
     export.add_argument("--out", type=Path, help="le fichier JSONL à écrire (défaut : la sortie standard)")
     calibrate = actions.add_parser(
@@ -51,14 +51,21 @@ def run_verified(args: argparse.Namespace, engine) -> int:  # noqa: ANN001 - Eng
 
 def _export(args: argparse.Namespace, engine) -> int:  # noqa: ANN001
     from qa.verified import evaluation_rows
-    from qa.web.config import WebSettings
+    from qa.web.config import WebSettings, parse_database_url
     from qa.web.feedback import FeedbackStore
     from qa.web.verifications import VerificationStore
 
-    path = args.store or WebSettings.from_env().feedback_db
-    if not path.is_file():
-        raise ValueError(f"{path} : pas de journal (indiquez --store FICHIER)")
-    records = VerificationStore(FeedbackStore(path)).records()
+    raw = args.store or WebSettings.from_env().store_url
+    url = parse_database_url(raw) if "://" in raw else None
+    if url is None or url.startswith("sqlite:"):
+        path = Path(url.removeprefix("sqlite:///") if url else raw)
+        if not path.is_file():
+            raise ValueError(f"{path} : pas de journal (indiquez --store FICHIER ou --store ADRESSE)")
+        url = f"sqlite:///{path}"
+    store = FeedbackStore(url)
+    records = VerificationStore(store).records()
+    if not store.sqlite and not store.available:  # a file read-only is still read; a server down is not
+        raise ValueError(f"{store.shown_url} : base indisponible ({store.problem})")
     verifications = [r.verification for r in records if r.in_force]
     rows = evaluation_rows(verifications, engine.articles)
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)

@@ -1,18 +1,34 @@
-"""The question log, the readers' feedback and the editors' verifications, kept in one SQLite file.
+"""The question log, the readers' feedback and the editors' verifications, in one database.
 
 Each question asked in the public chat or through the API is logged with its status and cited
 passages; a thumbs up or down adds a feedback row that repeats the question, the passages and the
 status, so that a verdict stands on its own even if the log is trimmed. Nothing about the person
 asking is stored: no address, no browser, no session.
 
-Every write is its own transaction, committed before the method returns ``True`` (or a row id):
-callers acknowledge a verdict only after that. WAL journaling lets the staff view read while the
-chat writes; a busy timeout waits out short locks. When the file cannot be written (read-only,
-locked too long, unusable folder) the store says so through :attr:`FeedbackStore.problem` instead
-of raising, and the app keeps answering.
+One implementation over two engines, with SQLAlchemy Core 2 (no ORM): a SQLite file
+(``sqlite:///path``, the default) or PostgreSQL (``postgresql+psycopg://…``, psycopg 3), for
+several processes or hosts sharing one log. Every write is its own transaction, committed before
+the method returns ``True`` (or a row id): callers acknowledge a verdict only after that. SQLite
+keeps WAL journaling (the staff view reads while the chat writes), ``synchronous=FULL`` and a
+busy timeout that waits out short locks, on a fresh connection for each transaction as before;
+PostgreSQL has a pool whose connections are pinged before use (a restarted server kills them)
+and a 2-second connect timeout.
 
-The editors' verifications (:mod:`qa.web.verifications`) share the file, its connections and its
-durability: their two tables are part of this schema, and nothing in them is updated or deleted.
+The schema is versioned (:data:`SCHEMA_VERSION`, a row of ``meta``, and SQLite's
+``PRAGMA user_version`` too) and upgrades itself when the store first writes: a SQLite file of any
+earlier version keeps its rows; a PostgreSQL database is created at the latest version, under an
+advisory lock so that two processes starting at once do not race.
+
+When the database cannot be written (read-only file, locked too long, unusable folder, server
+down) the store says so through :attr:`FeedbackStore.problem` instead of raising, and the app
+keeps answering. After a failure to reach a server, the store does not try again for
+:data:`RETRY_SECONDS` (questions are not kept waiting on a connect timeout each); it writes again,
+and :attr:`FeedbackStore.available` turns ``True``, at the first success after that.
+:meth:`FeedbackStore.check` sees a server go down or come back even when nobody writes.
+
+The editors' verifications (:mod:`qa.web.verifications`) share the database, its connections and
+its durability: their two tables are part of this schema, and nothing in them is updated or
+deleted (triggers refuse it, on both engines).
 """
 
 from __future__ import annotations
@@ -20,68 +36,154 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
 T = TypeVar("T")
 # 2: questions.context (a follow-up's earlier question); 3: verdict "none"; 4: verifications
 SCHEMA_VERSION = 4
-MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: no row has a larger id (nor a binding)
+MAX_ROW_ID = 2**63 - 1  # the largest id of both engines (SQLite's INTEGER, PostgreSQL's BIGINT)
 VERDICTS = ("up", "down", "none")  # "none": a vote taken back (a second click on the same thumb)
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS questions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at TEXT NOT NULL,
-    question TEXT NOT NULL,
-    status TEXT NOT NULL,
-    passages TEXT NOT NULL,
-    context TEXT
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    question_id INTEGER REFERENCES questions(id),
-    given_at TEXT NOT NULL,
-    question TEXT NOT NULL,
-    passages TEXT NOT NULL,
-    status TEXT NOT NULL,
-    verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down', 'none'))
-);
-CREATE INDEX IF NOT EXISTS questions_status ON questions(status);
-CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS verifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,
-    author TEXT NOT NULL,
-    question TEXT NOT NULL,
-    context TEXT,
-    article TEXT,
-    start INTEGER,
-    "end" INTEGER,
-    highlight_start INTEGER,
-    highlight_end INTEGER,
-    verdict TEXT NOT NULL CHECK (verdict IN ('passage', 'absent')),
-    checksum TEXT,
-    CHECK ((verdict = 'passage') = (article IS NOT NULL AND start IS NOT NULL AND "end" IS NOT NULL))
-);
-CREATE TABLE IF NOT EXISTS verification_withdrawals (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    verification_id INTEGER NOT NULL UNIQUE REFERENCES verifications(id),
-    withdrawn_at TEXT NOT NULL,
-    author TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS verifications_kept BEFORE UPDATE ON verifications
-BEGIN SELECT RAISE(ABORT, 'verifications are never changed'); END;
-CREATE TRIGGER IF NOT EXISTS verifications_not_deleted BEFORE DELETE ON verifications
-BEGIN SELECT RAISE(ABORT, 'verifications are never deleted'); END;
-CREATE TRIGGER IF NOT EXISTS withdrawals_kept BEFORE UPDATE ON verification_withdrawals
-BEGIN SELECT RAISE(ABORT, 'withdrawals are never changed'); END;
-CREATE TRIGGER IF NOT EXISTS withdrawals_not_deleted BEFORE DELETE ON verification_withdrawals
-BEGIN SELECT RAISE(ABORT, 'withdrawals are never deleted'); END;
+CONNECT_TIMEOUT = 2  # seconds to reach a PostgreSQL server before giving up
+RETRY_SECONDS = 1.0  # after failing to reach a server: answer "not stored" at once for this long
+CHECK_SECONDS = 1.0  # FeedbackStore.check asks the server at most this often
+UPGRADE_LOCK = 0x71615F6C6F67  # pg_advisory_xact_lock's key around the schema's upgrade ("qa_log")
+STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, sqlite3.Error)
+
+
+def database_url(url: str | Path) -> URL:
+    """The SQLAlchemy URL of ``url``: a path is a SQLite file; ``postgresql://`` is read with psycopg 3.
+
+    Raises:
+        ValueError: for a URL that is not one.
+
+    """
+    try:
+        parsed = make_url(f"sqlite:///{url}" if isinstance(url, Path) else url)
+    except ArgumentError as error:
+        raise ValueError(f"adresse de base de données invalide : {error}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+class PlainText(TypeDecorator):
+    """Text that PostgreSQL accepts: a NUL character (which it refuses in text) is dropped."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        """The value without NUL characters."""
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT
+METADATA = MetaData()
+QUESTIONS = Table(
+    "questions",
+    METADATA,
+    Column("id", ROW_ID, primary_key=True),
+    Column("asked_at", Text, nullable=False),
+    Column("question", PlainText, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("passages", PlainText, nullable=False),
+    Column("context", PlainText),
+    Index("questions_status", "status"),
+    sqlite_autoincrement=True,
+)
+FEEDBACK = Table(
+    "feedback",
+    METADATA,
+    Column("id", ROW_ID, primary_key=True),
+    Column("question_id", ROW_ID, ForeignKey("questions.id")),
+    Column("given_at", Text, nullable=False),
+    Column("question", PlainText, nullable=False),
+    Column("passages", PlainText, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("verdict", Text, CheckConstraint("verdict IN ('up', 'down', 'none')"), nullable=False),
+    Index("feedback_question", "question_id"),
+    sqlite_autoincrement=True,
+)
+META = Table(
+    "meta",
+    METADATA,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+VERIFICATIONS = Table(
+    "verifications",
+    METADATA,
+    Column("id", ROW_ID, primary_key=True),
+    Column("created_at", Text, nullable=False),
+    Column("author", PlainText, nullable=False),
+    Column("question", PlainText, nullable=False),
+    Column("context", PlainText),
+    Column("article", Text),
+    Column("start", Integer),
+    Column("end", Integer),
+    Column("highlight_start", Integer),
+    Column("highlight_end", Integer),
+    Column("verdict", Text, CheckConstraint("verdict IN ('passage', 'absent')"), nullable=False),
+    Column("checksum", Text),
+    CheckConstraint(
+        "(verdict = 'passage') = (article IS NOT NULL AND start IS NOT NULL AND \"end\" IS NOT NULL)"
+    ),
+    sqlite_autoincrement=True,
+)
+WITHDRAWALS = Table(
+    "verification_withdrawals",
+    METADATA,
+    Column("id", ROW_ID, primary_key=True),
+    Column("verification_id", ROW_ID, ForeignKey("verifications.id"), nullable=False, unique=True),
+    Column("withdrawn_at", Text, nullable=False),
+    Column("author", PlainText, nullable=False),
+    sqlite_autoincrement=True,
+)
+# Nothing in the verifications' tables is ever updated or deleted: (trigger, table, event, message).
+KEPT = (
+    ("verifications_kept", "verifications", "UPDATE", "verifications are never changed"),
+    ("verifications_not_deleted", "verifications", "DELETE", "verifications are never deleted"),
+    ("withdrawals_kept", "verification_withdrawals", "UPDATE", "withdrawals are never changed"),
+    ("withdrawals_not_deleted", "verification_withdrawals", "DELETE", "withdrawals are never deleted"),
+)
+REFUSE_FUNCTION = """
+CREATE OR REPLACE FUNCTION qa_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = TG_ARGV[0], ERRCODE = 'restrict_violation';
+END
+$$
 """
 
 
@@ -121,86 +223,199 @@ def cited_passages(answer: dict) -> list[dict]:
 
 
 class FeedbackStore:
-    """SQLite store for the question log and feedback; never raises on a write it cannot make.
+    """The question log and feedback over SQLite or PostgreSQL; never raises on a write it cannot make.
 
     :meth:`write` and :meth:`read` are the one way in: :mod:`qa.web.verifications` uses them too.
     """
 
-    def __init__(self, path: Path, timeout: float = 5.0) -> None:
-        """Open (creating folder, file and tables if needed) the store at ``path``.
+    def __init__(self, url: str | Path, timeout: float = 5.0) -> None:
+        """Open the store at ``url``, creating or upgrading its schema now if the database answers.
 
         Args:
-            path: the SQLite file.
+            url: a database URL (``sqlite:///path``, ``postgresql+psycopg://user:pass@host:port/db``)
+                or a :class:`~pathlib.Path`: that SQLite file (its folder is created if needed).
             timeout: seconds to wait for a lock held by another writer before giving up.
 
+        Raises:
+            ValueError: for a URL that is not one (a configuration mistake, not a database down).
+
         """
-        self.path = Path(path)
+        self.url: URL = database_url(url)
+        self.path = Path(self.url.database) if self.sqlite and self.url.database else None
         self.timeout = timeout
         self.problem: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # SQLite: one writer of this process at a time
+        self._checking = threading.Lock()  # one check() at a time
+        self._probing = threading.Lock()  # one attempt at a time to reach a server that was down
+        self._unreachable = False  # whether the last attempt failed to reach the server
+        self._ready = False  # whether the schema was checked (created, upgraded) since opening
+        self._resting_until = 0.0  # time.monotonic() before which a down server is not tried again
+        self._checked = 0.0  # time.monotonic() of the last check()
+        self.engine: Engine | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connection() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
-                _upgrade(conn)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                # A real write, so that a read-only file is found out now, not at the first vote.
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('opened_at', ?)", (now(),))
-        except (OSError, sqlite3.Error) as error:
+            self.engine = self._engine()
+        except STORE_ERRORS as error:
             self._fail(error)
+            return
+        self.write(lambda conn: None)  # the schema now; a read-only file is found out now, not at a vote
+
+    @property
+    def sqlite(self) -> bool:
+        """Whether the database is a SQLite file (else a server: PostgreSQL)."""
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def shown_url(self) -> str:
+        """The database's URL without its password, for logs."""
+        return self.url.render_as_string(hide_password=True)
 
     @property
     def available(self) -> bool:
-        """Whether the last attempt to write succeeded."""
+        """Whether the last attempt to write (or :meth:`check`) succeeded."""
         return self.problem is None
 
+    def _engine(self) -> Engine:
+        """The SQLAlchemy engine: fresh connections with WAL for SQLite, a pinged pool for a server."""
+        if not self.sqlite:
+            return create_engine(
+                self.url,
+                pool_pre_ping=True,
+                pool_timeout=self.timeout,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT},
+            )
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # module: the standard sqlite3 itself (SQLAlchemy would take sqlite3.dbapi2), whose connect
+        # the tests replace to fill the disk. NullPool: a fresh connection a transaction, as before.
+        engine = create_engine(
+            self.url, module=sqlite3, poolclass=NullPool, connect_args={"timeout": self.timeout}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def close(self) -> None:
+        """Close the pool's connections (a new write opens new ones)."""
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def _fail(self, error: BaseException) -> None:
+        """Say what went wrong (one short line); a server that cannot be reached is left alone a moment."""
+        unreachable = isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError)
+        if not self.sqlite and unreachable:
+            self._unreachable = True
+            self._resting_until = time.monotonic() + RETRY_SECONDS
+        if isinstance(error, DBAPIError) and error.orig is not None:
+            error = error.orig
+        detail = " ".join(str(error).split())[:200]
+        self.problem = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+
+    def _succeed(self) -> None:
+        self.problem = None
+        self._unreachable = False
+        self._resting_until = 0.0
+
+    def _resting(self) -> bool:
+        """Whether a server that could not be reached a moment ago is left alone for now."""
+        return self.engine is None or time.monotonic() < self._resting_until
+
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """Open a fresh connection whose transaction commits on success, rolls back on error."""
-        with closing(sqlite3.connect(self.path, timeout=self.timeout)) as conn:
-            conn.execute("PRAGMA synchronous=FULL")
-            with conn:
-                yield conn
+    def _turn(self) -> Iterator[bool]:
+        """Whether to try the database now: not while resting, nor while another thread finds out.
 
-    def _fail(self, error: Exception) -> None:
-        self.problem = f"{type(error).__name__}: {error}"
+        While a server is unreachable, one thread at a time tries it (each attempt may take the
+        connect timeout); the others answer "not stored" at once.
+        """
+        if self._resting():
+            yield False
+        elif self.sqlite or not self._unreachable:
+            yield True
+        elif self._probing.acquire(blocking=False):
+            try:
+                yield True
+            finally:
+                self._probing.release()
+        else:
+            yield False
 
-    def write(self, work: Callable[[sqlite3.Connection], T]) -> T | None:
+    def _prepare(self) -> None:
+        """Create or upgrade the schema, once (again after a failure)."""
+        if not self._ready:
+            with self.engine.begin() as conn:
+                _migrate(conn)
+            self._ready = True
+
+    def write(self, work: Callable[[Connection], T]) -> T | None:
         """Run ``work`` in its own transaction, committed before this returns its result.
 
-        ``None`` (and :attr:`problem` set) when the file cannot be written: nothing of ``work``
-        is kept then.
+        ``None`` (and :attr:`problem` set) when the database cannot be written: nothing of
+        ``work`` is kept then.
         """
-        try:
-            with self._lock, self._connection() as conn:
-                result = work(conn)
-        except (OSError, sqlite3.Error) as error:
-            self._fail(error)
-            return None
-        self.problem = None
-        return result
+        with self._turn() as trying:
+            if not trying:
+                return None
+            try:
+                with self._lock if self.sqlite else nullcontext():
+                    self._prepare()
+                    with self.engine.begin() as conn:
+                        result = work(conn)
+            except STORE_ERRORS as error:
+                self._fail(error)
+                return None
+            self._succeed()
+            return result
 
-    def read(self, work: Callable[[sqlite3.Connection], T], default: T) -> T:
-        """Run ``work`` on a fresh connection; ``default`` when the file cannot be read."""
+    def read(self, work: Callable[[Connection], T], default: T) -> T:
+        """Run ``work`` on a connection; ``default`` when the database cannot be read."""
+        with self._turn() as trying:
+            if not trying:
+                return default
+            try:
+                self._prepare()
+            except STORE_ERRORS as error:  # a read-only file may still be read
+                self._fail(error)
+                if not self.sqlite:
+                    return default
+            try:
+                with self.engine.connect() as conn:
+                    result = work(conn)
+            except STORE_ERRORS as error:
+                if not self.sqlite:  # a server that cannot be read is down: say so
+                    self._fail(error)
+                return default
+            if self._unreachable:  # the server is back
+                self._succeed()
+            return result
+
+    def check(self) -> bool:
+        """Whether the log can be written now: :attr:`available`, asking a server at most once a second.
+
+        A server is asked with ``SELECT 1`` (and the schema made, if it could not be at start-up):
+        stopping it turns :attr:`available` ``False``, restarting it ``True``, even when nobody
+        writes. A SQLite file is not asked: its last write tells.
+        """
+        if self.sqlite or self.engine is None:
+            return self.available
+        if time.monotonic() - self._checked < CHECK_SECONDS or not self._checking.acquire(blocking=False):
+            return self.available
         try:
-            with self._connection() as conn:
-                return work(conn)
-        except (OSError, sqlite3.Error):
-            return default
+            self._checked = time.monotonic()
+            self.write(lambda conn: conn.execute(select(1)).scalar())
+        finally:
+            self._checked = time.monotonic()
+            self._checking.release()
+        return self.available
 
     def log_question(self, answer: dict) -> int | None:
         """Log an answer (``Answer.to_dict()``) and its context; its row id, ``None`` if not stored."""
         context = answer.get("context")
-        row = (
-            now(),
-            answer.get("question", ""),
-            answer.get("status", ""),
-            json.dumps(cited_passages(answer), ensure_ascii=False),
-            context.get("from") if isinstance(context, dict) else None,
-        )
-        sql = "INSERT INTO questions (asked_at, question, status, passages, context) VALUES (?,?,?,?,?)"
-        return self.write(_insert(sql, row))
+        row = {
+            "asked_at": now(),
+            "question": answer.get("question", ""),
+            "status": answer.get("status", ""),
+            "passages": json.dumps(cited_passages(answer), ensure_ascii=False),
+            "context": context.get("from") if isinstance(context, dict) else None,
+        }
+        return self.write(_insert(QUESTIONS, row))
 
     def record_feedback(self, question_id: int | None, answer: dict, verdict: str) -> bool:
         """Store a verdict (``"up"``, ``"down"``, or ``"none"`` to take one back); ``True`` once committed.
@@ -213,69 +428,147 @@ class FeedbackStore:
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict inconnu : {verdict!r} (attendu : up, down ou none)")
-        row = (
-            question_id,
-            now(),
-            answer.get("question", ""),
-            json.dumps(cited_passages(answer), ensure_ascii=False),
-            answer.get("status", ""),
-            verdict,
-        )
-        sql = (
-            "INSERT INTO feedback (question_id, given_at, question, passages, status, verdict)"
-            " VALUES (?,?,?,?,?,?)"
-        )
-        return self.write(_insert(sql, row)) is not None
+        row = {
+            "question_id": question_id,
+            "given_at": now(),
+            "question": answer.get("question", ""),
+            "passages": json.dumps(cited_passages(answer), ensure_ascii=False),
+            "status": answer.get("status", ""),
+            "verdict": verdict,
+        }
+        return self.write(_insert(FEEDBACK, row)) is not None
 
     def questions(self, status: str | None = None, limit: int = 1000) -> list[LoggedQuestion]:
         """List the latest logged questions, newest first, optionally of one ``status`` only.
 
-        Returns an empty list when the file cannot be read.
+        Returns an empty list when the database cannot be read.
         """
-        return self.read(
-            lambda conn: _logged(conn, "?1 IS NULL OR q.status = ?1", (status or None, limit)), []
-        )
+        where = QUESTIONS.c.status == status if status else None
+        return self.read(lambda conn: _logged(conn, where, limit), [])
 
     def question(self, log_id: int) -> LoggedQuestion | None:
-        """The logged question with this row id (``None`` if there is none, or the file cannot be read)."""
+        """The logged question with this row id (``None`` if there is none, or unreadable)."""
         if not 0 < log_id <= MAX_ROW_ID:
             return None
-        found = self.read(lambda conn: _logged(conn, "q.id = ?1", (log_id, 1)), [])
+        found = self.read(lambda conn: _logged(conn, QUESTIONS.c.id == log_id, 1), [])
         return found[0] if found else None
 
     def feedback_count(self) -> int:
-        """How many verdicts are stored (0 when the file cannot be read)."""
-        return self.read(lambda conn: int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]), 0)
+        """How many verdicts are stored (0 when the database cannot be read)."""
+        count = select(func.count()).select_from(FEEDBACK)
+        return self.read(lambda conn: int(conn.execute(count).scalar_one()), 0)
 
 
-def _insert(sql: str, row: tuple) -> Callable[[sqlite3.Connection], int]:
-    """The work of inserting ``row`` with ``sql``: it returns the new row's id."""
-    return lambda conn: int(conn.execute(sql, row).lastrowid or 0)
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """Each new SQLite connection: WAL journaling (kept in the file) and full syncs at each commit."""
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=FULL")
 
 
-def _logged(conn: sqlite3.Connection, where: str, parameters: tuple) -> list[LoggedQuestion]:
-    """The log rows that match ``where`` (``?2`` the limit), newest first, with their latest verdict."""
-    query = (
-        "SELECT q.id, q.asked_at, q.question, q.status,"
-        " (SELECT f.verdict FROM feedback f WHERE f.question_id = q.id ORDER BY f.id DESC"
-        "  LIMIT 1), q.passages, q.context"
-        f" FROM questions q WHERE {where} ORDER BY q.id DESC LIMIT ?2"
-    )
+def _insert(table: Table, row: dict) -> Callable[[Connection], int]:
+    """The work of inserting ``row`` into ``table``: it returns the new row's id."""
+    return lambda conn: int(conn.execute(insert(table).values(row).returning(table.c.id)).scalar_one())
+
+
+def _logged(conn: Connection, where: object, limit: int) -> list[LoggedQuestion]:
+    """The log rows that match ``where`` (all if ``None``), newest first, with their latest verdict."""
+    q, f = QUESTIONS.c, FEEDBACK.c
+    latest = select(f.verdict).where(f.question_id == q.id).order_by(f.id.desc()).limit(1).scalar_subquery()
+    query = select(q.id, q.asked_at, q.question, q.status, latest, q.passages, q.context)
+    if where is not None:
+        query = query.where(where)
     return [
         LoggedQuestion(r[0], r[1], r[2], r[3], None if r[4] == "none" else r[4], json.loads(r[5]), r[6])
-        for r in conn.execute(query, parameters).fetchall()
+        for r in conn.execute(query.order_by(q.id.desc()).limit(limit))
     ]
 
 
-def _upgrade(conn: sqlite3.Connection) -> None:
-    """Bring a file of an earlier schema up to this one, in place (its rows kept)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
-    if "context" not in columns:
-        conn.execute("ALTER TABLE questions ADD COLUMN context TEXT")
-    (table,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'feedback'").fetchone()
-    if "'none'" not in table:  # SQLite cannot change a CHECK: the table is copied into the new one
-        conn.execute("ALTER TABLE feedback RENAME TO feedback_v2")
-        conn.executescript(SCHEMA)
-        conn.execute("INSERT INTO feedback SELECT * FROM feedback_v2")
-        conn.execute("DROP TABLE feedback_v2")  # and its index, made again on the new table:
-        conn.executescript(SCHEMA)
+# --- the schema, versioned ----------------------------------------------------------------------------
+
+
+def _migrate(conn: Connection) -> None:
+    """Bring the database to :data:`SCHEMA_VERSION` (rows kept), one process at a time.
+
+    PostgreSQL: under a transaction-scoped advisory lock, and its DDL is transactional: a second
+    process waits, then finds the schema made. SQLite: ``BEGIN IMMEDIATE`` takes the write lock
+    first, so the whole upgrade is one transaction too.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(UPGRADE_LOCK)))
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    version = schema_version(conn)
+    if version < SCHEMA_VERSION:
+        if conn.dialect.name == "sqlite":
+            _upgrade_sqlite(conn)
+        METADATA.create_all(conn)
+        for table in METADATA.sorted_tables:  # the indexes of tables that were already there
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+        _protect(conn)
+    version = max(version, SCHEMA_VERSION)  # a newer program's schema is left as it is
+    _put(conn, "schema_version", str(version))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA user_version={version}")
+    _put(conn, "opened_at", now())  # a real write: a read-only database is found out at once
+
+
+def schema_version(conn: Connection) -> int:
+    """The database's schema version: 0 when empty, 1 for a file of the first schema (none recorded)."""
+    tables = set(inspect(conn).get_table_names())
+    if not tables:
+        return 0
+    version = 0
+    if "meta" in tables:
+        value = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar()
+        version = int(value) if value and value.isdigit() else 0
+    if conn.dialect.name == "sqlite":
+        version = max(version, int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0))
+    return version or 1
+
+
+def _put(conn: Connection, key: str, value: str) -> None:
+    """Set ``meta``'s ``key`` (the caller holds the upgrade's lock: no one else inserts it meanwhile)."""
+    if conn.execute(update(META).where(META.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(insert(META).values(key=key, value=value))
+
+
+def _upgrade_sqlite(conn: Connection) -> None:
+    """Bring a SQLite file of an earlier schema (1 to 3) up to this one, in place, its rows kept."""
+    tables = set(inspect(conn).get_table_names())
+    if "questions" in tables:
+        columns = {column["name"] for column in inspect(conn).get_columns("questions")}
+        if "context" not in columns:  # schema 1
+            conn.exec_driver_sql("ALTER TABLE questions ADD COLUMN context TEXT")
+    if "feedback" in tables:
+        sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'feedback'").scalar() or ""
+        if "'none'" not in sql:  # schema 2: SQLite cannot change a CHECK, the rows go to a new table
+            conn.exec_driver_sql("DROP INDEX IF EXISTS feedback_question")
+            conn.exec_driver_sql("ALTER TABLE feedback RENAME TO feedback_v2")
+            FEEDBACK.create(conn)
+            conn.exec_driver_sql("INSERT INTO feedback SELECT * FROM feedback_v2")
+            conn.exec_driver_sql("DROP TABLE feedback_v2")
+
+
+def _protect(conn: Connection) -> None:
+    """The triggers that refuse to update or delete a verification or a withdrawal."""
+    if conn.dialect.name == "sqlite":
+        for name, table, change, message in KEPT:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {change} ON {table}"
+                f" BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+        return
+    conn.exec_driver_sql(REFUSE_FUNCTION)
+    for name, table, change, message in KEPT:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {name} BEFORE {change} ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION qa_refuse_change('{message}')"
+        )
+    for table in ("verifications", "verification_withdrawals"):  # TRUNCATE fires no row trigger
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_not_truncated ON {table}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {table}_not_truncated BEFORE TRUNCATE ON {table}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION qa_refuse_change('{table} are never emptied')"
+        )

@@ -60,9 +60,9 @@ def make_theme() -> gr.themes.Base:
 
 def create_app(engine: Engine, settings: WebSettings) -> FastAPI:
     """Build the whole app: JSON routes, staff Blocks at ``/staff``, public Blocks at ``/``."""
-    store = FeedbackStore(settings.feedback_db)
+    store = FeedbackStore(settings.store_url)
     if not store.available:
-        log.warning("retours désactivés : %s (%s)", store.problem, settings.feedback_db)
+        log.warning("retours désactivés : %s (%s)", store.problem, store.shown_url)
     gate = Gate(settings.concurrency, settings.queue_size, settings.request_timeout)
     # one count: the JSON routes and Gradio's events; in Redis, shared by every process
     limiter = RateLimiter(settings.rate_limit, storage=settings.rate_limit_storage)

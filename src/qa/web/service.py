@@ -94,8 +94,8 @@ class Assistant:
 
     @property
     def feedback_enabled(self) -> bool:
-        """Whether votes and the log can currently be written."""
-        return self.store is not None and self.store.available
+        """Whether votes and the log can currently be written (a server is asked at most once a second)."""
+        return self.store is not None and self.store.check()
 
     @property
     def settings(self) -> Settings:
@@ -163,11 +163,14 @@ class Assistant:
     def health(self) -> dict:
         """The engine's health, the log's and the rate limit's: ``status`` ``degraded`` when one is down.
 
-        ``log``: ``ok`` or ``unavailable`` (questions are still answered, not logged);
+        ``log``: ``ok`` or ``unavailable`` (questions are still answered, not logged): the store's
+        :meth:`~qa.web.feedback.FeedbackStore.check`, so a database server that stops or comes back
+        shows here even when nobody writes;
         ``rate_limits``: the limiter's :attr:`Limiter.state`. ``feedback`` is whether votes are stored.
         """
-        report = {**self.engine.health(), "feedback": self.feedback_enabled}
-        report["log"] = "ok" if self.feedback_enabled else "unavailable"
+        enabled = self.feedback_enabled
+        report = {**self.engine.health(), "feedback": enabled}
+        report["log"] = "ok" if enabled else "unavailable"
         if self.limiter is not None:
             report["rate_limits"] = self.limiter.state
         degraded = report["log"] != "ok" or report.get("rate_limits") == "fallback"

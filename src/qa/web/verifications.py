@@ -1,40 +1,47 @@
-"""The editors' verifications in the question log's SQLite file: added, withdrawn, listed, never changed.
+"""The editors' verifications in the question log's database: added, withdrawn, listed, never changed.
 
 A verification (:class:`qa.verified.Verification`) is one row of ``verifications``; withdrawing
 it adds one row to ``verification_withdrawals`` (at most one a verification). Nothing is updated
-or deleted (the schema's triggers refuse it): the file keeps who verified what and when, and who
-withdrew it. The tables belong to the store's schema (:mod:`qa.web.feedback`, version 4), and
-the store's durability applies: each write is its own transaction, committed before the method
-returns; a write that cannot be made returns ``None`` or :attr:`Withdrawal.FAILED` and sets
-:attr:`qa.web.feedback.FeedbackStore.problem`, never raises.
+or deleted (the schema's triggers refuse it, on SQLite and PostgreSQL): the database keeps who
+verified what and when, and who withdrew it. The tables belong to the store's schema
+(:mod:`qa.web.feedback`, version 4), and the store's durability applies: each write is its own
+transaction, committed before the method returns; a write that cannot be made returns ``None``
+or :attr:`Withdrawal.FAILED` and sets :attr:`qa.web.feedback.FeedbackStore.problem`, never raises.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from enum import Enum
 
+from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
 from qa.article import Article, Span
 from qa.verified import Verification
-from qa.web.feedback import MAX_ROW_ID, FeedbackStore, now
+from qa.web.feedback import MAX_ROW_ID, VERIFICATIONS, WITHDRAWALS, FeedbackStore, now
 
 MAX_AUTHOR_CHARS = 100  # an editor's name as stored (the Basic-auth user name, or "staff")
-COLUMNS = (
-    'v.id, v.created_at, v.author, v.question, v.context, v.article, v.start, v."end",'
-    " v.highlight_start, v.highlight_end, v.verdict, v.checksum, w.withdrawn_at, w.author"
-)
-SELECT = (
-    f"SELECT {COLUMNS} FROM verifications v LEFT JOIN verification_withdrawals w ON w.verification_id = v.id"
-)
-INSERT = (
-    "INSERT INTO verifications (created_at, author, question, context, article, start,"
-    ' "end", highlight_start, highlight_end, verdict, checksum) VALUES (?,?,?,?,?,?,?,?,?,?,?)'
-)
-WITHDRAW = "INSERT INTO verification_withdrawals (verification_id, withdrawn_at, author) VALUES (?,?,?)"
-VERSION = (
-    "SELECT (SELECT COALESCE(MAX(id), 0) FROM verifications),"
-    " (SELECT COALESCE(MAX(id), 0) FROM verification_withdrawals)"
+V, W = VERIFICATIONS.c, WITHDRAWALS.c
+SELECT = select(
+    V.id,
+    V.created_at,
+    V.author,
+    V.question,
+    V.context,
+    V.article,
+    V.start,
+    V.end,
+    V.highlight_start,
+    V.highlight_end,
+    V.verdict,
+    V.checksum,
+    W.withdrawn_at,
+    W.author,
+).select_from(VERIFICATIONS.outerjoin(WITHDRAWALS, W.verification_id == V.id))
+VERSION = select(
+    select(func.coalesce(func.max(V.id), 0)).scalar_subquery(),
+    select(func.coalesce(func.max(W.id), 0)).scalar_subquery(),
 )
 
 
@@ -44,7 +51,7 @@ class Withdrawal(Enum):
     DONE = "done"  # withdrawn now
     UNKNOWN = "unknown"  # no verification has this id
     ALREADY = "already"  # it was withdrawn before
-    FAILED = "failed"  # the file could not be written (see FeedbackStore.problem)
+    FAILED = "failed"  # the database could not be written (see FeedbackStore.problem)
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,10 @@ class StoredVerification:
 
 
 class VerificationStore:
-    """The verifications' tables of a :class:`FeedbackStore`'s file, through its ``write``/``read``."""
+    """The verifications' tables of a :class:`FeedbackStore`'s database, through its ``write``/``read``."""
 
     def __init__(self, store: FeedbackStore) -> None:
-        """Keep the verifications in ``store``'s file."""
+        """Keep the verifications in ``store``'s database."""
         self.store = store
 
     def add(
@@ -93,18 +100,22 @@ class VerificationStore:
         source = article if passage else None
         ident, checksum = (source.id, source.sha256) if source else (None, None)
         verdict = "passage" if passage else "absent"
-        row = (
-            at,
-            by,
-            question,
-            context,
-            ident,
-            *_ends(passage),
-            *_ends(highlight if passage else None),
-            verdict,
-            checksum,
-        )
-        new_id = self.store.write(lambda conn: int(conn.execute(INSERT, row).lastrowid or 0))
+        (start, end), (h_start, h_end) = _ends(passage), _ends(highlight if passage else None)
+        row = {
+            "created_at": at,
+            "author": by,
+            "question": question,
+            "context": context,
+            "article": ident,
+            "start": start,
+            "end": end,
+            "highlight_start": h_start,
+            "highlight_end": h_end,
+            "verdict": verdict,
+            "checksum": checksum,
+        }
+        statement = insert(VERIFICATIONS).values(row).returning(V.id)
+        new_id = self.store.write(lambda conn: int(conn.execute(statement).scalar_one()))
         if new_id is None:
             return None
         return StoredVerification(
@@ -125,15 +136,15 @@ class VerificationStore:
         """Withdraw a verification: one more row, the verification itself kept as it was."""
         if not 0 < verification_id <= MAX_ROW_ID:
             return Withdrawal.UNKNOWN
-        row = (verification_id, now(), _author(author))
+        row = {"verification_id": verification_id, "withdrawn_at": now(), "author": _author(author)}
 
-        def work(conn: sqlite3.Connection) -> Withdrawal:
-            if conn.execute("SELECT 1 FROM verifications WHERE id = ?", row[:1]).fetchone() is None:
+        def work(conn: Connection) -> Withdrawal:
+            if conn.execute(select(V.id).where(V.id == verification_id)).first() is None:
                 return Withdrawal.UNKNOWN
             try:
-                conn.execute(WITHDRAW, row)
-            except sqlite3.IntegrityError:  # one withdrawal a verification (UNIQUE): another came first
-                return Withdrawal.ALREADY
+                conn.execute(insert(WITHDRAWALS).values(row))
+            except IntegrityError:  # one withdrawal a verification (UNIQUE): another came first
+                return Withdrawal.ALREADY  # nothing else was written: the commit keeps nothing
             return Withdrawal.DONE
 
         return self.store.write(work) or Withdrawal.FAILED
@@ -141,16 +152,14 @@ class VerificationStore:
     def records(self) -> list[StoredVerification]:
         """Every verification, newest first, withdrawn ones with their withdrawal ([] if unreadable)."""
         return self.store.read(
-            lambda conn: [_stored(r) for r in conn.execute(f"{SELECT} ORDER BY v.id DESC")], []
+            lambda conn: [_stored(r) for r in conn.execute(SELECT.order_by(V.id.desc()))], []
         )
 
     def get(self, verification_id: int) -> StoredVerification | None:
         """The verification with this id (``None`` if none, or unreadable)."""
         if not 0 < verification_id <= MAX_ROW_ID:
             return None
-        rows = self.store.read(
-            lambda conn: conn.execute(f"{SELECT} WHERE v.id = ?", (verification_id,)).fetchall(), []
-        )
+        rows = self.store.read(lambda conn: conn.execute(SELECT.where(V.id == verification_id)).all(), [])
         return _stored(rows[0]) if rows else None
 
     def version(self) -> tuple[int, int] | None:
@@ -158,7 +167,7 @@ class VerificationStore:
 
         One cheap query, so that a process sees another's writes without reading every row.
         """
-        return self.store.read(lambda conn: tuple(conn.execute(VERSION).fetchone()), None)
+        return self.store.read(lambda conn: tuple(conn.execute(VERSION).one()), None)
 
 
 def _author(name: str) -> str:
@@ -171,7 +180,7 @@ def _ends(span: Span | None) -> tuple[int | None, int | None]:
     return (span.start, span.end) if span else (None, None)
 
 
-def _stored(row: tuple) -> StoredVerification:
+def _stored(row: Row | tuple) -> StoredVerification:
     """A row of :data:`SELECT` as a :class:`StoredVerification`."""
     (ident, at, author, question, context, article, start, end, h_start, h_end, verdict, checksum) = row[:12]
     passage = Span(start, end) if verdict == "passage" else None
