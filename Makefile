@@ -72,4 +72,4 @@ bench: index
 	$(BIN)/qa bench
 
 clean:
-	rm -rf $(VENV) index/manifest.json index/units.faiss
+	rm -rf $(VENV) index/manifest.json index/units*.faiss

@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,9 +25,14 @@ from qa.article import Article, PassageKind, load_article
 from qa.engine import Engine, Settings
 from qa.errors import IndexProblem
 from qa.index import PassageIndex, build, open_index
-from qa.index.store import FORMAT_VERSION, MANIFEST, VECTORS, load, save
+from qa.index.store import FORMAT_VERSION, MANIFEST, load, read_manifest, save, vectors_name
 from qa.index.units import MIN_SENTENCE_WORDS, unit_text, units_of
 from qa.index.vectors import make_faiss_index
+
+
+def vector_file(folder: Path) -> Path:
+    """The vector file the manifest of ``folder`` names."""
+    return folder / read_manifest(folder).vectors_file
 
 
 @pytest.fixture
@@ -126,10 +133,11 @@ def test_manifest(saved: Path, articles: list[Article]) -> None:
         }
         for a in articles
     ]
-    vectors = (saved / VECTORS).read_bytes()
+    vectors = vector_file(saved).read_bytes()
+    checksum = hashlib.sha256(vectors).hexdigest()
     assert manifest["vectors"] == {
-        "file": VECTORS,
-        "sha256": hashlib.sha256(vectors).hexdigest(),
+        "file": f"units-{checksum[:16]}.faiss",
+        "sha256": checksum,
         "count": len(units_of(articles)),
     }
     assert len(manifest["units"]) == manifest["vectors"]["count"]
@@ -140,7 +148,7 @@ def test_manifest(saved: Path, articles: list[Article]) -> None:
         "start": articles[0].passages[0].start,
         "end": articles[0].passages[0].end,
     }
-    assert sorted(p.name for p in saved.iterdir()) == [MANIFEST, VECTORS]
+    assert sorted(p.name for p in saved.iterdir()) == [MANIFEST, vectors_name(checksum)]
 
 
 def refused(folder: Path, articles: list[Article], encoder: FakeEncoder | None = None) -> str:
@@ -193,7 +201,7 @@ def test_refuses_other_model(saved: Path, articles: list[Article]) -> None:
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "delete"])
 def test_refuses_damaged_vectors(saved: Path, articles: list[Article], damage: str) -> None:
-    path = saved / VECTORS
+    path = vector_file(saved)
     data = path.read_bytes()
     if damage == "flip":
         path.write_bytes(data[:100] + bytes([data[100] ^ 0xFF]) + data[101:])
@@ -203,7 +211,7 @@ def test_refuses_damaged_vectors(saved: Path, articles: list[Article], damage: s
         path.write_bytes(b"")
     else:
         path.unlink()
-    assert VECTORS in refused(saved, articles)
+    assert path.name in refused(saved, articles)
 
 
 @pytest.mark.parametrize(
@@ -237,7 +245,7 @@ def test_refuses_missing_index(tmp_path: Path, articles: list[Article]) -> None:
 
 
 def test_open_index_rebuilds_damaged_index(saved: Path, articles: list[Article]) -> None:
-    (saved / VECTORS).write_bytes(b"not faiss")
+    vector_file(saved).write_bytes(b"not faiss")
     encoder = FakeEncoder()
     index = open_index(saved, articles, encoder)
     assert encoder.passage_calls == 1
@@ -250,7 +258,7 @@ def test_open_index_rebuilds_damaged_index(saved: Path, articles: list[Article])
 def test_open_index_builds_missing_index(tmp_path: Path, articles: list[Article]) -> None:
     folder = tmp_path / "deep" / "index"
     open_index(folder, articles, FakeEncoder())
-    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST, VECTORS]
+    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST, read_manifest(folder).vectors_file]
     encoder = FakeEncoder()
     open_index(folder, articles, encoder)
     assert encoder.passage_calls == 0  # second start: loaded, not rebuilt
@@ -317,6 +325,153 @@ def test_engine_load_respects_rebuild_setting(tmp_path: Path) -> None:
         Engine.load(settings, encoder=FakeEncoder(version=2))
 
 
+# --- the manifest as the one switch point between two indexes -------------------------------------
+
+
+def three_article_sets() -> list[list[Article]]:
+    return [
+        [load_article(SEED)],
+        [load_article(SEED), load_article(DATA / "cafe_sommeil.md")],
+        [load_article(SEED), load_article(DATA / "cafe_sommeil.md"), load_article(DATA / "velo_ville.html")],
+    ]
+
+
+def test_save_keeps_the_previous_vectors_one_generation(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
+    folder = tmp_path / "index"
+    names = []
+    for articles in three_article_sets():
+        save(build(articles, fake_encoder), folder)
+        names.append(read_manifest(folder).vectors_file)
+        assert vector_file(folder).is_file()
+        assert load(folder, articles, fake_encoder).units == units_of(articles)
+    assert len(set(names)) == 3 and all(n.startswith("units-") and n.endswith(".faiss") for n in names)
+    # the vectors the previous manifest named stay (a reader may be opening them), older ones go
+    assert sorted(p.name for p in folder.iterdir()) == sorted([MANIFEST, names[1], names[2]])
+    save(build(three_article_sets()[2], fake_encoder), folder)  # the same index again: one file
+    assert sorted(p.name for p in folder.iterdir()) == sorted([MANIFEST, names[2]])
+
+
+def legacy(folder: Path, named: bool = True) -> None:
+    """Turn the index in ``folder`` into one saved before content-addressed names: ``units.faiss``."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    vector_file(folder).rename(folder / "units.faiss")
+    if named:
+        manifest["vectors"]["file"] = "units.faiss"
+    else:
+        del manifest["vectors"]["file"]
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "unnamed"])
+def test_an_index_with_units_faiss_still_loads(
+    saved: Path, articles: list[Article], fake_encoder: FakeEncoder, named: bool
+) -> None:
+    legacy(saved, named)
+    assert load(saved, articles, fake_encoder).units == units_of(articles)
+    assert fake_encoder.passage_calls == 0  # loaded, not rebuilt
+    first, second, third = three_article_sets()
+    save(build(first, fake_encoder), saved)
+    assert (saved / "units.faiss").is_file()  # the previous manifest named it: kept one generation
+    save(build(second, fake_encoder), saved)
+    assert not (saved / "units.faiss").exists()
+    assert load(saved, second, fake_encoder).units == units_of(second)
+
+
+@pytest.mark.parametrize(
+    "name", ["../units.faiss", "/etc/passwd", "sub/units.faiss", "..", ".hidden", "", 42, None, MANIFEST]
+)
+def test_refuses_a_manifest_naming_vectors_outside_the_folder(
+    saved: Path, articles: list[Article], name: object
+) -> None:
+    path = saved / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["vectors"]["file"] = name
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert "fichier de vecteurs invalide" in refused(saved, articles)
+
+
+class Nudged(FakeEncoder):
+    """The fake encoder, same name and fingerprint, with other passage vectors: another index file."""
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        vectors = super().encode_passages(texts) + 0.01
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_a_reader_whose_vectors_went_meanwhile_reads_the_index_that_replaced_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.index.store
+
+    folder = tmp_path / "index"
+    _, second, third = three_article_sets()
+    save(build(third, FakeEncoder()), folder)
+    replacement = build(third, Nudged())
+    real, manifests = qa.index.store.read_manifest, []
+
+    def two_saves_after_the_first_read(path: Path) -> object:
+        manifests.append(real(path))
+        if len(manifests) == 1:  # the reader has the manifest, not yet the vectors it names
+            save(build(second, FakeEncoder()), folder)
+            save(replacement, folder)  # the vectors the first manifest named are gone
+            assert not (folder / manifests[0].vectors_file).exists()
+        return manifests[-1]
+
+    monkeypatch.setattr(qa.index.store, "read_manifest", two_saves_after_the_first_read)
+    index = load(folder, third, FakeEncoder())
+    assert len(manifests) == 2
+    np.testing.assert_array_equal(index.vectors(), replacement.vectors())
+
+
+def load_what_the_manifest_says(folder: Path, sets: list[list[Article]], built: list[PassageIndex]) -> int:
+    """Load the index of ``folder`` for the articles its manifest names: how many, 0 if replaced meanwhile.
+
+    Raises:
+        AssertionError: when the vectors loaded are not those built for these articles.
+    """
+    articles = sets[len(read_manifest(folder).sources) - 1]
+    try:
+        index = load(folder, articles, FakeEncoder())
+    except IndexProblem as error:
+        assert "articles ont changé" in str(error)  # another index since the manifest was read
+        return 0
+    expected = built[len(articles) - 1]
+    assert index.units == expected.units, "the units of one index with the manifest of another"
+    assert np.array_equal(index.vectors(), expected.vectors()), "the vectors of one index with another's"
+    return len(articles)
+
+
+def test_a_reader_never_sees_half_an_index_while_another_saves(tmp_path: Path) -> None:
+    """Loads in a loop while another thread saves other indexes: each load is whole and consistent."""
+    folder = tmp_path / "index"
+    sets = three_article_sets()
+    built = [build(articles, FakeEncoder()) for articles in sets]
+    save(built[0], folder)
+    stop, failures, loads = threading.Event(), [], Counter()
+
+    def writer() -> None:
+        for i in range(120):
+            save(built[i % 3], folder)
+        stop.set()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                loads[load_what_the_manifest_says(folder, sets, built)] += 1
+            except Exception as error:  # noqa: BLE001 - any failure is the test's
+                failures.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)] + [threading.Thread(target=writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures[:3]
+    del loads[0]
+    assert sum(loads.values()) >= 10 and len(loads) >= 2, loads
+    assert len(list(folder.glob("units*.faiss"))) <= 2 and not list(folder.glob("*.tmp"))
+
+
 # --- a full disk while saving, truncated files ----------------------------------------------------
 
 
@@ -349,7 +504,7 @@ def test_full_disk_while_saving_the_index_keeps_the_old_one(
 def test_full_disk_between_vectors_and_manifest_is_caught(
     two_indexes, fake_encoder, monkeypatch: pytest.MonkeyPatch
 ):
-    folder, _, second = two_indexes
+    folder, first, second = two_indexes
     calls = []
     real_fsync = os.fsync
 
@@ -365,6 +520,7 @@ def test_full_disk_between_vectors_and_manifest_is_caught(
     assert not list(folder.glob("*.tmp"))
     with pytest.raises(IndexProblem, match=str(folder)):  # new vectors, old manifest: refused
         load(folder, second, fake_encoder)
+    load(folder, first, fake_encoder)  # the old manifest still has its own vectors beside the new ones
     open_index(folder, second, fake_encoder)  # the next start rebuilds and saves both
     load(folder, second, fake_encoder)
 

@@ -5,7 +5,8 @@ one of its sentences or two neighbouring ones; :mod:`qa.index.vectors` holds the
 :mod:`qa.index.store` saves and checks the folder. The manifest records the format version, the
 model (name, fingerprint, dimension, and what its encoder adds), the checksum of every source
 article and of the vector file, and the unit table. Loading checks all of it; the manifest is
-written last, so an interrupted build never leaves an index that looks complete.
+written last and names its vector file, so an interrupted build never leaves an index that looks
+complete, and a reader sees the old index or the new one, never a mix.
 
 Exported here: the index the engine searches, and how the engine and the command line build,
 open and check it; the rest (the manifest's records, :func:`qa.index.store.load` and

@@ -12,7 +12,10 @@ on the listener the workers inherit (:mod:`qa.web.timeouts`), forwarded headers 
 checked) by the app rather than by uvicorn, the connection cap and keep-alive.
 ``POST /api/ask`` keeps nothing between requests, so any worker (or any machine behind a load
 balancer) can answer any request. Build the index first (``qa index``): workers that find
-it stale would each rebuild it.
+it stale would each rebuild it. Once running, each worker only reads the index folder: it takes
+up the index a later ``qa index`` saves within ``QA_INDEX_CHECK`` seconds, or at once on
+``SIGHUP`` sent to the worker (:mod:`qa.web.reload`; uvicorn's own process restarts its workers
+on ``SIGHUP``).
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ def create_app() -> FastAPI:
     from qa.web.config import WebSettings
     from qa.web.gradio import route_gradio_output
     from qa.web.logs import log_config
+    from qa.web.reload import watch_index
     from qa.web.server import create_app as assemble
 
     logging.config.dictConfig(log_config())
     route_gradio_output()
     settings = WebSettings.from_env()
-    return assemble(Engine.load(Settings.from_env()), settings)
+    library = Settings.from_env()
+    app = assemble(Engine.load(library), settings)
+    watch_index(app, library, settings.index_check)  # a new index in service without a restart
+    return app

@@ -20,6 +20,7 @@ from qa.web.gradio import AllowedRoutes, FrenchPage, GradioBodies, route_gradio_
 from qa.web.limits import ClientSlots, Gate, RateLimit, RateLimiter
 from qa.web.logs import OneLine, log_config, one_line
 from qa.web.proxies import ForwardedHeaders, TrustedProxies
+from qa.web.reload import watch_index
 from qa.web.security import (
     AllowedHosts,
     SecurityHeaders,
@@ -160,11 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = WebSettings.from_env(host=args.host, port=args.port)
         log.info("chargement du modèle et de l'index…")
-        engine = LibraryEngine.load(Settings.from_env())
+        library = Settings.from_env()
+        engine = LibraryEngine.load(library)
     except Exception as error:  # noqa: BLE001 - start-up: one readable line, whatever failed
         sys.stderr.write(f"qa-web : erreur au démarrage : {one_line(str(error)) or type(error).__name__}\n")
         return 2
-    serve(create_app(engine, settings), settings)
+    app = create_app(engine, settings)
+    watch_index(app, library, settings.index_check)  # a new index in service without a restart
+    serve(app, settings)
     return 0
 
 
