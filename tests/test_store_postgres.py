@@ -27,7 +27,8 @@ from qa.cli import run
 from qa.engine import Engine
 from qa.web import feedback
 from qa.web.config import WebSettings
-from qa.web.feedback import SCHEMA_VERSION, FeedbackStore, cited_passages
+from qa.web.feedback import FeedbackStore, cited_passages
+from qa.web.schema import SCHEMA_VERSION, schema_version
 from qa.web.server import create_app
 from qa.web.staff import _problem as staff_notice
 from qa.web.verifications import VerificationStore, Withdrawal
@@ -131,7 +132,7 @@ def test_the_schema_is_recorded_and_reopening_changes_nothing(url: str):
     assert again.available and [r.id for r in again.questions()] == [asked]
     engine = create_engine(url)
     with engine.connect() as conn:
-        assert feedback.schema_version(conn) == SCHEMA_VERSION
+        assert schema_version(conn) == SCHEMA_VERSION
         assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "4"
     engine.dispose()
 

@@ -21,7 +21,8 @@ from support.samples import LOGGED_ANSWER as ANSWER
 from support.web import event_id, gradio_events, live, respond_body
 
 from qa.engine import Engine
-from qa.web.feedback import SCHEMA_VERSION, FeedbackStore, cited_passages
+from qa.web.feedback import FeedbackStore, cited_passages
+from qa.web.schema import SCHEMA_VERSION
 
 
 def other(status: str, question: str) -> dict:

@@ -22,7 +22,8 @@ from support.web import LiveServer, client_for, free_port, live
 from qa.engine import Engine
 from qa.web.config import WebSettings
 from qa.web.errors import Refusal
-from qa.web.limits import Gate, RateLimiter, charge
+from qa.web.gate import Gate
+from qa.web.limits import RateLimiter, charge
 from qa.web.server import create_app
 
 # --- the rate limit -------------------------------------------------------------------------------

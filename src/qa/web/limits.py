@@ -15,8 +15,7 @@
   ``QA_MAX_CLIENT_CONNECTIONS`` requests in progress, ``QA_MAX_CLIENT_STREAMS`` of them event
   streams (a quick 429 that closes the connection beyond): one client cannot hold every
   connection of the server (its TCP connections are capped by :mod:`qa.web.timeouts`).
-- Gate: :class:`Gate` runs at most ``concurrency`` engine calls at once and ``waiting`` in line; a
-  call that cannot start or finish within ``timeout`` seconds is refused (503 or 504).
+- Gate: :class:`qa.web.gate.Gate` bounds the engine calls themselves.
 
 Every refusal is a :class:`qa.web.errors.Refusal`. The routes left open are in
 :mod:`qa.web.gradio.routes`, Gradio's bodies are checked in :mod:`qa.web.gradio.bodies`.
@@ -42,7 +41,6 @@ from limits.strategies import MovingWindowRateLimiter
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -62,10 +60,8 @@ GRADIO_MAX_BODY = 2 * 1024 * 1024  # a Gradio POST: the chat sends its whole his
 TOO_MANY = "Trop de questions en peu de temps : réessayez dans une minute."
 TOO_LARGE = "Requête trop volumineuse ({} au plus)."
 BODY_TOO_SLOW = "Requête trop lente : le corps n'est pas arrivé à temps."
-BUSY = "Le service est très sollicité : réessayez dans quelques secondes."
-TOO_SLOW = "La réponse a pris trop de temps : réessayez dans quelques secondes."
 TOO_MANY_OPEN = "Trop de connexions ouvertes depuis votre adresse : réessayez dans quelques secondes."
-RETRY_SOON = {"Retry-After": "5"}  # the gate's refusals
+RETRY_SOON = {"Retry-After": "5"}  # too many connections open: try again soon
 CLOSE = {"Connection": "close"}  # a body left unread, a client that holds too much: closed after
 
 
@@ -308,52 +304,3 @@ def too_large(max_bytes: int) -> Refusal:
     mib = 1024 * 1024
     size = f"{max_bytes // mib} Mo" if max_bytes >= mib else f"{max_bytes // 1024} Ko"
     return Refusal(413, TOO_LARGE.format(size), CLOSE)
-
-
-class Gate:
-    """Bounds the engine calls of the web layer: how many run, how many wait, and for how long.
-
-    A call that times out keeps its slot until its thread really ends (threads cannot be
-    stopped), so the bound on concurrent work holds even then.
-    """
-
-    def __init__(self, concurrency: int, waiting: int, timeout: float) -> None:
-        """Allow ``concurrency`` calls at once, ``waiting`` more in line, ``timeout`` s each."""
-        self.concurrency = concurrency
-        self.waiting = waiting
-        self.timeout = timeout
-        self._slots = asyncio.Semaphore(concurrency)
-        self._queued = 0
-
-    async def run(self, function: Callable[..., T], *args: Any) -> T:
-        """Run ``function(*args)`` in a worker thread once a slot is free.
-
-        Raises:
-            Refusal: 503 when the line is full or no slot frees up in time, 504 when the call
-                takes longer than the time left (both with ``Retry-After: 5``).
-
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        if self._queued >= self.waiting:
-            raise Refusal(503, BUSY, RETRY_SOON)
-        self._queued += 1
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self._slots.acquire()
-        except TimeoutError as error:
-            raise Refusal(503, BUSY, RETRY_SOON) from error
-        finally:
-            self._queued -= 1
-        task = asyncio.ensure_future(run_in_threadpool(function, *args))
-        task.add_done_callback(self._finished)
-        try:
-            async with asyncio.timeout_at(deadline):
-                return await asyncio.shield(task)
-        except TimeoutError as error:
-            raise Refusal(504, TOO_SLOW, RETRY_SOON) from error
-
-    def _finished(self, task: asyncio.Future) -> None:
-        self._slots.release()
-        if not task.cancelled():
-            task.exception()  # retrieved: a late failure is not reported as "never retrieved"

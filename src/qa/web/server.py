@@ -16,8 +16,9 @@ from qa.web.api import build_router
 from qa.web.assets import CITATION_SCRIPT, CSS, SYSTEM_FONTS, SYSTEM_MONO_FONTS, head_html
 from qa.web.config import WebSettings
 from qa.web.feedback import FeedbackStore
+from qa.web.gate import Gate
 from qa.web.gradio import AllowedRoutes, FrenchPage, GradioBodies, route_gradio_output
-from qa.web.limits import ClientSlots, Gate, RateLimit, RateLimiter
+from qa.web.limits import ClientSlots, RateLimit, RateLimiter
 from qa.web.logs import OneLine, log_config, one_line
 from qa.web.proxies import ForwardedHeaders, TrustedProxies
 from qa.web.reload import watch_index

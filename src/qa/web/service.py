@@ -19,8 +19,8 @@ from qa.settings import Settings
 from qa.verified import Verification, VerifiedAnswers, check_verification
 from qa.web.config import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SIZE, DEFAULT_REQUEST_TIMEOUT
 from qa.web.feedback import FeedbackStore
+from qa.web.gate import Gate
 from qa.web.history import bound_history
-from qa.web.limits import Gate
 from qa.web.verifications import StoredVerification, VerificationStore, Withdrawal
 
 FEEDBACK_OFF = "Retours désactivés : le journal des questions ne peut pas être enregistré."

@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from qa.article import Article, Span
 from qa.verified import Verification
-from qa.web.feedback import MAX_ROW_ID, VERIFICATIONS, WITHDRAWALS, FeedbackStore, now
+from qa.web.feedback import MAX_ROW_ID, FeedbackStore, now
+from qa.web.schema import VERIFICATIONS, WITHDRAWALS
 
 MAX_AUTHOR_CHARS = 100  # an editor's name as stored (the Basic-auth user name, or "staff")
 V, W = VERIFICATIONS.c, WITHDRAWALS.c
