@@ -34,8 +34,9 @@ import psycopg
 import pytest
 from support.paths import DATA, SEED
 from support.servers import Postgres, Redis, free_port
+from support.web import queue_messages
 
-from bench.harness.cluster import Nginx, new_nginx, site_config, unit_command
+from bench.harness.cluster import Nginx, new_nginx, site_config, start_processes
 from bench.harness.server import Server
 
 LIMIT = 20  # QA_RATE_LIMIT of the cluster: questions and votes a minute and client
@@ -133,12 +134,7 @@ def cluster(
     processes: list[Server] = []
     nginx = new_nginx()
     try:
-        for _ in range(2):
-            port = free_port()
-            command = unit_command(port)
-            process = Server(command.argv, port, {**command.env, **env}, cwd=command.cwd)
-            process.start()
-            processes.append(process)
+        start_processes(processes, 2, env)
         listen = free_port()
         nginx.start(site_config([p.port for p in processes], listen), listen)
         yield Cluster(processes, nginx, f"http://127.0.0.1:{listen}/", articles, env, postgres, database)
@@ -275,16 +271,8 @@ def vote_through(http: httpx.Client, url: str, session: str, respond: int, vote:
 
 def events(http: httpx.Client, url: str, session: str, body: dict) -> list[dict]:
     """Join one Gradio event of ``session`` and read its messages until it completes."""
-    joined = http.post(url + "gradio_api/queue/join", json=body)
-    joined.raise_for_status()
-    messages: list[dict] = []
-    with http.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session}) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data: "):
-                messages.append(json.loads(line[6:]))
-                if messages[-1]["msg"] in ("process_completed", "close_stream", "unexpected_error"):
-                    break
-    return messages
+    http.post(url + "gradio_api/queue/join", json=body).raise_for_status()
+    return queue_messages(url, session, http=http)
 
 
 def test_a_process_killed_mid_burst_loses_no_acknowledged_vote_and_nginx_turns_to_the_other(cluster: Cluster):

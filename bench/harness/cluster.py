@@ -157,6 +157,23 @@ def new_nginx() -> Nginx:
     return Nginx(folder=folder, program=program)
 
 
+def start_processes(started: list, count: int, env: dict[str, str]) -> None:
+    """Start ``count`` processes of the unit, each on a free port with ``env``, into ``started``.
+
+    Each one is ready (``/healthz`` answers) before the next starts; ``started`` holds those that
+    did, for the caller to stop, even when one fails (``RuntimeError``).
+    """
+    from bench.harness.processes import free_port
+    from bench.harness.server import Server
+
+    for _ in range(count):
+        port = free_port()
+        command = unit_command(port)
+        server = Server(command.argv, port, {**command.env, **env}, cwd=command.cwd)
+        started.append(server)
+        server.start()
+
+
 @dataclass(frozen=True)
 class Front:
     """nginx as the load sees it: its URL, and the processes behind it (whose CPU is counted)."""
@@ -186,12 +203,7 @@ def pair_rows(options: argparse.Namespace, rates: dict[str, float] | None = None
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
         env = server_env(Path(scratch) / "feedback.sqlite3", threads)
         try:
-            for _ in range(2):
-                port = free_port()
-                command = unit_command(port)
-                server = Server(command.argv, port, {**command.env, **env}, cwd=command.cwd)
-                server.start()
-                servers.append(server)
+            start_processes(servers, 2, env)
             listen = free_port()
             nginx.start(site_config([s.port for s in servers], listen), listen)
             front = Front(f"http://127.0.0.1:{listen}", servers)

@@ -62,6 +62,18 @@ def _program(name: str, *patterns: str) -> str:
     return found
 
 
+@contextlib.contextmanager
+def serving(server: Postgres | Redis, folder: Path) -> Iterator[None]:
+    """Start ``server``; at the end stop it (if it runs) and remove its folder."""
+    server.start()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
 
@@ -139,13 +151,8 @@ def postgres() -> Iterator[Postgres]:
     server._run(
         initdb, "-D", str(folder / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
     )
-    server.start()
-    try:
+    with serving(server, folder):
         yield server
-    finally:
-        with contextlib.suppress(Exception):
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- Redis ---------------------------------------------------------------------------------------
@@ -203,13 +210,8 @@ def redis() -> Iterator[Redis]:
     """A Redis server for the session (Debian's ``redis-server``), on a free loopback port."""
     program = _program("redis-server", "/usr/bin/redis-server")
     server = Redis(folder=Path(tempfile.mkdtemp(prefix="qa-redis-")), port=free_port(), program=program)
-    server.start()
-    try:
+    with serving(server, server.folder):
         yield server
-    finally:
-        with contextlib.suppress(Exception):
-            server.stop()
-        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 # --- nginx ---------------------------------------------------------------------------------------

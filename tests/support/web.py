@@ -145,10 +145,13 @@ def event_id(url: str, api_name: str) -> int:
     return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
 
 
-def queue_messages(url: str, session: str, timeout: float = 30) -> list[dict]:
-    """The messages of ``session``'s queue stream at ``url``, until its event ends."""
+def queue_messages(url: str, session: str, timeout: float = 30, http: object = httpx) -> list[dict]:
+    """The messages of ``session``'s queue stream at ``url``, until its event ends.
+
+    ``http``: ``httpx`` itself, or an ``httpx.Client`` (connections from an address of its own).
+    """
     messages: list[dict] = []
-    with httpx.stream(
+    with http.stream(
         "GET", url + "gradio_api/queue/data", params={"session_hash": session}, timeout=timeout
     ) as stream:
         for line in stream.iter_lines():
