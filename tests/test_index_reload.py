@@ -364,3 +364,31 @@ def test_a_published_article_is_answered_by_the_running_app(
     assert "nouvel index en service : 2 articles" in text and "Traceback" not in text
     print(len(statuses), "questions,", *[line for line in text.splitlines() if "nouvel index" in line])
     load(index, load_articles((articles,)), real_engine.encoder)  # the index qa index saved
+
+
+def loaded_page(url: str, session: str, article: str | None = None) -> str:
+    """What the public page's load event puts on a new visitor's page (``?article=`` if given)."""
+    from support.web import event_id, queue_messages
+
+    body = {"data": [article], "fn_index": event_id(url, "load_scope"), "session_hash": session}
+    assert httpx.post(url + "gradio_api/queue/join", json=body, timeout=30).status_code == 200
+    [done] = [m for m in queue_messages(url, session) if m["msg"] == "process_completed"]
+    return str(done["output"])
+
+
+def test_a_page_loaded_after_the_switch_shows_the_new_article(folders: tuple[Path, Path], tmp_path: Path):
+    from support.web import serving
+
+    articles, index = folders
+    engine = fake_engine_for((articles,), index)
+    cafe = load_article(CAFE)
+    with serving(engine, tmp_path / "f.sqlite3") as app:
+        before = loaded_page(app.url, "before")
+        publish(articles, index, CAFE)
+        app.server.server.config.app.state.assistant.replace_engine(fake_engine_for((articles,), index))
+        after = loaded_page(app.url, "after")
+        scoped = loaded_page(app.url, "scoped", cafe.id)
+    seed = f'data-article="{load_article(SEED).id}"'
+    assert f'data-article="{cafe.id}"' not in before and seed in before
+    assert f'data-article="{cafe.id}"' in after and seed in after
+    assert f'data-article="{cafe.id}"' in scoped and seed not in scoped

@@ -77,9 +77,8 @@ def build_public(assistant: Assistant) -> gr.Blocks:
                 chat, status, examples, asked, question, send = _chat_panel(assistant, note, answers, scope)
             with gr.Tab("Article", id="article", elem_id="qa-tab-article"):
                 gr.HTML(render_back_link(), elem_classes=["qa-back-top"])
-                views = [
-                    gr.HTML(render_article(article), elem_classes=["qa-article-view"]) for article in articles
-                ]
+                # Rendered again at each page load: an index taken up since (qa.web.reload) shows.
+                view = gr.HTML(render_articles(articles), elem_classes=["qa-article-view"])
                 gr.HTML(render_back_link(), elem_classes=["qa-back-bottom"])
         _voting(assistant, chat, answers, [note, status])
         # The chat's own 🗑 is hidden (page CSS: one clear control, « Effacer la conversation »);
@@ -94,24 +93,27 @@ def build_public(assistant: Assistant) -> gr.Blocks:
             visitor reads on the host page, would mislead.
             """
             article = page_scope(value, request)
-            shown = [gr.HTML(visible=article is None or article == a.id) for a in articles]
+            current = assistant.articles  # those of the engine in service, as of now
             usable = [gr.Textbox(interactive=True), gr.Button(interactive=True)]
             if article is None:
-                return [None, render_header(articles), *shown, *example_buttons(None), *usable]
-            if article not in assistant.articles:
+                everything = list(current.values())
+                shown = render_articles(everything)
+                return [None, render_header(everything), shown, *example_buttons(None), *usable]
+            if article not in current:
                 closed = [
                     gr.Textbox(interactive=False, placeholder=UNKNOWN_PLACEHOLDER),
                     gr.Button(interactive=False),
                 ]  # the tabs are hidden by the page CSS (a header with .qa-scope-error)
-                header_html = render_unknown_article(article, articles)
-                return [article, header_html, *shown, *example_buttons(None, shown=False), *closed]
-            found = assistant.articles[article]
-            return [article, render_header([found]), *shown, *example_buttons(found), *usable]
+                header_html = render_unknown_article(article, list(current.values()))
+                return [article, header_html, "", *example_buttons(None, shown=False), *closed]
+            found = current[article]
+            shown = render_articles([found])
+            return [article, render_header([found]), shown, *example_buttons(found), *usable]
 
         blocks.load(
             load_scope,
             [hint],
-            [scope, header, *views, *examples, question, send],
+            [scope, header, view, *examples, question, send],
             js=SCOPE_SCRIPT,
             api_visibility="private",
             show_progress="hidden",
@@ -128,7 +130,7 @@ def build_public(assistant: Assistant) -> gr.Blocks:
             except Refusal as refused:
                 raise gr.Error(refused.message) from refused
             if article is not None and (not isinstance(article, str) or article not in assistant.articles):
-                raise gr.Error(unknown_article_message(str(article), articles))
+                raise gr.Error(unknown_article_message(str(article), list(assistant.articles.values())))
             try:
                 answer, _ = await assistant.ask_async(question, earlier, article)
             except Refusal as refused:  # the gate: busy or too slow
@@ -137,6 +139,11 @@ def build_public(assistant: Assistant) -> gr.Blocks:
 
         gr.api(ask, api_name="ask")
     return blocks
+
+
+def render_articles(articles: list[Article]) -> str:
+    """The « Article » tab's view: each article whole, one after the other (``page.js`` finds one by id)."""
+    return "".join(render_article(article) for article in articles)
 
 
 def page_scope(value: str | None, request: gr.Request | None) -> str | None:
