@@ -392,3 +392,39 @@ def test_a_page_loaded_after_the_switch_shows_the_new_article(folders: tuple[Pat
     assert f'data-article="{cafe.id}"' not in before and seed in before
     assert f'data-article="{cafe.id}"' in after and seed in after
     assert f'data-article="{cafe.id}"' in scoped and seed not in scoped
+
+
+def staff_loads(url: str, session: str) -> str:
+    """What the staff page's load events put on a new page: their outputs, one string."""
+    from support.web import queue_messages
+
+    config = httpx.get(url + "staff/config", timeout=30).json()
+    loads = [d for d in config["dependencies"] if any(t[1] == "load" for t in d["targets"])]
+    outputs = []
+    for event in loads:
+        number = event["id"]
+        data = [None] * len(event["inputs"])
+        body = {"data": data, "fn_index": number, "session_hash": f"{session}-{number}"}
+        assert httpx.post(url + "staff/gradio_api/queue/join", json=body, timeout=30).status_code == 200
+        messages = queue_messages(url + "staff/", f"{session}-{number}")
+        outputs += [str(m["output"]) for m in messages if m["msg"] == "process_completed"]
+    assert len(outputs) == len(loads)
+    return "".join(outputs)
+
+
+def test_a_staff_page_loaded_after_the_switch_offers_the_new_article(
+    folders: tuple[Path, Path], tmp_path: Path
+):
+    from support.web import serving
+
+    articles, index = folders
+    cafe = load_article(CAFE)
+    with serving(fake_engine_for((articles,), index), tmp_path / "f.sqlite3") as app:
+        before = staff_loads(app.url, "before")
+        publish(articles, index, CAFE)
+        app.server.server.config.app.state.assistant.replace_engine(fake_engine_for((articles,), index))
+        after = staff_loads(app.url, "after")
+    seed = load_article(SEED)
+    assert seed.id in before and cafe.id not in before
+    # Both lists (the diagnosis's scope and the article to verify against) offer it.
+    assert after.count(f"'{cafe.id}'") == 2 and after.count(f"'{seed.id}'") >= 2

@@ -126,11 +126,12 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
                         min_width=200,
                     )
                     scope = gr.Dropdown(
-                        [("Tous les articles", ""), *((a.title, a.id) for a in assistant.articles.values())],
+                        scope_choices(assistant),
                         value="",
                         label="Article",
                         scale=2,
                         min_width=160,
+                        elem_id="qa-staff-scope",
                     )
                 report = gr.HTML(elem_id="qa-staff-report")
             with gr.Tab("Journal des questions", id="journal"):
@@ -174,7 +175,14 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
         for event in (status.change, search.submit, refresh.click, blocks.load):
             event(load_log, [status, search], [table, link, problem], **private)
         verification.wire(blocks, tabs, verifying)  # after the others: their event numbers stay as they were
+        # The articles as of the page's load: an index taken up since (qa.web.reload) is offered.
+        blocks.load(lambda: gr.Dropdown(choices=scope_choices(assistant)), None, [scope], **private)
     return blocks
+
+
+def scope_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """The diagnosis's scopes: every article, or one of the engine in service."""
+    return [("Tous les articles", ""), *((a.title, a.id) for a in assistant.articles.values())]
 
 
 def _problem(assistant: Assistant) -> str:

@@ -147,7 +147,8 @@ class VerificationTab:
         question, earlier, verdict, article, passage, sentence = p.form
         form, lists = list(p.form), [p.listing, p.chosen]
         private = {"api_visibility": "private"}
-        blocks.load(self.opened, None, [tabs, p.logged, question, earlier, *lists], **private)
+        chosen = [article, passage, p.preview]  # the first article of the engine in service
+        blocks.load(self.opened, None, [tabs, p.logged, question, earlier, *lists, *chosen], **private)
         p.tab.select(self.refreshed, None, [p.logged, *lists], **private)
         p.logged.change(self.from_log, [p.logged], [question, earlier], **private)
         article.change(self.choose_article, [article], [passage, sentence], **private)
@@ -189,10 +190,23 @@ class VerificationTab:
         rows = self._logged()
         row = self._row(request.query_params.get(TAB_ID))
         if row is None:
-            return (gr.skip(), gr.Dropdown(choices=log_choices(rows)), gr.skip(), gr.skip(), *self.listed())
+            picked = gr.Dropdown(choices=log_choices(rows))
+            return (gr.skip(), picked, gr.skip(), gr.skip(), *self.listed(), *self.articles_now())
         choices = log_choices([row, *(r for r in rows if r.id != row.id)])
         picked = gr.Dropdown(choices=choices, value=str(row.id))
-        return (gr.Tabs(selected=TAB_ID), picked, row.question, row.context or "", *self.listed())
+        opened = (gr.Tabs(selected=TAB_ID), picked, row.question, row.context or "")
+        return (*opened, *self.listed(), *self.articles_now())
+
+    def articles_now(self) -> tuple:
+        """The articles of the engine in service, the first chosen: an index taken up since shows."""
+        articles = self.assistant.articles
+        first = next(iter(articles.values()), None)
+        choices = [(a.title, a.id) for a in articles.values()]
+        return (
+            gr.Dropdown(choices=choices, value=first.id if first else None),
+            gr.Radio(choices=passage_choices(first), value=None),
+            render_preview("", None, first, None, None, articles),
+        )
 
     def refreshed(self) -> tuple:
         """The tab opened: the latest logged questions and verifications."""
