@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import shutil
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -176,22 +175,6 @@ def test_a_store_that_cannot_write_says_so_and_never_raises(tmp_path: Path):
     assert gone.add("Qui ?", None, None, None, None, "a") is None
     assert gone.withdraw(1, "a") is Withdrawal.FAILED
     assert gone.records() == [] and gone.version() is None
-
-
-def test_two_withdrawals_at_once_one_wins(tmp_path: Path):
-    path = tmp_path / "f.sqlite3"
-    added = VerificationStore(FeedbackStore(path)).add("Qui ?", None, None, None, None, "a")
-    outcomes: list[Withdrawal] = []
-    stores = [VerificationStore(FeedbackStore(path)) for _ in range(4)]  # as many processes
-    threads = [
-        threading.Thread(target=lambda s=s: outcomes.append(s.withdraw(added.verification.id, "a")))
-        for s in stores
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(o.value for o in outcomes) == ["already"] * 3 + ["done"]
 
 
 # --- the staff API ---------------------------------------------------------------------------------
