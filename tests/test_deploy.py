@@ -235,6 +235,7 @@ def test_an_article_added_with_qa_index_is_answered_within_seconds_and_no_reques
                     if stop.is_set():
                         return
 
+    served = {cluster.health(n)["generation"] for n in (0, 1)}
     load = threading.Thread(target=burst, daemon=True)
     load.start()
     try:
@@ -255,6 +256,8 @@ def test_an_article_added_with_qa_index_is_answered_within_seconds_and_no_reques
         load.join(timeout=60)
     print(f"\nnew article answered {waited} s after `qa index`; {len(statuses)} questions meanwhile")
     assert statuses and set(statuses) == {200}
+    now = {cluster.health(n)["generation"] for n in (0, 1)}
+    assert len(served) == len(now) == 1 and now != served  # one index before, one after, everywhere
 
 
 def vote_through(http: httpx.Client, url: str, session: str, respond: int, vote: int) -> bool:

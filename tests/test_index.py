@@ -317,12 +317,24 @@ def test_engine_load_respects_rebuild_setting(tmp_path: Path) -> None:
     engine = Engine.load(settings, encoder=FakeEncoder())
     assert engine.health() == {
         "index": str(tmp_path / "index"),
+        "generation": engine.index.generation,
         "units": len(engine.index.units),
         "model": "fake",
         "articles": 1,
     }
     with pytest.raises(IndexProblem, match="a changé"):
         Engine.load(settings, encoder=FakeEncoder(version=2))
+
+
+def test_the_generation_names_the_articles_and_the_model_not_the_folder(tmp_path: Path) -> None:
+    def generation(folder: str, *articles: Path, version: int = 1) -> str:
+        settings = Settings(articles=articles, index_dir=tmp_path / folder)
+        return Engine.load(settings, encoder=FakeEncoder(version=version)).health()["generation"]
+
+    seed = generation("a", SEED)
+    assert len(seed) == 12 and generation("b", SEED) == seed  # another process's folder
+    assert generation("c", SEED, DATA / "cafe_sommeil.md") != seed  # an article more
+    assert generation("d", SEED, version=2) != seed  # another model
 
 
 # --- the manifest as the one switch point between two indexes -------------------------------------

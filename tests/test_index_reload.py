@@ -102,6 +102,7 @@ def test_the_watcher_takes_up_an_index_with_a_new_article(
     assert assistant.engine is not first
     assert assistant.engine.encoder is first.encoder  # the model already loaded, not another
     assert list(assistant.articles) == [load_article(SEED).id, cafe.id]
+    assert assistant.health()["generation"] != first.health()["generation"]
     assert cites(assistant, cafe)
     assert "nouvel index en service : 2 articles" in caplog.text
 

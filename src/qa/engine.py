@@ -115,9 +115,10 @@ class Engine:
         raise UnknownArticle(article_id, [a.id for a in self.articles])
 
     def health(self) -> dict:
-        """What is loaded: index folder and size, model, article count."""
+        """What is loaded: index folder and generation (``PassageIndex.generation``), size, model."""
         return {
             "index": str(self.settings.index_dir),
+            "generation": self.index.generation,
             "units": len(self.index.units),
             "model": self.encoder.name,
             "articles": len(self.articles),

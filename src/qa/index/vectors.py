@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -75,6 +77,16 @@ class PassageIndex:
     model_fingerprint: str
     sources: list[dict[str, str]]
     model_extra: dict = field(default_factory=dict)  # what the encoder records (Encoder.index_extra)
+
+    @property
+    def generation(self) -> str:
+        """12 hex digits naming what was indexed: each article's id and text, and the model.
+
+        Two processes serving the same articles with the same model say the same, whatever their
+        folders (``/healthz``: has every process taken up the index ``qa index`` just wrote?).
+        """
+        what = [[s.get("id"), s.get("sha256")] for s in self.sources] + [self.model_fingerprint]
+        return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:12]
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` units for one query vector: ``(scores, unit ids)``."""
