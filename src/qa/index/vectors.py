@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import faiss
@@ -78,9 +79,9 @@ class PassageIndex:
     sources: list[dict[str, str]]
     model_extra: dict = field(default_factory=dict)  # what the encoder records (Encoder.index_extra)
 
-    @property
+    @cached_property
     def generation(self) -> str:
-        """12 hex digits naming what was indexed: each article's id and text, and the model.
+        """12 hex digits naming what was indexed: each article's id and text, and the model (once).
 
         Two processes serving the same articles with the same model say the same, whatever their
         folders (``/healthz``: has every process taken up the index ``qa index`` just wrote?).

@@ -20,7 +20,7 @@ from qa.web.export import NEWSROOM_ZONE, local_time
 from qa.web.feedback import LoggedQuestion
 from qa.web.render import esc, status_label
 from qa.web.service import FEEDBACK_OFF, Assistant
-from qa.web.staff_verify import TAB_ID, VerificationTab
+from qa.web.staff_verify import TAB_ID, VerificationTab, article_choices
 
 # The engine's statuses (the CSV export accepts exactly those), each with its French word.
 STATUS_CHOICES = [("Tous", ""), *((status_label(s.value), s.value) for s in Status)]
@@ -182,7 +182,7 @@ def build_staff(assistant: Assistant, zone: tzinfo = NEWSROOM_ZONE) -> gr.Blocks
 
 def scope_choices(assistant: Assistant) -> list[tuple[str, str]]:
     """The diagnosis's scopes: every article, or one of the engine in service."""
-    return [("Tous les articles", ""), *((a.title, a.id) for a in assistant.articles.values())]
+    return [("Tous les articles", ""), *article_choices(assistant)]
 
 
 def _problem(assistant: Assistant) -> str:

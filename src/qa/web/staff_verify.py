@@ -69,6 +69,11 @@ def author_of(request: gr.Request | None) -> str:
     return staff_name(headers.get("authorization"))
 
 
+def article_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """The articles of the engine in service, as a dropdown's (title, id) choices."""
+    return [(a.title, a.id) for a in assistant.articles.values()]
+
+
 @dataclass(frozen=True)
 class Parts:
     """The tab's components."""
@@ -97,8 +102,7 @@ class VerificationTab:
 
     def layout(self) -> Parts:
         """The tab and its components (inside the page's ``gr.Tabs``)."""
-        articles = list(self.assistant.articles.values())
-        first = articles[0] if articles else None
+        first = next(iter(self.assistant.articles.values()), None)
         with gr.Tab("Vérifications", id=TAB_ID, elem_id="qa-verify-tab") as tab:
             gr.HTML(INTRO)
             logged = gr.Dropdown(
@@ -112,7 +116,7 @@ class VerificationTab:
             )
             verdict = gr.Radio(VERDICT_CHOICES, value=PASSAGE, label="Réponse", elem_id="qa-verify-verdict")
             article = gr.Dropdown(
-                [(a.title, a.id) for a in articles],
+                article_choices(self.assistant),
                 value=first.id if first else None,
                 label="Article",
                 elem_id="qa-verify-article",
@@ -201,9 +205,8 @@ class VerificationTab:
         """The articles of the engine in service, the first chosen: an index taken up since shows."""
         articles = self.assistant.articles
         first = next(iter(articles.values()), None)
-        choices = [(a.title, a.id) for a in articles.values()]
         return (
-            gr.Dropdown(choices=choices, value=first.id if first else None),
+            gr.Dropdown(choices=article_choices(self.assistant), value=first.id if first else None),
             gr.Radio(choices=passage_choices(first), value=None),
             render_preview("", None, first, None, None, articles),
         )
